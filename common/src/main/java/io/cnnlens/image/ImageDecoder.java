@@ -1,0 +1,186 @@
+package io.cnnlens.image;
+
+import com.drew.imaging.ImageMetadataReader;
+import com.drew.metadata.Metadata;
+import com.drew.metadata.exif.ExifIFD0Directory;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorConvertOp;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Decodes JPEG, PNG, BMP and GIF bytes into {@link Pixels}, through ImageIO (with TwelveMonkeys'
+ * JPEG reader for CMYK/YCCK and broken files). Grey, grey+alpha, RGB, RGBA, palette, 16-bit PNG
+ * and CMYK JPEG are handled; the EXIF orientation is applied. Anything else — an unknown format,
+ * a truncated or corrupt file, an image over the pixel limit — is a {@link DecodeException} with
+ * a reason. The pixel limit is checked from the header, before any pixel buffer is allocated.
+ *
+ * <p>Decoding is strict: a reader warning (e.g. "premature end of JPEG data") is an error, so an
+ * audit sees truncated files instead of silently grey-padded pictures.
+ */
+public final class ImageDecoder {
+
+    /** Formats this decoder accepts (ImageIO format names, lower case). */
+    public static final Set<String> FORMATS = Set.of("jpeg", "png", "bmp", "gif");
+
+    private final long maxPixels;
+
+    public ImageDecoder(long maxPixels) {
+        if (maxPixels <= 0) {
+            throw new IllegalArgumentException("maxPixels must be positive");
+        }
+        this.maxPixels = maxPixels;
+        ImageIO.setUseCache(false);
+    }
+
+    public long maxPixels() {
+        return maxPixels;
+    }
+
+    public Pixels decode(byte[] bytes) throws DecodeException {
+        if (bytes == null || bytes.length == 0) {
+            throw new DecodeException("read", "empty file (0 bytes)");
+        }
+        BufferedImage image;
+        String format;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            ImageReader reader = readerFor(in);
+            if (reader == null) {
+                throw new DecodeException("decode", "not a supported image (JPEG, PNG, BMP, GIF): unrecognised content");
+            }
+            format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            List<String> warnings = new ArrayList<>();
+            try {
+                reader.setInput(in, true, true);
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w <= 0 || h <= 0) {
+                    throw new DecodeException("decode", "invalid dimensions " + w + "x" + h);
+                }
+                if (w * h > maxPixels) {
+                    throw new DecodeException("too-large", "image is " + w + "x" + h + " = " + (w * h)
+                            + " pixels, over the limit of " + maxPixels);
+                }
+                image = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+            if (!warnings.isEmpty()) {
+                throw new DecodeException("decode", "corrupt or truncated " + format + ": " + warnings.get(0));
+            }
+        } catch (DecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new DecodeException("decode", "corrupt or truncated image: " + describe(e), e);
+        }
+        Pixels pixels = toPixels(image);
+        if ("jpeg".equals(format)) {
+            pixels = Orientation.apply(pixels, exifOrientation(bytes));
+        }
+        return pixels;
+    }
+
+    private static ImageReader readerFor(ImageInputStream in) {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        while (readers.hasNext()) {
+            ImageReader r = readers.next();
+            try {
+                if (FORMATS.contains(r.getFormatName().toLowerCase(Locale.ROOT))) {
+                    return r;
+                }
+            } catch (IOException e) {
+                // fall through to the next reader
+            }
+            r.dispose();
+        }
+        return null;
+    }
+
+    /**
+     * Reads samples straight from the raster where the colour model allows it: Java's grey colour
+     * space is linear, so getRGB() would brighten grey images; 16-bit samples are scaled to 0..255.
+     */
+    static Pixels toPixels(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        ColorModel cm = image.getColorModel();
+        if (cm instanceof IndexColorModel) {
+            return fromArgb(image);
+        }
+        int colour = cm.getNumColorComponents();
+        int type = cm.getColorSpace().getType();
+        if (colour == 1) {
+            return fromBands(image.getRaster(), w, h, 1, cm.getComponentSize(0));
+        }
+        if (colour == 3 && type == ColorSpace.TYPE_RGB) {
+            return fromBands(image.getRaster(), w, h, 3, cm.getComponentSize(0));
+        }
+        // e.g. an unconverted CMYK or other colour space: convert to sRGB first
+        BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        new ColorConvertOp(null).filter(image, rgb);
+        return fromArgb(rgb);
+    }
+
+    private static Pixels fromBands(Raster raster, int w, int h, int channels, int bits) {
+        float[] data = new float[channels * w * h];
+        float scale = bits == 8 ? 1f : 255f / ((1L << bits) - 1);
+        float[] row = new float[w];
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(0, y, w, 1, c, row);
+                int base = (c * h + y) * w;
+                for (int x = 0; x < w; x++) {
+                    data[base + x] = row[x] * scale;
+                }
+            }
+        }
+        return new Pixels(w, h, channels, data);
+    }
+
+    private static Pixels fromArgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        float[] data = new float[3 * w * h];
+        int plane = w * h;
+        for (int i = 0; i < plane; i++) {
+            int p = argb[i];
+            data[i] = (p >> 16) & 0xff;
+            data[plane + i] = (p >> 8) & 0xff;
+            data[2 * plane + i] = p & 0xff;
+        }
+        return new Pixels(w, h, 3, data);
+    }
+
+    private static int exifOrientation(byte[] bytes) {
+        try {
+            Metadata metadata = ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes), bytes.length);
+            ExifIFD0Directory dir = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
+            if (dir != null && dir.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
+                return dir.getInt(ExifIFD0Directory.TAG_ORIENTATION);
+            }
+        } catch (Exception e) {
+            // unreadable metadata: the pixels decoded fine, keep them as stored
+        }
+        return 1;
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

@@ -1,0 +1,83 @@
+package io.cnnlens.image;
+
+import io.cnnlens.model.ModelSpec;
+
+/**
+ * Turns decoded pixels into the model's input, by the spec's policy: colour converted to the
+ * model's channel count (RGB→grey by ITU-R 601 luma, as PIL's "L"; grey→RGB by copying), resized
+ * (stretch to the input size, or shorter side to {@code resize.size} then a centre crop, as
+ * torchvision's Resize+CenterCrop), then scaled to 0..1 and normalised by mean/std.
+ */
+public final class Preprocessor {
+
+    private final ModelSpec spec;
+
+    public Preprocessor(ModelSpec spec) {
+        this.spec = spec;
+    }
+
+    public int floatsPerImage() {
+        return spec.channels() * spec.height() * spec.width();
+    }
+
+    /** Writes the model input for {@code p} into {@code out} at {@code offset}. */
+    public void apply(Pixels p, float[] out, int offset) {
+        Pixels c = toChannels(p, spec.channels());
+        Pixels r = switch (spec.resize()) {
+            case STRETCH -> Resize.bilinear(c, spec.width(), spec.height());
+            case CENTER_CROP -> centerCrop(c);
+        };
+        int plane = spec.width() * spec.height();
+        float[] d = r.data();
+        for (int ch = 0; ch < spec.channels(); ch++) {
+            float mean = spec.mean()[ch];
+            float invStd = 1f / spec.std()[ch];
+            int base = ch * plane;
+            for (int i = 0; i < plane; i++) {
+                out[offset + base + i] = (d[base + i] / 255f - mean) * invStd;
+            }
+        }
+    }
+
+    public float[] apply(Pixels p) {
+        float[] out = new float[floatsPerImage()];
+        apply(p, out, 0);
+        return out;
+    }
+
+    private Pixels centerCrop(Pixels p) {
+        int size = spec.resizeSize();
+        int w;
+        int h;
+        if (p.width() <= p.height()) {
+            w = size;
+            h = (int) ((long) size * p.height() / p.width());
+        } else {
+            h = size;
+            w = (int) ((long) size * p.width() / p.height());
+        }
+        Pixels resized = (w == p.width() && h == p.height()) ? p : Resize.bilinear(p, w, h);
+        return Resize.crop(resized, (int) Math.round((w - spec.width()) / 2.0),
+                (int) Math.round((h - spec.height()) / 2.0), spec.width(), spec.height());
+    }
+
+    static Pixels toChannels(Pixels p, int channels) {
+        if (p.channels() == channels) {
+            return p;
+        }
+        int plane = p.width() * p.height();
+        float[] d = p.data();
+        if (channels == 1) {
+            float[] grey = new float[plane];
+            for (int i = 0; i < plane; i++) {
+                grey[i] = 0.299f * d[i] + 0.587f * d[plane + i] + 0.114f * d[2 * plane + i];
+            }
+            return new Pixels(p.width(), p.height(), 1, grey);
+        }
+        float[] rgb = new float[3 * plane];
+        for (int c = 0; c < 3; c++) {
+            System.arraycopy(d, 0, rgb, c * plane, plane);
+        }
+        return new Pixels(p.width(), p.height(), 3, rgb);
+    }
+}

@@ -28,8 +28,9 @@ import java.util.Set;
  * a truncated or corrupt file, an image over the pixel limit — is a {@link DecodeException} with
  * a reason. The pixel limit is checked from the header, before any pixel buffer is allocated.
  *
- * <p>Decoding is strict: a reader warning (e.g. "premature end of JPEG data") is an error, so an
- * audit sees truncated files instead of silently grey-padded pictures.
+ * <p>Decoding is strict: a reader warning about the data (e.g. "premature end of JPEG data") is an
+ * error, so an audit sees truncated files instead of silently grey-padded pictures; notices
+ * about colour profiles are not.
  */
 public final class ImageDecoder {
 
@@ -65,7 +66,11 @@ public final class ImageDecoder {
             List<String> warnings = new ArrayList<>();
             try {
                 reader.setInput(in, true, true);
-                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                reader.addIIOReadWarningListener((source, warning) -> {
+                    if (!colourProfileNotice(warning)) {
+                        warnings.add(warning);
+                    }
+                });
                 long w = reader.getWidth(0);
                 long h = reader.getHeight(0);
                 if (w <= 0 || h <= 0) {
@@ -177,6 +182,12 @@ public final class ImageDecoder {
             // unreadable metadata: the pixels decoded fine, keep them as stored
         }
         return 1;
+    }
+
+    /** A reader notice about colour management (e.g. a CMYK JPEG without an ICC profile), not damage. */
+    private static boolean colourProfileNotice(String warning) {
+        String w = warning.toLowerCase(Locale.ROOT);
+        return w.contains("icc") || w.contains("color profile") || w.contains("colour profile");
     }
 
     private static String describe(Throwable e) {

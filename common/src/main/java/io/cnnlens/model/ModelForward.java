@@ -87,6 +87,37 @@ public final class ModelForward implements AutoCloseable {
         }
     }
 
+    /**
+     * The gradient of {@code sum_i tap[i, targets[i]]} (e.g. one class's unnormalised score per
+     * image) with respect to the input, NCHW like {@code input}. Needs a model loaded with
+     * gradients (TorchScript: {@code trainParam=true}); the network runs in inference mode
+     * (dropout off).
+     */
+    public float[] inputGradient(float[] input, int n, String tap, int[] targets) {
+        if (!model.gradients()) {
+            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
+        }
+        ModelSpec spec = model.spec();
+        try (NDManager batch = manager.newSubManager();
+             ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
+                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            x.setRequiresGradient(true);
+            NDArray out = tap(model.block().forward(parameterStore, new NDList(x), false), tap);
+            NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) out.getShape().get(1));
+            gc.backward(out.mul(oneHot.toType(out.getDataType(), false)).sum());
+            return x.getGradient().toFloatArray();
+        }
+    }
+
+    private static long[] targetsAsLong(int[] targets) {
+        long[] t = new long[targets.length];
+        for (int i = 0; i < targets.length; i++) {
+            t[i] = targets[i];
+        }
+        return t;
+    }
+
     /** Names of the taps this model's forward returns. */
     public List<String> tapNames(NDList out) {
         List<String> names = new ArrayList<>();

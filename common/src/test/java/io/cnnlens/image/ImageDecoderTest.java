@@ -64,16 +64,26 @@ class ImageDecoderTest {
 
     @Test
     void paletteGifAndBmpDecode() throws Exception {
-        byte[] r = {0, (byte) 200};
-        byte[] g = {0, 100};
-        byte[] b = {0, 50};
-        BufferedImage img = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(1, 2, r, g, b));
-        img.getRaster().setSample(1, 1, 0, 1);
-        Pixels gif = decoder.decode(encode(img, "gif"));
-        assertEquals(3, gif.channels());
-        assertEquals(200f, gif.get(0, 1, 1));
-        assertEquals(100f, gif.get(1, 1, 1));
-        assertEquals(0f, gif.get(0, 0, 0));
+        byte[] r = new byte[256];
+        byte[] g = new byte[256];
+        byte[] b = new byte[256];
+        r[7] = (byte) 200;
+        g[7] = 100;
+        b[7] = 50;
+        BufferedImage img = new BufferedImage(16, 16, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 256, r, g, b));
+        for (int y = 0; y < 16; y++) {
+            for (int x = 8; x < 16; x++) {
+                img.getRaster().setSample(x, y, 0, 7); // right half: palette entry 7
+            }
+        }
+        for (String format : new String[] {"gif", "png"}) {
+            Pixels p = decoder.decode(encode(img, format));
+            assertEquals(3, p.channels(), format);
+            assertEquals(200f, p.get(0, 9, 9), format);
+            assertEquals(100f, p.get(1, 9, 9), format);
+            assertEquals(50f, p.get(2, 9, 9), format);
+            assertEquals(0f, p.get(0, 0, 0), format);
+        }
         BufferedImage rgb = new BufferedImage(3, 2, BufferedImage.TYPE_3BYTE_BGR);
         rgb.setRGB(2, 1, 0x102030);
         Pixels bmp = decoder.decode(encode(rgb, "bmp"));
@@ -126,8 +136,8 @@ class ImageDecoderTest {
             DecodeException e = assertThrows(DecodeException.class, () -> decoder.decode(truncated), format);
             assertEquals("decode", e.stage(), format);
             byte[] corrupt = good.clone();
-            for (int i = good.length / 3; i < good.length / 3 + 64; i++) {
-                corrupt[i] = (byte) 0xff;
+            for (int i = 2; i < 40; i++) {
+                corrupt[i] = (byte) (i * 37); // header (PNG IHDR / JPEG tables) destroyed
             }
             assertThrows(DecodeException.class, () -> decoder.decode(corrupt), format + " corrupt");
         }

@@ -1,5 +1,7 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.model.LoadedModel;
+import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -49,6 +51,8 @@ public final class FeaturesJob {
         if (s.maxBytes() <= 0 || s.maxBytes() > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("--max-bytes must be between 1 and " + (Integer.MAX_VALUE - 64));
         }
+        String convTap = s.convTap() == null ? spec.convTap() : s.convTap();
+        checkTaps(ExecutorRuntime.model(s.model(), hadoop.get(), false), convTap);
         Dataset<Row> inputs = ImageSource.read(spark, s.images(), s.source());
         long n = inputs.count();
         if (n == 0) {
@@ -57,7 +61,6 @@ public final class FeaturesJob {
         int parallelism = spark.sparkContext().defaultParallelism();
         int partitions = s.partitions() > 0 ? s.partitions()
                 : (int) Math.max(parallelism, Math.min(n / 64 + 1, (long) parallelism * 4));
-        String convTap = s.convTap() == null ? spec.convTap() : s.convTap();
         JavaRDD<Row> rows = inputs.repartition(partitions).javaRDD()
                 .mapPartitions(new FeaturesPartition(s.model(), hadoop, s.batchSize(), s.maxPixels(), s.maxBytes(), convTap));
         Dataset<Row> all = spark.createDataFrame(rows, FeatureTables.COMBINED).persist(StorageLevel.MEMORY_AND_DISK());
@@ -86,6 +89,20 @@ public final class FeaturesJob {
                     committer.finalPath(FeatureTables.FEATURES), committer.finalPath(FeatureTables.ERRORS));
         } finally {
             all.unpersist();
+        }
+    }
+
+    /** One forward pass of a blank image on the driver: an unknown tap fails here, before any task. */
+    private static void checkTaps(LoadedModel model, String convTap) {
+        ModelSpec spec = model.spec();
+        try (ModelForward f = model.newForward()) {
+            ModelForward.Outputs o = f.run(new float[spec.channels() * spec.height() * spec.width()], 1,
+                    List.of(spec.featuresTap(), spec.logitsTap()), convTap.isEmpty() ? List.of() : List.of(convTap));
+            int logits = o.values(spec.logitsTap())[0].length;
+            if (logits != spec.classes()) {
+                throw new IllegalArgumentException("model " + spec.name() + " gives " + logits + " logits but its labels file lists "
+                        + spec.classes() + " classes");
+            }
         }
     }
 

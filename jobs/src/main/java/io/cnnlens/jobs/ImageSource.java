@@ -1,40 +1,49 @@
 package io.cnnlens.jobs;
 
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
-import static org.apache.spark.sql.functions.split;
-import static org.apache.spark.sql.functions.when;
 
 /**
  * The images a job reads, as rows of (path, label, length, content):
  * <ul>
  *   <li>a folder tree or any Hadoop-FS URI ({@code file:}, {@code hdfs:}, {@code s3a:}), listed
- *       recursively with Spark's {@code binaryFile} source; only paths and sizes are listed here,
- *       the bytes are read on the executors (content is null). Every file is an input: a file that
+ *       recursively; only paths and sizes are listed here, the bytes are read on the executors
+ *       (content is null). Every file is an input: a file that
  *       is not an image becomes an error row, so counts reconcile. The label is the name of the
  *       file's folder when that folder is below the input root (class folders), else null;</li>
  *   <li>a Parquet table with an image-bytes column (and optional path and label columns).</li>
  * </ul>
  */
-final class ImageSource {
+public final class ImageSource {
 
-    enum Format { AUTO, FILES, PARQUET }
+    public enum Format { AUTO, FILES, PARQUET }
 
-    record Options(Format format, String imageColumn, String pathColumn, String labelColumn) {
+    /** How to read the input; {@link #defaults()} is what the CLI uses without options. */
+    public record Options(Format format, String imageColumn, String pathColumn, String labelColumn) {
+        public static Options defaults() {
+            return new Options(Format.AUTO, "content", "path", "label");
+        }
     }
 
     private ImageSource() {
@@ -48,26 +57,61 @@ final class ImageSource {
         return f == Format.PARQUET ? parquet(spark, images, o) : files(spark, images);
     }
 
+    private static final org.apache.spark.sql.types.StructType FILE_ROWS = new org.apache.spark.sql.types.StructType()
+            .add("path", DataTypes.StringType, false)
+            .add("label", DataTypes.StringType, true)
+            .add("length", DataTypes.LongType, false)
+            .add("content", DataTypes.BinaryType, true);
+
+    /**
+     * Lists files with the Hadoop file-system API (recursive; globs allowed). Spark's own file
+     * sources are not used for listing because they silently drop zero-length files, which must
+     * become error rows. Hidden files and folders (names starting with '.' or '_', as Spark skips
+     * them) are not inputs.
+     */
     private static Dataset<Row> files(SparkSession spark, String images) {
-        Path root = new Path(images);
-        String rootQualified;
+        Path pattern = new Path(images);
+        List<Row> rows = new ArrayList<>();
         try {
-            rootQualified = root.getFileSystem(spark.sparkContext().hadoopConfiguration()).makeQualified(root).toString();
+            FileSystem fs = pattern.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            FileStatus[] roots = fs.globStatus(pattern);
+            if (roots == null || roots.length == 0) {
+                throw new IllegalArgumentException("input does not exist: " + images);
+            }
+            for (FileStatus root : roots) {
+                Path rootPath = root.getPath();
+                if (root.isFile()) {
+                    rows.add(RowFactory.create(rootPath.toString(), null, root.getLen(), null));
+                    continue;
+                }
+                RemoteIterator<LocatedFileStatus> it = fs.listFiles(rootPath, true);
+                while (it.hasNext()) {
+                    LocatedFileStatus f = it.next();
+                    if (hidden(rootPath, f.getPath())) {
+                        continue;
+                    }
+                    Path parent = f.getPath().getParent();
+                    String label = parent.equals(rootPath) ? null : parent.getName();
+                    rows.add(RowFactory.create(f.getPath().toString(), label, f.getLen(), null));
+                }
+            }
         } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot open " + images + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot list " + images + ": " + e.getMessage(), e);
         }
-        Dataset<Row> listed = spark.read().format("binaryFile")
-                .option("recursiveFileLookup", "true")
-                .load(images)
-                .select(col("path"), col("length"));
-        // parent folder = path without its last segment; label = its name when it is not the root
-        Column segments = split(col("path"), "/");
-        Column parentName = element_at(segments, -2);
-        Column parent = org.apache.spark.sql.functions.regexp_replace(col("path"), "/[^/]*$", "");
-        Column label = when(parent.equalTo(lit(stripSlash(rootQualified))), lit(null).cast(DataTypes.StringType))
-                .otherwise(parentName);
-        return listed.select(col("path"), label.as("label"), col("length"),
-                lit(null).cast(DataTypes.BinaryType).as("content"));
+        int slices = Math.max(1, Math.min(spark.sparkContext().defaultParallelism(), rows.size()));
+        return spark.createDataFrame(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, slices), FILE_ROWS);
+    }
+
+    /** True when any path component below {@code root} starts with '.' or '_'. */
+    static boolean hidden(Path root, Path file) {
+        for (Path p = file; p != null && !p.equals(root); p = p.getParent()) {
+            String n = p.getName();
+            if (n.startsWith(".") || n.startsWith("_")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Dataset<Row> parquet(SparkSession spark, String images, Options o) {
@@ -93,7 +137,4 @@ final class ImageSource {
                 content.as("content"));
     }
 
-    private static String stripSlash(String s) {
-        return s.endsWith("/") && s.length() > 1 ? s.substring(0, s.length() - 1) : s;
-    }
 }

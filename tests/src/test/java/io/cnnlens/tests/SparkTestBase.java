@@ -1,0 +1,55 @@
+package io.cnnlens.tests;
+
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.nio.file.Path;
+
+/** One local Spark session per test class (local[2], UI off, loopback host). */
+abstract class SparkTestBase {
+
+    static SparkSession spark;
+
+    @BeforeAll
+    static void startSpark() {
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("cnnlens-tests")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        if (spark != null) {
+            spark.stop();
+            spark = null;
+        }
+    }
+
+    /** The repository root (set by the build; the tests module's parent otherwise). */
+    static Path home() {
+        String h = System.getProperty("cnnlens.home");
+        return (h == null ? Path.of("..") : Path.of(h)).toAbsolutePath().normalize();
+    }
+
+    static Path bundledSample() {
+        return home().resolve("conf/sample/fashion-mnist");
+    }
+
+    static Path bundledSpec() {
+        return home().resolve("conf/models/fashion-alexnet.properties");
+    }
+
+    static Path resource(String name) {
+        try {
+            return Path.of(SparkTestBase.class.getResource("/" + name).toURI());
+        } catch (Exception e) {
+            throw new IllegalStateException("missing test resource " + name, e);
+        }
+    }
+}

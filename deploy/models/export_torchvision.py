@@ -172,7 +172,7 @@ def main():
             "input.height=%d" % args.size,
             "input.width=%d" % args.size,
             "input.resize=center-crop",
-            "input.resize.size=%d" % round(args.size * 256 / 224),
+            "input.resize.size=%d" % round(args.size * 256 / 224),  # torchvision: Resize(256), CenterCrop(224)
             "input.mean=%s" % ",".join(str(v) for v in MEAN),
             "input.std=%s" % ",".join(str(v) for v in STD),
             "taps.features=fc7",
@@ -182,13 +182,18 @@ def main():
             "labels=labels.txt",
         ]) + "\n")
 
-    # reference: PyTorch's outputs for PNG inputs, normalised exactly as cnnlens does
+    # reference: PyTorch's outputs for PNG inputs. The PNGs are resize.size square, so the
+    # spec's Resize(shorter side) is the identity and CenterCrop an exact crop: cnnlens must
+    # reproduce these inputs bit for bit, then the outputs to float precision.
+    resize = round(args.size * 256 / 224)
+    off = (resize - args.size) // 2
     names, batch = [], []
-    for i, img in enumerate(reference_images(args.references, args.size, args.seed + 1)):
+    for i, img in enumerate(reference_images(args.references, resize, args.seed + 1)):
         name = "ref-%02d.png" % i
         Image.fromarray(img).save(os.path.join(args.out, "reference", name))
         names.append(name)
-        x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)
+        crop = img[off:off + args.size, off:off + args.size]
+        x = torch.from_numpy(crop.astype(np.float32) / 255).permute(2, 0, 1)
         x = (x - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None]
         batch.append(x)
     x = torch.stack(batch)

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 
@@ -103,11 +105,25 @@ public final class ModelForward implements AutoCloseable {
             NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
                     new Shape(n, spec.channels(), spec.height(), spec.width()));
             x.setRequiresGradient(true);
-            NDArray out = tap(model.block().forward(parameterStore, new NDList(x), false), tap);
+            NDArray out = tap(forwardWithGradients(new NDList(x)), tap);
             NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) out.getShape().get(1));
             gc.backward(out.mul(oneHot.toType(out.getDataType(), false)).sum());
             return x.getGradient().toFloatArray();
         }
+    }
+
+    /**
+     * A forward pass that records autograd but keeps inference behaviour (dropout off, batch-norm
+     * running statistics). DJL runs a TorchScript module without autograd unless asked to train,
+     * and asking it to train also switches the module to training mode; so for TorchScript the
+     * module is held in eval mode and run with gradients on.
+     */
+    private NDList forwardWithGradients(NDList input) {
+        if (model.block() instanceof PtSymbolBlock script) {
+            JniUtils.enableInferenceMode(script);
+            return IValueUtils.forward(script, input, true);
+        }
+        return model.block().forward(parameterStore, input, false);
     }
 
     private static long[] targetsAsLong(int[] targets) {

@@ -3,10 +3,7 @@ package io.cnnlens.model;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 
-/**
- * Process-wide PyTorch settings. PyTorch's intra-op thread count is global to the process, so a
- * JVM running several one-core Spark tasks sets it once to the task's CPU share.
- */
+/** PyTorch settings for the threads that run models. */
 public final class TorchRuntime {
 
     private TorchRuntime() {
@@ -17,9 +14,14 @@ public final class TorchRuntime {
         return Engine.getEngine("PyTorch");
     }
 
-    public static synchronized void setIntraOpThreads(int threads) {
+    /**
+     * Sets PyTorch's intra-op thread count. With PyTorch's OpenMP backend the setting also binds
+     * the calling thread's OpenMP team size, so every thread that runs the model calls this (a
+     * task thread that did not would run with all cores, and tasks would oversubscribe them).
+     */
+    public static void setIntraOpThreads(int threads) {
         engine();
-        if (threads > 0 && JniUtils.getNumThreads() != threads) {
+        if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
     }

@@ -23,6 +23,8 @@ import static org.apache.spark.sql.functions.col;
  */
 public final class FeaturesJob {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FeaturesJob.class);
+
     /** What the job was asked to do. */
     public record Settings(String images, String out, String model, ImageSource.Options source,
                            int batchSize, long maxPixels, long maxBytes, String convTap, int partitions) {
@@ -53,15 +55,17 @@ public final class FeaturesJob {
         }
         String convTap = s.convTap() == null ? spec.convTap() : s.convTap();
         checkTaps(ExecutorRuntime.model(s.model(), hadoop.get(), false), convTap);
-        Dataset<Row> inputs = ImageSource.read(spark, s.images(), s.source());
-        long n = inputs.count();
+        LOG.info("model checked in {} s", secondsSince(t0));
+        ImageSource.Inputs listed = ImageSource.read(spark, s.images(), s.source());
+        long n = listed.count();
+        LOG.info("{} inputs listed in {} s", n, secondsSince(t0));
         if (n == 0) {
             throw new IllegalArgumentException("no input files under " + s.images());
         }
         int parallelism = spark.sparkContext().defaultParallelism();
         int partitions = s.partitions() > 0 ? s.partitions()
                 : (int) Math.max(parallelism, Math.min(n / 64 + 1, (long) parallelism * 4));
-        JavaRDD<Row> rows = inputs.repartition(partitions).javaRDD()
+        JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
                 .mapPartitions(new FeaturesPartition(s.model(), hadoop, s.batchSize(), s.maxPixels(), s.maxBytes(), convTap));
         Dataset<Row> all = spark.createDataFrame(rows, FeatureTables.COMBINED).persist(StorageLevel.MEMORY_AND_DISK());
         try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
@@ -74,6 +78,7 @@ public final class FeaturesJob {
                     errors = r.getLong(1);
                 }
             }
+            LOG.info("features computed in {} s", secondsSince(t0));
             if (ok + errors != n) {
                 throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + ok + " rows + "
                         + errors + " errors; nothing was committed");
@@ -104,6 +109,10 @@ public final class FeaturesJob {
                         + spec.classes() + " classes");
             }
         }
+    }
+
+    private static String secondsSince(long t0) {
+        return String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9);
     }
 
     private static org.apache.spark.sql.Column[] cols(String[] names) {

@@ -99,6 +99,15 @@ final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
         }
         Path p = new Path(path);
         try {
+            if ("file".equals(p.toUri().getScheme())) {
+                // local files: plain NIO (Hadoop's local file system would also look for a .crc file)
+                java.nio.file.Path local = java.nio.file.Path.of(p.toUri());
+                long len = java.nio.file.Files.size(local);
+                if (len > maxBytes) {
+                    throw new DecodeException("too-large", "file is " + len + " bytes, over the limit of " + maxBytes);
+                }
+                return java.nio.file.Files.readAllBytes(local);
+            }
             FileSystem fs = p.getFileSystem(hadoop.get());
             long len = length >= 0 ? length : fs.getFileStatus(p).getLen();
             if (len > maxBytes) {

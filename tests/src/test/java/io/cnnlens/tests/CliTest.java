@@ -1,0 +1,79 @@
+package io.cnnlens.tests;
+
+import io.cnnlens.jobs.Cli;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line as a user meets it: help per job, a run, and a clear error. */
+class CliTest extends SparkTestBase {
+
+    @TempDir
+    Path tmp;
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result cli(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Cli.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void everyJobHasHelp() {
+        Result top = cli("--help");
+        assertEquals(0, top.code());
+        for (String job : new String[] {"features", "train", "sample", "show"}) {
+            assertTrue(top.out().contains(job), "top-level help lists " + job);
+            Result h = cli(job, "--help");
+            assertEquals(0, h.code(), job);
+            assertTrue(h.out().contains("Usage: cnnlens " + job), h.out());
+        }
+        Result f = cli("features", "--help");
+        for (String option : new String[] {"--images", "--out", "--model", "--master"}) {
+            assertTrue(f.out().contains(option), "features --help shows " + option);
+        }
+    }
+
+    @Test
+    void featuresRunsFromTheCommandLineAndPrintsTheSummary() throws Exception {
+        Path images = tmp.resolve("images");
+        FeaturesJobTest.writeCorpus(images, 2);
+        Path out = tmp.resolve("out");
+        Result r = cli("features", "--images", images.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s)features: inputs \\d+, rows \\d+, errors 6, [0-9.]+ s, [0-9.]+ images/s.*"), r.out());
+        assertTrue(r.out().contains(out.resolve("features").toString()), r.out());
+        assertTrue(Files.isDirectory(out.resolve("features")));
+        assertTrue(Files.isDirectory(out.resolve("errors")));
+    }
+
+    @Test
+    void aBadModelIsAOneLineMessageNotAStackTrace() {
+        Result r = cli("features", "--images", bundledSample().toString(), "--out", tmp.resolve("o").toString(),
+                "--model", tmp.resolve("missing.properties").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("model spec not found"), r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+}

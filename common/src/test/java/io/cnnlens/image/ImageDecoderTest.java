@@ -8,9 +8,7 @@ import java.awt.image.IndexColorModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -146,7 +144,7 @@ class ImageDecoderTest {
     @Test
     void hugeImageIsRefusedFromItsHeader() throws Exception {
         // a 100,000 x 100,000 PNG header (10^10 pixels, 40 GB decoded) in a 60-byte file
-        byte[] png = pngHeaderOnly(100_000, 100_000);
+        byte[] png = HugePng.header(100_000, 100_000);
         long before = usedHeap();
         DecodeException e = assertThrows(DecodeException.class, () -> decoder.decode(png));
         assertEquals("too-large", e.stage());
@@ -157,25 +155,6 @@ class ImageDecoderTest {
     private static long usedHeap() {
         Runtime r = Runtime.getRuntime();
         return r.totalMemory() - r.freeMemory();
-    }
-
-    static byte[] pngHeaderOnly(int width, int height) {
-        ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12);
-        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        b.putInt(13);
-        int crcStart = b.position();
-        b.put(new byte[] {'I', 'H', 'D', 'R'});
-        b.putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
-        CRC32 crc = new CRC32();
-        crc.update(b.array(), crcStart, 17);
-        b.putInt((int) crc.getValue());
-        b.putInt(0);
-        crcStart = b.position();
-        b.put(new byte[] {'I', 'E', 'N', 'D'});
-        crc.reset();
-        crc.update(b.array(), crcStart, 4);
-        b.putInt((int) crc.getValue());
-        return b.array();
     }
 
     private static byte[] fixture(String name) throws IOException {

@@ -1,5 +1,6 @@
 package io.cnnlens.tests;
 
+import io.cnnlens.image.HugePng;
 import io.cnnlens.jobs.FeaturesJob;
 import io.cnnlens.jobs.ImageSource;
 import io.cnnlens.model.ModelSpec;

@@ -1,15 +1,15 @@
-package io.cnnlens.tests;
+package io.cnnlens.image;
 
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
 
 /** A PNG that declares huge dimensions in a few dozen bytes (an over-size input). */
-final class HugePng {
+public final class HugePng {
 
     private HugePng() {
     }
 
-    static byte[] header(int width, int height) {
+    public static byte[] header(int width, int height) {
         ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12);
         b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
         b.putInt(13);

@@ -23,7 +23,6 @@ import io.cnnlens.data.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -145,9 +144,5 @@ public final class FashionTraining {
             }
         }
         return m.create(flat, new Shape(n, 1, FashionMnist.SIDE, FashionMnist.SIDE));
-    }
-
-    public static List<String> classes() {
-        return FashionMnist.CLASSES;
     }
 }

@@ -134,8 +134,7 @@ public final class ModelForward implements AutoCloseable {
         return t;
     }
 
-    /** Names of the taps this model's forward returns. */
-    public List<String> tapNames(NDList out) {
+    private static List<String> tapNames(NDList out) {
         List<String> names = new ArrayList<>();
         for (NDArray a : out) {
             names.add(a.getName());

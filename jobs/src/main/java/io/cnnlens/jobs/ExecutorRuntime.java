@@ -36,7 +36,7 @@ public final class ExecutorRuntime {
     /** The model for the current task, on the task's device; loaded on first use in this JVM. */
     public static LoadedModel model(String location, Configuration hadoop, boolean gradients) {
         Device device = taskDevice();
-        if (device.isGpu() == false) {
+        if (!device.isGpu()) {
             TorchRuntime.setIntraOpThreads(taskCpus());
         }
         String key = location + "|" + device + "|" + gradients;

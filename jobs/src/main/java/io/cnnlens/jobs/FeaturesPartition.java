@@ -89,30 +89,21 @@ final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
 
     private byte[] bytes(String path, long length, byte[] content) throws DecodeException {
         if (content != null) {
-            if (content.length > maxBytes) {
-                throw new DecodeException("too-large", "file is " + content.length + " bytes, over the limit of " + maxBytes);
-            }
+            checkSize(content.length);
             return content;
         }
-        if (length > maxBytes) {
-            throw new DecodeException("too-large", "file is " + length + " bytes, over the limit of " + maxBytes);
-        }
+        checkSize(length);
         Path p = new Path(path);
         try {
             if ("file".equals(p.toUri().getScheme())) {
                 // local files: plain NIO (Hadoop's local file system would also look for a .crc file)
                 java.nio.file.Path local = java.nio.file.Path.of(p.toUri());
-                long len = java.nio.file.Files.size(local);
-                if (len > maxBytes) {
-                    throw new DecodeException("too-large", "file is " + len + " bytes, over the limit of " + maxBytes);
-                }
+                checkSize(java.nio.file.Files.size(local));
                 return java.nio.file.Files.readAllBytes(local);
             }
             FileSystem fs = p.getFileSystem(hadoop.get());
             long len = length >= 0 ? length : fs.getFileStatus(p).getLen();
-            if (len > maxBytes) {
-                throw new DecodeException("too-large", "file is " + len + " bytes, over the limit of " + maxBytes);
-            }
+            checkSize(len);
             byte[] b = new byte[(int) len];
             try (FSDataInputStream in = fs.open(p)) {
                 in.readFully(0, b);
@@ -120,6 +111,12 @@ final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
             return b;
         } catch (IOException e) {
             throw new DecodeException("read", "cannot read: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkSize(long bytes) throws DecodeException {
+        if (bytes > maxBytes) {
+            throw new DecodeException("too-large", "file is " + bytes + " bytes, over the limit of " + maxBytes);
         }
     }
 }

@@ -22,11 +22,7 @@ public final class Preprocessor {
 
     /** Writes the model input for {@code p} into {@code out} at {@code offset}. */
     public void apply(Pixels p, float[] out, int offset) {
-        Pixels c = toChannels(p, spec.channels());
-        Pixels r = switch (spec.resize()) {
-            case STRETCH -> Resize.bilinear(c, spec.width(), spec.height());
-            case CENTER_CROP -> centerCrop(c);
-        };
+        Pixels r = modelPixels(p);
         int plane = spec.width() * spec.height();
         float[] d = r.data();
         for (int ch = 0; ch < spec.channels(); ch++) {
@@ -37,6 +33,31 @@ public final class Preprocessor {
                 out[offset + base + i] = (d[base + i] / 255f - mean) * invStd;
             }
         }
+    }
+
+    /**
+     * The image as the model sees it, before normalisation: the model's channel count and input
+     * size, values 0..255. Receptive-field boxes are in these coordinates.
+     */
+    public Pixels modelPixels(Pixels p) {
+        Pixels c = toChannels(p, spec.channels());
+        return switch (spec.resize()) {
+            case STRETCH -> Resize.bilinear(c, spec.width(), spec.height());
+            case CENTER_CROP -> centerCrop(c);
+        };
+    }
+
+    /**
+     * A small pixel-space vector for comparing images directly: {@code channels} channels,
+     * stretched to {@code size}×{@code size}, values 0..1 (CHW order).
+     */
+    public static float[] pixelVector(Pixels p, int channels, int size) {
+        float[] d = Resize.bilinear(toChannels(p, channels), size, size).data();
+        float[] out = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            out[i] = d[i] / 255f;
+        }
+        return out;
     }
 
     public float[] apply(Pixels p) {

@@ -33,8 +33,19 @@ public final class ModelForward implements AutoCloseable {
         this.parameterStore = new ParameterStore(manager, false);
     }
 
-    /** What one forward pass returns, per requested tap, one row per image. */
-    public record Outputs(Map<String, float[][]> values, Map<String, float[][]> spatialMax) {
+    /**
+     * What one forward pass returns, per requested tap, one row per image; {@code shapes} gives
+     * each returned tap's shape without the batch axis (e.g. {C, H, W} for a conv layer).
+     */
+    public record Outputs(Map<String, float[][]> values, Map<String, float[][]> spatialMax, Map<String, int[]> shapes) {
+        public int[] shape(String tap) {
+            int[] s = shapes.get(tap);
+            if (s == null) {
+                throw new IllegalArgumentException("tap " + tap + " was not requested");
+            }
+            return s.clone();
+        }
+
         public float[][] values(String tap) {
             return require(values, tap);
         }
@@ -71,8 +82,16 @@ public final class ModelForward implements AutoCloseable {
                     new Shape(n, spec.channels(), spec.height(), spec.width()));
             NDList out = model.block().forward(parameterStore, new NDList(x), false);
             Map<String, float[][]> values = new LinkedHashMap<>();
+            Map<String, int[]> shapes = new LinkedHashMap<>();
             for (String tap : taps) {
-                values.put(tap, rows(tap(out, tap), n));
+                NDArray a = tap(out, tap);
+                values.put(tap, rows(a, n));
+                long[] sh = a.getShape().getShape();
+                int[] s = new int[sh.length - 1];
+                for (int i = 1; i < sh.length; i++) {
+                    s[i - 1] = (int) sh[i];
+                }
+                shapes.put(tap, s);
             }
             Map<String, float[][]> maxima = new LinkedHashMap<>();
             for (String tap : spatialMax) {
@@ -83,7 +102,7 @@ public final class ModelForward implements AutoCloseable {
                 Shape sh = a.getShape();
                 maxima.put(tap, rows(a.reshape(sh.get(0), sh.get(1), sh.get(2) * sh.get(3)).max(new int[] {2}), n));
             }
-            return new Outputs(values, maxima);
+            return new Outputs(values, maxima, shapes);
         } finally {
             JniUtils.setGradMode(grad);
         }

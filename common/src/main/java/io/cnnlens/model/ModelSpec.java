@@ -32,6 +32,8 @@ import java.util.Properties;
  * taps.conv=conv5                 # conv layer whose per-channel spatial max the features job keeps
  * taps.first-conv=conv1
  * labels=fashion-alexnet/labels.txt
+ * layers.geometry=conv1 k5 s1 p2, pool1 k2 s2, conv2 k3 s1 p1, ...   # optional: kernel/stride/padding
+ *                                 # chain from the input, for receptive fields (patches)
  * </pre>
  */
 public record ModelSpec(
@@ -50,7 +52,8 @@ public record ModelSpec(
         String logitsTap,
         String convTap,
         String firstConvTap,
-        List<String> labels) {
+        List<String> labels,
+        String geometry) {
 
     public enum Format { DJL, TORCHSCRIPT }
 
@@ -71,6 +74,7 @@ public record ModelSpec(
             }
         }
         labels = List.copyOf(labels);
+        geometry = geometry == null ? "" : geometry.strip();
     }
 
     public static ModelSpec load(Path specFile) {
@@ -109,7 +113,8 @@ public record ModelSpec(
                 p.getProperty("taps.logits", "logits").trim(),
                 p.getProperty("taps.conv", "conv5").trim(),
                 p.getProperty("taps.first-conv", "conv1").trim(),
-                labels);
+                labels,
+                p.getProperty("layers.geometry", ""));
     }
 
     public int classes() {

@@ -13,7 +13,7 @@ class PreprocessorTest {
 
     static ModelSpec spec(int channels, int size, ModelSpec.Resize resize, int resizeSize, float mean, float std) {
         return new ModelSpec("t", ModelSpec.Format.DJL, "", Path.of("w"), channels, size, size, resize, resizeSize,
-                new float[] {mean}, new float[] {std}, "fc7", "logits", "conv5", "conv1", List.of("a", "b"));
+                new float[] {mean}, new float[] {std}, "fc7", "logits", "conv5", "conv1", List.of("a", "b"), "");
     }
 
     @Test

@@ -1,0 +1,66 @@
+package io.cnnlens.embedding;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PcaProjectionTest {
+
+    @Test
+    void projectionsAreCentredUncorrelatedAndOrderedByVariance() {
+        Random rnd = new Random(9);
+        int n = 2000;
+        double[][] x = new double[n][4];
+        for (double[] r : x) {
+            double a = rnd.nextGaussian() * 5;
+            double b = rnd.nextGaussian() * 2;
+            r[0] = a + 1;
+            r[1] = a - b;
+            r[2] = b + 0.1 * rnd.nextGaussian();
+            r[3] = 0.1 * rnd.nextGaussian() - 3;
+        }
+        PcaProjection pca = PcaProjection.fit(x, 3);
+        assertEquals(3, pca.dimensions());
+        double[][] y = new double[n][];
+        for (int i = 0; i < n; i++) {
+            float[] f = new float[4];
+            for (int c = 0; c < 4; c++) {
+                f[c] = (float) x[i][c];
+            }
+            y[i] = pca.project(f, 3);
+        }
+        double[] var = new double[3];
+        double cov01 = 0;
+        double[] mean = new double[3];
+        for (double[] r : y) {
+            for (int a = 0; a < 3; a++) {
+                mean[a] += r[a] / n;
+            }
+        }
+        for (double[] r : y) {
+            for (int a = 0; a < 3; a++) {
+                var[a] += (r[a] - mean[a]) * (r[a] - mean[a]) / (n - 1);
+            }
+            cov01 += (r[0] - mean[0]) * (r[1] - mean[1]) / (n - 1);
+        }
+        double total = 0; // total variance of the data, computed directly
+        for (int c = 0; c < 4; c++) {
+            double m = 0;
+            for (double[] r : x) {
+                m += r[c] / n;
+            }
+            for (double[] r : x) {
+                total += (r[c] - m) * (r[c] - m) / (n - 1);
+            }
+        }
+        for (int a = 0; a < 3; a++) {
+            assertEquals(0, mean[a], 1e-4);
+            assertEquals(pca.explained()[a], var[a] / total, 1e-4);
+        }
+        assertTrue(var[0] > var[1] && var[1] > var[2]);
+        assertEquals(0, cov01, 1e-3 * var[0]);
+    }
+}

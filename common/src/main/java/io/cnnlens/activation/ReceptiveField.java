@@ -28,7 +28,7 @@ public final class ReceptiveField {
     }
 
     /** The field of one layer: size, jump (stride in input pixels) and offset (total padding). */
-    public record Field(String layer, int size, int jump, int offset) {
+    public record Field(String layer, int size, int jump, int offset) implements java.io.Serializable {
         /** Input box {x0, y0, x1, y1} (x1, y1 exclusive) of unit (y, x), before clipping to the image. */
         public int[] box(int y, int x) {
             int x0 = x * jump - offset;

@@ -22,8 +22,19 @@ public final class TopActivations implements Serializable {
     }
 
     /** Best first: higher activation, then smaller image id. */
-    public static final Comparator<Hit> BEST_FIRST = Comparator.comparingDouble((Hit h) -> -h.activation())
-            .thenComparing(Hit::imageId);
+    public static final Comparator<Hit> BEST_FIRST = new BestFirst(false);
+
+    /** Serialisable (the heaps travel between executors and the driver). */
+    private record BestFirst(boolean worstFirst) implements Comparator<Hit>, Serializable {
+        @Override
+        public int compare(Hit a, Hit b) {
+            int c = Float.compare(b.activation(), a.activation());
+            if (c == 0) {
+                c = a.imageId().compareTo(b.imageId());
+            }
+            return worstFirst ? -c : c;
+        }
+    }
 
     private final int k;
     private final int[] channels;
@@ -38,7 +49,7 @@ public final class TopActivations implements Serializable {
         this.channels = channels.clone();
         this.heaps = new ArrayList<>(channels.length);
         for (int i = 0; i < channels.length; i++) {
-            heaps.add(new PriorityQueue<>(k + 1, BEST_FIRST.reversed()));
+            heaps.add(new PriorityQueue<>(k + 1, new BestFirst(true)));
         }
     }
 

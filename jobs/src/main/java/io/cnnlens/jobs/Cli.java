@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
         description = "Explains what a convolutional network has learned, over large image collections.",
         subcommands = {
                 FeaturesCommand.class,
+                PatchesCommand.class,
+                NeighborsCommand.class,
+                EmbedCommand.class,
                 TrainCommand.class,
                 SampleCommand.class,
                 ShowCommand.class,

@@ -6,14 +6,10 @@ import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
-import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 
-import java.io.IOException;
 import java.util.Iterator;
 
 /**
@@ -88,35 +84,6 @@ final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
     }
 
     private byte[] bytes(String path, long length, byte[] content) throws DecodeException {
-        if (content != null) {
-            checkSize(content.length);
-            return content;
-        }
-        checkSize(length);
-        Path p = new Path(path);
-        try {
-            if ("file".equals(p.toUri().getScheme())) {
-                // local files: plain NIO (Hadoop's local file system would also look for a .crc file)
-                java.nio.file.Path local = java.nio.file.Path.of(p.toUri());
-                checkSize(java.nio.file.Files.size(local));
-                return java.nio.file.Files.readAllBytes(local);
-            }
-            FileSystem fs = p.getFileSystem(hadoop.get());
-            long len = length >= 0 ? length : fs.getFileStatus(p).getLen();
-            checkSize(len);
-            byte[] b = new byte[(int) len];
-            try (FSDataInputStream in = fs.open(p)) {
-                in.readFully(0, b);
-            }
-            return b;
-        } catch (IOException e) {
-            throw new DecodeException("read", "cannot read: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void checkSize(long bytes) throws DecodeException {
-        if (bytes > maxBytes) {
-            throw new DecodeException("too-large", "file is " + bytes + " bytes, over the limit of " + maxBytes);
-        }
+        return ImageBytes.read(path, length, content, maxBytes, hadoop.get());
     }
 }

@@ -53,11 +53,13 @@ final class TableCommitter implements AutoCloseable {
             for (String table : tables) {
                 Path target = new Path(out, table);
                 if (fs.exists(target)) {
-                    fs.mkdirs(trash);
-                    if (!fs.rename(target, new Path(trash, table))) {
+                    Path aside = new Path(trash, table);
+                    fs.mkdirs(aside.getParent());
+                    if (!fs.rename(target, aside)) {
                         throw new IOException("cannot move old " + target + " aside");
                     }
                 }
+                fs.mkdirs(target.getParent());
                 if (!fs.rename(new Path(staging(table)), target)) {
                     throw new IOException("cannot move new " + table + " into " + target);
                 }
@@ -78,6 +80,16 @@ final class TableCommitter implements AutoCloseable {
             deleteIfEmpty(new Path(out, "_staging"));
         } catch (IOException e) {
             // leftover staging files do not affect committed tables
+        }
+    }
+
+    /** Writes one file (e.g. a PNG picture) under the staging folder of {@code table}. */
+    void writeFile(String table, String name, byte[] bytes) {
+        Path p = new Path(staging(table), name);
+        try (org.apache.hadoop.fs.FSDataOutputStream o = fs.create(p, true)) {
+            o.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);
         }
     }
 

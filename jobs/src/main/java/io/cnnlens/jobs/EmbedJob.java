@@ -250,23 +250,49 @@ public final class EmbedJob {
         committer.writeFile(PICTURES, "tsne-mosaic.png", PngWriter.encode(mosaic(placed, s, hadoop)));
     }
 
-    /** Karpathy's cnnembed picture: the map cut into a grid, each cell showing the image nearest its centre. */
+    /**
+     * Karpathy's cnnembed picture: a full G×G grid over the t-SNE map, each cell, in turn, showing
+     * the not yet used image nearest to the cell's centre (on a seeded sample of at most 30,000
+     * points, so the assignment runs on the driver).
+     */
     private static BufferedImage mosaic(JavaRDD<Tuple2<Point, float[]>> placed, Settings s, HadoopConf hadoop) {
-        float[] bounds = placed.map(t -> new float[] {t._2()[0], t._2()[0], t._2()[1], t._2()[1]})
-                .reduce((a, b) -> new float[] {Math.min(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3])});
-        int g = s.mosaicGrid();
-        float w = Math.max(1e-6f, bounds[1] - bounds[0]);
-        float h = Math.max(1e-6f, bounds[3] - bounds[2]);
-        List<Tuple2<Integer, Tuple2<Double, String>>> cells = placed.mapToPair(t -> {
-            double cx = (t._2()[0] - bounds[0]) / w * g;
-            double cy = (t._2()[1] - bounds[2]) / h * g;
-            int ix = Math.min(g - 1, (int) cx);
-            int iy = Math.min(g - 1, (int) cy);
-            double dx = cx - (ix + 0.5);
-            double dy = cy - (iy + 0.5);
-            return new Tuple2<>(iy * g + ix, new Tuple2<>(dx * dx + dy * dy, t._1().path()));
-        }).reduceByKey((a, b) -> a._1() < b._1() || (a._1().equals(b._1()) && a._2().compareTo(b._2()) <= 0) ? a : b)
-                .collect();
+        List<Tuple2<Point, float[]>> pts = placed.takeOrdered(30_000, new ByPointHash());
+        List<Tuple2<Integer, Tuple2<Double, String>>> cells = new ArrayList<>();
+        int g = Math.min(s.mosaicGrid(), (int) Math.floor(Math.sqrt(pts.size())));
+        double[] xs = new double[pts.size()];
+        double[] ys = new double[pts.size()];
+        double minX = Double.POSITIVE_INFINITY;
+        double maxX = Double.NEGATIVE_INFINITY;
+        double minY = Double.POSITIVE_INFINITY;
+        double maxY = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < pts.size(); i++) {
+            xs[i] = pts.get(i)._2()[0];
+            ys[i] = pts.get(i)._2()[1];
+            minX = Math.min(minX, xs[i]);
+            maxX = Math.max(maxX, xs[i]);
+            minY = Math.min(minY, ys[i]);
+            maxY = Math.max(maxY, ys[i]);
+        }
+        boolean[] used = new boolean[pts.size()];
+        for (int cy = 0; cy < g; cy++) {
+            for (int cx = 0; cx < g; cx++) {
+                double tx = minX + (cx + 0.5) / g * (maxX - minX);
+                double ty = minY + (cy + 0.5) / g * (maxY - minY);
+                int best = -1;
+                double bd = Double.POSITIVE_INFINITY;
+                for (int i = 0; i < xs.length; i++) {
+                    if (!used[i]) {
+                        double d = (xs[i] - tx) * (xs[i] - tx) + (ys[i] - ty) * (ys[i] - ty);
+                        if (d < bd) {
+                            bd = d;
+                            best = i;
+                        }
+                    }
+                }
+                used[best] = true;
+                cells.add(new Tuple2<>(cy * g + cx, new Tuple2<>(bd, pts.get(best)._1().path())));
+            }
+        }
         int tile = s.mosaicTile();
         long maxPixels = s.maxPixels();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(placed.context());

@@ -117,6 +117,22 @@ def build(arch):
     raise SystemExit("unknown --arch " + arch)
 
 
+def geometry_lines(taps):
+    """`layers.geometry` for plain conv/pool stacks (AlexNet, VGG): receptive fields for `patches`.
+    A conv whose ReLU is a tap gets the tap's name (conv1..conv5); the other layers get their index."""
+    if not isinstance(taps, AlexNetTaps):
+        return ["# no layers.geometry: the network branches, so `patches` cannot crop receptive fields"]
+    tap_convs = {i - 1: "conv%d" % (n + 1) for n, i in enumerate(taps.conv_relu_indices)}
+    parts = []
+    for i, layer in enumerate(taps.features):
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.MaxPool2d)):
+            k, s, p = (layer.kernel_size, layer.stride, layer.padding)
+            k, s, p = (v[0] if isinstance(v, tuple) else v for v in (k, s, p))
+            kind = "conv" if isinstance(layer, torch.nn.Conv2d) else "pool"
+            parts.append("%s k%d s%d p%d" % (tap_convs.get(i, "%s_%d" % (kind, i)), k, s, p))
+    return ["layers.geometry=" + ", ".join(parts)]
+
+
 def reference_images(n, size, seed):
     """Smooth, seeded colour images at the model's input size (so resizing is the identity)."""
     rng = np.random.default_rng(seed)
@@ -180,7 +196,7 @@ def main():
             "taps.conv=conv5",
             "taps.first-conv=conv1",
             "labels=labels.txt",
-        ]) + "\n")
+        ] + geometry_lines(tapped)) + "\n")
 
     # reference: PyTorch's outputs for PNG inputs. The PNGs are resize.size square, so the
     # spec's Resize(shorter side) is the identity and CenterCrop an exact crop: cnnlens must

@@ -34,6 +34,18 @@ class ReceptiveFieldTest {
     }
 
     @Test
+    void vgg16Conv53HasTheWellKnownField() {
+        // the chain the export helper writes for torchvision VGG16; conv5_3's field is the published 196 px, stride 16
+        ReceptiveField rf = ReceptiveField.parse("conv_0 k3 s1 p1, conv1 k3 s1 p1, pool_4 k2 s2 p0, conv_5 k3 s1 p1, "
+                + "conv2 k3 s1 p1, pool_9 k2 s2 p0, conv_10 k3 s1 p1, conv_12 k3 s1 p1, conv3 k3 s1 p1, pool_16 k2 s2 p0, "
+                + "conv_17 k3 s1 p1, conv_19 k3 s1 p1, conv4 k3 s1 p1, pool_23 k2 s2 p0, conv_24 k3 s1 p1, conv_26 k3 s1 p1, "
+                + "conv5 k3 s1 p1, pool_30 k2 s2 p0");
+        assertEquals(196, rf.of("conv5").size());
+        assertEquals(16, rf.of("conv5").jump());
+        assertEquals(212, rf.of("pool_30").size());
+    }
+
+    @Test
     void theBundledModelsChain() {
         ReceptiveField rf = ReceptiveField.parse("conv1 k5 s1 p2, pool1 k2 s2, conv2 k3 s1 p1, pool2 k2 s2, "
                 + "conv3 k3 s1 p1, conv4 k3 s1 p1, conv5 k3 s1 p1, pool5 k2 s2");

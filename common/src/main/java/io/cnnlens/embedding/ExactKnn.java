@@ -12,7 +12,8 @@ import java.util.Arrays;
 
 /**
  * Exact k nearest neighbours of a block of queries in a block of reference rows, by one matrix
- * product: {@code ‖q‖² + ‖r‖² − 2·QRᵀ} (PyTorch's float32 GEMM; for cosine, {@code −Q̂R̂ᵀ} of unit rows), a top-(k + margin) per query
+ * product: {@code ‖q‖² + ‖r‖² − 2·QRᵀ} (PyTorch's float32 GEMM; the row constant ‖q‖² is left out of the ranking; for cosine,
+ * {@code −Q̂R̂ᵀ} of unit rows), a top-(k + margin) per query
  * row, then the candidates' distances recomputed directly in double precision and re-sorted, so
  * rounding in the product cannot reorder neighbours. Blocks of a large collection are searched
  * one pair at a time and their results {@link Result#merge merged}; memory is one
@@ -115,14 +116,14 @@ public final class ExactKnn {
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray qa = m.create(FloatBuffer.wrap(q), new Shape(nq, d));
             NDArray ra = m.create(FloatBuffer.wrap(r), new Shape(nr, d));
-            NDArray dot = qa.matMul(ra.transpose());
             NDArray dist;
             if (metric == Metric.COSINE) {
-                dist = dot.neg(); // 1 − cos, less the constant
+                dist = qa.matMul(ra.transpose().neg()); // 1 − cos, less the constant 1
             } else {
-                NDArray qn = qa.square().sum(new int[] {1}, true);
+                // ‖r‖² − 2·q·r: the row constant ‖q‖² does not change a row's order; scaling the
+                // smaller factor keeps this to one pass over the product
                 NDArray rn = ra.square().sum(new int[] {1}).reshape(1, nr);
-                dist = qn.add(rn).sub(dot.mul(2));
+                dist = qa.matMul(ra.transpose().mul(-2)).addi(rn);
             }
             NDList top = dist.topK(fetch, 1, false, true);
             candidates = top.get(1).toLongArray();

@@ -254,26 +254,39 @@ public final class NeighborsJob {
         }
     }
 
-    /** Items cut into blocks of about {@code size} rows by key order within each partition. */
+    /**
+     * Items cut into blocks of at most {@code size} rows within each partition (no shuffle);
+     * block ids are unique across partitions.
+     */
     private static JavaRDD<Block> blocks(JavaRDD<Item> items, int size, boolean pixels) {
-        JavaPairRDD<Long, Item> keyed = items.zipWithIndex().mapToPair(t -> new Tuple2<>(t._2() / size, t._1()));
-        return keyed.groupByKey().map(t -> {
-            List<Item> list = new ArrayList<>();
-            t._2().forEach(list::add);
-            int d = (pixels ? list.get(0).pixels() : list.get(0).fc7()).length;
-            long[] keys = new long[list.size()];
-            float[] data = new float[list.size() * d];
-            for (int i = 0; i < list.size(); i++) {
-                Item it = list.get(i);
-                keys[i] = it.key();
-                float[] v = pixels ? it.pixels() : it.fc7();
-                if (v.length != d) {
-                    throw new IllegalArgumentException("vectors of different lengths in the features table (" + v.length + " and " + d + ")");
+        return items.mapPartitionsWithIndex((part, it) -> {
+            List<Block> out = new ArrayList<>();
+            List<Item> chunk = new ArrayList<>(size);
+            while (it.hasNext()) {
+                chunk.add(it.next());
+                if (chunk.size() == size || !it.hasNext()) {
+                    out.add(block(part * 1_000_000 + out.size(), chunk, pixels));
+                    chunk.clear();
                 }
-                System.arraycopy(v, 0, data, i * d, d);
             }
-            return new Block(t._1().intValue(), keys, data, d);
-        });
+            return out.iterator();
+        }, true);
+    }
+
+    private static Block block(int id, List<Item> list, boolean pixels) {
+        int d = (pixels ? list.get(0).pixels() : list.get(0).fc7()).length;
+        long[] keys = new long[list.size()];
+        float[] data = new float[list.size() * d];
+        for (int i = 0; i < list.size(); i++) {
+            Item it = list.get(i);
+            keys[i] = it.key();
+            float[] v = pixels ? it.pixels() : it.fc7();
+            if (v.length != d) {
+                throw new IllegalArgumentException("vectors of different lengths in the features table (" + v.length + " and " + d + ")");
+            }
+            System.arraycopy(v, 0, data, i * d, d);
+        }
+        return new Block(id, keys, data, d);
     }
 
     private static List<Agreement> agreement(Dataset<Row> joined, int k) {

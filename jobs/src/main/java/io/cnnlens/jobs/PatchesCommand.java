@@ -51,6 +51,9 @@ final class PatchesCommand implements Callable<Integer> {
             PatchesJob.Summary s = PatchesJob.run(h.spark(), new PatchesJob.Settings(features, out, model, layer, channels, top,
                     batchSize, maxPixels, partitions));
             System.out.println(s.line());
+            if (s.note() != null) {
+                System.out.println("patches: note: " + s.note());
+            }
             System.out.println("patches: " + s.table());
             System.out.println("picture: " + s.picture());
             return 0;

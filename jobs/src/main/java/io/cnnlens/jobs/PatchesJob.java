@@ -73,7 +73,8 @@ public final class PatchesJob {
     }
 
     /** What it did. */
-    public record Summary(long inputs, long scanned, long errors, long rows, double seconds, String table, String picture) {
+    public record Summary(long inputs, long scanned, long errors, long rows, double seconds, String table, String picture,
+                          String note) {
         public String line() {
             return String.format(Locale.ROOT, "patches: inputs %d, scanned %d, errors %d, rows %d, %.1f s, %.1f images/s",
                     inputs, scanned, errors, rows, seconds, inputs / seconds);
@@ -136,8 +137,10 @@ public final class PatchesJob {
             committer.writeFile(PICTURES, picture, PngWriter.encode(grid(layer, field, channels, patches, s.k())));
             committer.commit(List.of(TABLE, PICTURES));
             long err = errors.value();
+            String note = n - err < s.k() ? String.format(Locale.ROOT,
+                    "only %d image(s) could be scanned, so each channel has %d patch(es) instead of %d", n - err, n - err, s.k()) : null;
             return new Summary(n, n - err, err, patches.size(), (System.nanoTime() - t0) / 1e9,
-                    committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture);
+                    committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture, note);
         }
     }
 

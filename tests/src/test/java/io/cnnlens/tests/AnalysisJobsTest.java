@@ -195,8 +195,12 @@ class AnalysisJobsTest extends SparkTestBase {
         assertMessage("is not in the model's layers.geometry", () -> PatchesJob.run(spark, patches(features, out, "conv9", null)));
         assertMessage("there is no channel 64", () -> PatchesJob.run(spark, patches(features, out, "conv5", new int[] {3, 64})));
         assertMessage("no features table at", () -> NeighborsJob.run(spark, neighbors(tmp.resolve("missing"), out, 10)));
-        // nothing half-written
-        assertTrue(!Files.exists(Path.of(out, "neighbors")) && !Files.exists(Path.of(out, "patches")));
+        // one image: every channel gets its one patch, and the summary says why there are not 9
+        PatchesJob.Summary single = PatchesJob.run(spark, patches(one, out, "conv5", new int[] {0, 1}));
+        assertEquals(2, single.rows());
+        assertTrue(single.note().contains("each channel has 1 patch(es) instead of 9"), single.note());
+        // nothing half-written by the failures
+        assertTrue(!Files.exists(Path.of(out, "neighbors")) && !Files.exists(Path.of(out, "embed")));
     }
 
     private static PatchesJob.Settings patches(Path f, String out, String layer, int[] channels) {

@@ -63,6 +63,10 @@ public final class ModelForward implements AutoCloseable {
         }
     }
 
+    public ModelSpec spec() {
+        return model.spec();
+    }
+
     /**
      * Runs {@code n} preprocessed images (NCHW, concatenated in {@code input}) through the network.
      *
@@ -129,6 +133,113 @@ public final class ModelForward implements AutoCloseable {
             gc.backward(out.mul(oneHot.toType(out.getDataType(), false)).sum());
             return x.getGradient().toFloatArray();
         }
+    }
+
+    /** What guided backprop starts from at the chosen tap. */
+    public enum Seed {
+        /** one entry per image: a class of a 2-D tap (e.g. logits), or a channel's sum over positions of a conv tap */
+        UNIT,
+        /** a conv tap's channel at its strongest position only (one neuron) */
+        NEURON
+    }
+
+    /**
+     * Guided backpropagation (Springenberg et al. 2015): the input gradient of {@code tap[i,
+     * targets[i]]} (a class score, a channel's sum, or with {@link Seed#NEURON} the channel's
+     * strongest unit), where each ReLU passes gradient back only where its forward input was
+     * positive <em>and</em> the incoming gradient is positive. Autograd cannot change a ReLU's
+     * backward rule, so the network is walked stage by stage backwards: a vector-Jacobian
+     * product through each non-ReLU stage, the guided rule at each ReLU. Needs the network as a
+     * {@link TappedSequence} (the built-in architectures); memory: every stage's input for the
+     * batch.
+     *
+     * @throws UnsupportedOperationException for a model without stages (TorchScript)
+     */
+    public float[] guidedGradient(float[] input, int n, String tap, int[] targets, Seed seed) {
+        return stagewiseGradient(input, n, tap, targets, seed, true);
+    }
+
+    /**
+     * The stage-by-stage backward walk of {@link #guidedGradient}; with {@code guided} false the
+     * ReLUs use their ordinary rule, which gives the plain input gradient (a check of the walk).
+     */
+    public float[] stagewiseGradient(float[] input, int n, String tap, int[] targets, Seed seed, boolean guided) {
+        if (!(model.block() instanceof TappedSequence net)) {
+            throw new UnsupportedOperationException("guided backprop needs the network as an ordered list of stages; model "
+                    + model.spec().name() + " (" + model.spec().format().name().toLowerCase(java.util.Locale.ROOT)
+                    + ") does not expose them");
+        }
+        int last = net.tapStage(tap);
+        if (last < 0) {
+            throw new IllegalArgumentException("model " + model.spec().name() + " has no tap '" + tap + "'; it has " + net.tapNames());
+        }
+        ModelSpec spec = model.spec();
+        boolean grad = JniUtils.isGradMode();
+        try (NDManager batch = manager.newSubManager()) {
+            JniUtils.setGradMode(false);
+            List<NDArray> inputs = new ArrayList<>();
+            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
+                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            for (int i = 0; i <= last; i++) {
+                inputs.add(x);
+                x = net.stages().get(i).forward(parameterStore, new NDList(x), false).singletonOrThrow();
+            }
+            NDArray g = seed(x, targets, seed, batch);
+            for (int i = last; i >= 0; i--) {
+                NDArray in = inputs.get(i);
+                if (net.isRelu(i)) {
+                    g = g.mul(in.gt(0).toType(g.getDataType(), false));
+                    if (guided) {
+                        g = g.mul(g.gt(0).toType(g.getDataType(), false));
+                    }
+                    continue;
+                }
+                JniUtils.setGradMode(true);
+                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+                    NDArray xin = in.duplicate();
+                    xin.setRequiresGradient(true);
+                    NDArray y = net.stages().get(i).forward(parameterStore, new NDList(xin), false).singletonOrThrow();
+                    gc.backward(y.mul(g).sum());
+                    g = xin.getGradient().duplicate();
+                } finally {
+                    JniUtils.setGradMode(false);
+                }
+            }
+            return g.toFloatArray();
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+    }
+
+    /** The starting gradient at the tap: one-hot per image (class, channel sum or channel's max unit). */
+    private static NDArray seed(NDArray out, int[] targets, Seed seed, NDManager m) {
+        Shape sh = out.getShape();
+        int n = (int) sh.get(0);
+        if (sh.dimension() == 2) {
+            return m.create(targetsAsLong(targets)).oneHot((int) sh.get(1)).toType(out.getDataType(), false);
+        }
+        if (sh.dimension() != 4) {
+            throw new IllegalArgumentException("guided backprop starts from a 2-D (class) or 4-D (conv) tap, not " + sh);
+        }
+        int c = (int) sh.get(1);
+        int plane = (int) (sh.get(2) * sh.get(3));
+        float[] v = out.toFloatArray();
+        float[] s = new float[v.length];
+        for (int i = 0; i < n; i++) {
+            int base = (i * c + targets[i]) * plane;
+            if (seed == Seed.UNIT) {
+                java.util.Arrays.fill(s, base, base + plane, 1f);
+            } else {
+                int best = 0;
+                for (int j = 1; j < plane; j++) {
+                    if (v[base + j] > v[base + best]) {
+                        best = j;
+                    }
+                }
+                s[base + best] = 1f;
+            }
+        }
+        return m.create(s, sh);
     }
 
     /**

@@ -68,6 +68,21 @@ public final class TappedSequence extends AbstractBlock {
         return Collections.unmodifiableList(stageNames);
     }
 
+    /** The index of the stage whose output is the tap, or −1. */
+    public int tapStage(String tapName) {
+        for (Map.Entry<Integer, String> e : taps.entrySet()) {
+            if (e.getValue().equals(tapName)) {
+                return e.getKey();
+            }
+        }
+        return -1;
+    }
+
+    /** Whether stage {@code i} is a ReLU (by the naming convention {@code relu*}). */
+    public boolean isRelu(int i) {
+        return stageNames.get(i).startsWith("relu");
+    }
+
     /** Stages in forward order. */
     public List<Block> stages() {
         return Collections.unmodifiableList(stages);

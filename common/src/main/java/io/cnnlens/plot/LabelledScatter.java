@@ -34,7 +34,7 @@ public final class LabelledScatter {
         XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle("").yAxisTitle("").build();
         XYStyler s = chart.getStyler();
         s.setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        s.setMarkerSize(x.length > 20_000 ? 2 : x.length > 3_000 ? 3 : 5);
+        s.setMarkerSize(x.length > 3_000 ? 3 : 5);
         s.setLegendPosition(Styler.LegendPosition.OutsideE);
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotGridLinesVisible(false);

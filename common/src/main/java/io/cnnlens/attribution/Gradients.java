@@ -39,17 +39,20 @@ final class Gradients {
         return f.run(input, n, java.util.List.of(logits), java.util.List.of()).values(logits);
     }
 
-    /** Softmax probability of {@code targets[i]} (or of target {@code t} for all), per image. */
-    static float[] probability(ModelForward f, float[] input, int n, int[] targets) {
+    /**
+     * Softmax probability of {@code targets[i]} per image, in double precision (a float near 1
+     * resolves only 6e-8: too coarse for small occlusion drops).
+     */
+    static double[] probability(ModelForward f, float[] input, int n, int[] targets) {
         float[][] s = scores(f, input, n);
-        float[] p = new float[n];
+        double[] p = new double[n];
         for (int i = 0; i < n; i++) {
             p[i] = softmaxAt(s[i], targets[i]);
         }
         return p;
     }
 
-    static float softmaxAt(float[] logits, int k) {
+    static double softmaxAt(float[] logits, int k) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) {
             max = Math.max(max, v);
@@ -58,6 +61,6 @@ final class Gradients {
         for (float v : logits) {
             z += Math.exp(v - max);
         }
-        return (float) (Math.exp(logits[k] - max) / z);
+        return Math.exp(logits[k] - max) / z;
     }
 }

@@ -89,8 +89,8 @@ public final class Occlusion implements Saliency {
         List<Integer> xs = positions(w, win, windowStride(s));
         int windows = ys.size() * xs.size();
         float[] fill = fill(s);
-        float[] base = Gradients.probability(f, input, n, targets);
-        float[][] sum = new float[n][plane];
+        double[] base = Gradients.probability(f, input, n, targets);
+        double[][] sum = new double[n][plane];
         int[][] count = new int[n][plane];
         float[] copies = new float[batch * per];
         int[] owner = new int[batch];
@@ -115,12 +115,12 @@ public final class Occlusion implements Saliency {
             copyTargets[filled] = targets[i];
             filled++;
             if (filled == batch || job == total - 1) {
-                float[] p = Gradients.probability(f, copies, filled, copyTargets);
+                double[] p = Gradients.probability(f, copies, filled, copyTargets);
                 for (int b = 0; b < filled; b++) {
                     int img = owner[b];
                     int yy = ys.get(where[b] / xs.size());
                     int xx = xs.get(where[b] % xs.size());
-                    float drop = base[img] - p[b];
+                    double drop = base[img] - p[b];
                     for (int y = yy; y < yy + win; y++) {
                         for (int x = xx; x < xx + win; x++) {
                             sum[img][y * w + x] += drop;
@@ -131,11 +131,12 @@ public final class Occlusion implements Saliency {
                 filled = 0;
             }
         }
+        float[][] out = new float[n][plane];
         for (int i = 0; i < n; i++) {
             for (int p = 0; p < plane; p++) {
-                sum[i][p] = count[i][p] == 0 ? 0 : sum[i][p] / count[i][p];
+                out[i][p] = count[i][p] == 0 ? 0 : (float) (sum[i][p] / count[i][p]);
             }
         }
-        return sum;
+        return out;
     }
 }

@@ -89,7 +89,7 @@ public final class ShapleySampling implements Saliency {
         }
         // evaluations: per image, the baseline, then for each permutation the prefixes of length 1..cells
         int evalsPerImage = 1 + permutations * cells;
-        float[][] value = new float[n][evalsPerImage];
+        double[][] value = new double[n][evalsPerImage];
         float[] buf = new float[batch * per];
         int[] owner = new int[batch];
         int[] slot = new int[batch];
@@ -120,7 +120,7 @@ public final class ShapleySampling implements Saliency {
             tgt[filled] = targets[i];
             filled++;
             if (filled == batch || job == total - 1) {
-                float[] pr = Gradients.probability(f, buf, filled, tgt);
+                double[] pr = Gradients.probability(f, buf, filled, tgt);
                 for (int b = 0; b < filled; b++) {
                     value[owner[b]][slot[b]] = pr[b];
                 }

@@ -106,13 +106,13 @@ class SaliencyTest {
     void shapleyValuesAreEfficientAndConvergeToTheExactValues() {
         ShapleySampling sh = new ShapleySampling(4, 6, 5, 40);
         float[][] maps = sh.maps(forward, input, n, predicted);
-        float[] px = Gradients.probability(forward, input, n, predicted);
+        double[] px = Gradients.probability(forward, input, n, predicted);
         float[] fill = new Occlusion().fill(model.spec());
         float[] blank = new float[input.length];
         for (int i = 0; i < blank.length; i++) {
             blank[i] = fill[0];
         }
-        float[] pb = Gradients.probability(forward, blank, n, predicted);
+        double[] pb = Gradients.probability(forward, blank, n, predicted);
         for (int i = 0; i < n; i++) {
             double sum = 0;
             for (float v : maps[i]) {
@@ -175,7 +175,6 @@ class SaliencyTest {
 
     private static double[] exactShapley(float[] image, int target, int[] cellOf, float fill) {
         int cells = 4;
-        float[] v = new float[1 << cells];
         float[] buf = new float[(1 << cells) * image.length];
         for (int s = 0; s < (1 << cells); s++) {
             for (int p = 0; p < image.length; p++) {
@@ -184,7 +183,7 @@ class SaliencyTest {
         }
         int[] t = new int[1 << cells];
         java.util.Arrays.fill(t, target);
-        v = Gradients.probability(forward, buf, 1 << cells, t);
+        double[] v = Gradients.probability(forward, buf, 1 << cells, t);
         double[] phi = new double[cells];
         int[] fact = {1, 1, 2, 6, 24};
         for (int c = 0; c < cells; c++) {

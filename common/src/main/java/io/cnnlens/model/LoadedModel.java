@@ -107,6 +107,11 @@ public final class LoadedModel implements AutoCloseable {
         return device;
     }
 
+    /** Whether the network is an ordered list of stages (needed by guided backprop). */
+    public boolean hasStages() {
+        return block() instanceof TappedSequence;
+    }
+
     public boolean gradients() {
         return gradients;
     }

@@ -123,8 +123,7 @@ public final class ModelForward implements AutoCloseable {
             throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
         }
         ModelSpec spec = model.spec();
-        try (NDManager batch = manager.newSubManager();
-             ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+        try (NDManager batch = manager.newSubManager(); Autograd gc = new Autograd()) {
             NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
                     new Shape(n, spec.channels(), spec.height(), spec.width()));
             x.setRequiresGradient(true);
@@ -132,6 +131,31 @@ public final class ModelForward implements AutoCloseable {
             NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) out.getShape().get(1));
             gc.backward(out.mul(oneHot.toType(out.getDataType(), false)).sum());
             return x.getGradient().toFloatArray();
+        }
+    }
+
+    /**
+     * Autograd on this thread only. DJL's {@code GradientCollector} allows one collector per JVM
+     * (a static flag) and zeroes the gradients of every array on close, so two Spark task threads
+     * computing saliency at once would collide; libtorch's grad mode itself is thread-local, so
+     * this switches it for the calling thread and runs the backward pass directly.
+     */
+    private static final class Autograd implements AutoCloseable {
+        private final boolean previous = JniUtils.isGradMode();
+
+        Autograd() {
+            JniUtils.setGradMode(true);
+        }
+
+        void backward(NDArray scalar) {
+            try (NDArray ones = scalar.onesLike()) {
+                JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) scalar, (ai.djl.pytorch.engine.PtNDArray) ones, false, false);
+            }
+        }
+
+        @Override
+        public void close() {
+            JniUtils.setGradMode(previous);
         }
     }
 
@@ -194,15 +218,12 @@ public final class ModelForward implements AutoCloseable {
                     }
                     continue;
                 }
-                JniUtils.setGradMode(true);
-                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+                try (Autograd gc = new Autograd()) {
                     NDArray xin = in.duplicate();
                     xin.setRequiresGradient(true);
                     NDArray y = net.stages().get(i).forward(parameterStore, new NDList(xin), false).singletonOrThrow();
                     gc.backward(y.mul(g).sum());
                     g = xin.getGradient().duplicate();
-                } finally {
-                    JniUtils.setGradMode(false);
                 }
             }
             return g.toFloatArray();

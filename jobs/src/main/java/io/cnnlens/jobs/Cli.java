@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 PatchesCommand.class,
                 NeighborsCommand.class,
                 EmbedCommand.class,
+                SaliencyCommand.class,
                 TrainCommand.class,
                 SampleCommand.class,
                 ShowCommand.class,

@@ -40,7 +40,7 @@ public final class ImageSource {
     public enum Format { AUTO, FILES, PARQUET }
 
     /** How to read the input; {@link #defaults()} is what the CLI uses without options. */
-    public record Options(Format format, String imageColumn, String pathColumn, String labelColumn) {
+    public record Options(Format format, String imageColumn, String pathColumn, String labelColumn) implements java.io.Serializable {
         public static Options defaults() {
             return new Options(Format.AUTO, "content", "path", "label");
         }

@@ -135,6 +135,31 @@ public final class ModelForward implements AutoCloseable {
     }
 
     /**
+     * The gradient of {@code Σ_i log softmax(logits_i)[targets[i]]} (minus the cross-entropy) with
+     * respect to the input, NCHW; the logits tap's values come back in {@code logitsOut} ([n][classes])
+     * when it is not null. Used by attacks (PGD, universal perturbations).
+     */
+    public float[] logProbabilityGradient(float[] input, int n, int[] targets, float[][] logitsOut) {
+        if (!model.gradients()) {
+            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
+        }
+        ModelSpec spec = model.spec();
+        try (NDManager batch = manager.newSubManager(); Autograd gc = new Autograd()) {
+            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
+                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            x.setRequiresGradient(true);
+            NDArray logits = tap(forwardWithGradients(new NDList(x)), spec.logitsTap());
+            NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) logits.getShape().get(1));
+            gc.backward(logits.logSoftmax(1).mul(oneHot.toType(logits.getDataType(), false)).sum());
+            if (logitsOut != null) {
+                float[][] l = rows(logits.duplicate(), n);
+                System.arraycopy(l, 0, logitsOut, 0, n);
+            }
+            return x.getGradient().toFloatArray();
+        }
+    }
+
+    /**
      * Autograd on this thread only. DJL's {@code GradientCollector} allows one collector per JVM
      * (a static flag) and zeroes the gradients of every array on close, so two Spark task threads
      * computing saliency at once would collide; libtorch's grad mode itself is thread-local, so

@@ -1,0 +1,62 @@
+package io.cnnlens.jobs;
+
+import io.cnnlens.image.PngWriter;
+import io.cnnlens.model.ConvWeights;
+import io.cnnlens.model.LoadedModel;
+import io.cnnlens.plot.FilterGrid;
+import org.apache.hadoop.conf.Configuration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code cnnlens filters}: the first conv layer's filters (or a higher layer's, per input channel) as a picture. */
+@Command(name = "filters", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Draw a conv layer's filters: the first layer's as one grid (each filter min–max scaled; colour for 3-channel "
+                + "input, grey otherwise), or with --layer a higher layer's as grey tiles per input channel.",
+                "Writes <out>/pictures/filters/filters-<layer>.png. Runs on the driver (no Spark job)."})
+final class FiltersCommand implements Callable<Integer> {
+
+    @Option(names = "--out", defaultValue = "cnnlens-out", description = "Output folder or URI. Default: ${DEFAULT-VALUE}")
+    String out;
+
+    @Option(names = "--model", defaultValue = ModelLocator.BUNDLED, description = "Model spec. Default: bundled")
+    String model;
+
+    @Option(names = "--layer", description = "A higher conv layer (stage or parameter name) to draw per input channel. Default: the first conv layer")
+    String layer;
+
+    @Option(names = "--max-filters", defaultValue = "32", description = "Higher layers: filters (rows) drawn. Default: ${DEFAULT-VALUE}")
+    int maxFilters;
+
+    @Option(names = "--max-inputs", defaultValue = "32", description = "Higher layers: input channels (columns) drawn. Default: ${DEFAULT-VALUE}")
+    int maxInputs;
+
+    @Override
+    public Integer call() {
+        Configuration conf = new Configuration();
+        LoadedModel m = ExecutorRuntime.model(model, conf, false);
+        ConvWeights w = ConvWeights.of(m, layer);
+        String name = "filters-" + PatchesJob.safe(w.layer()) + ".png";
+        try (TableCommitter c = new TableCommitter(out, conf)) {
+            String title = String.format(Locale.ROOT, "%s %s: %d filters, %d×%d×%d", m.spec().name(), w.layer(), w.out(), w.in(), w.kh(), w.kw());
+            byte[] png = PngWriter.encode(layer == null
+                    ? FilterGrid.firstLayer(title, w.values(), w.out(), w.in(), w.kh(), w.kw(), Math.max(36, w.kh() * 6))
+                    : FilterGrid.perInputChannel(title, w.values(), w.out(), w.in(), w.kh(), w.kw(), maxFilters, maxInputs, Math.max(24, w.kh() * 6)));
+            c.writeFile(FilterPictures.FILTERS, name, png);
+            c.commit(List.of(FilterPictures.FILTERS));
+            System.out.println("filters: " + w.layer() + " " + w.out() + " filters of " + w.in() + "×" + w.kh() + "×" + w.kw());
+            System.out.println("picture: " + c.finalPath(FilterPictures.FILTERS) + "/" + name);
+        }
+        return 0;
+    }
+
+    static final class FilterPictures {
+        static final String FILTERS = "pictures/filters";
+
+        private FilterPictures() {
+        }
+    }
+}

@@ -22,7 +22,7 @@ import static org.apache.spark.sql.functions.col;
 /** {@code cnnlens activations}: every channel's feature map of a layer for chosen images. */
 @Command(name = "activations", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"For a few images and a conv layer, every channel's feature map as a grid of grey tiles beside the input.",
-                "Writes <out>/pictures/activations/<layer>-<n>-<file name>.png."})
+                "Writes <out>/pictures/activations/<layer>/<n>-<file name>.png."})
 final class ActivationsCommand implements Callable<Integer> {
 
     @Option(names = "--images", defaultValue = "${sys:cnnlens.home:-.}/conf/sample/fashion-mnist",
@@ -66,6 +66,7 @@ final class ActivationsCommand implements Callable<Integer> {
             Preprocessor pre = new Preprocessor(spec);
             ImageDecoder d = new ImageDecoder(50_000_000L);
             int written = 0;
+            String dir = "pictures/activations/" + PatchesJob.safe(tap); // one folder per layer
             try (TableCommitter c = new TableCommitter(out, hadoop.get()); ModelForward f = m.newForward()) {
                 for (Row r : chosen) {
                     String path = r.getString(0);
@@ -78,9 +79,9 @@ final class ActivationsCommand implements Callable<Integer> {
                             throw new IllegalArgumentException("layer " + tap + " is not a conv layer (shape per image "
                                     + java.util.Arrays.toString(sh) + ")");
                         }
-                        String file = String.format(Locale.ROOT, "%s-%d-%s.png", PatchesJob.safe(tap), written,
-                                PatchesJob.safe(path.substring(path.lastIndexOf('/') + 1)));
-                        c.writeFile("pictures/activations", file, PngWriter.encode(FilterGrid.activations(
+                        String base = path.substring(path.lastIndexOf('/') + 1).replaceFirst("\\.[A-Za-z0-9]+$", "");
+                        String file = String.format(Locale.ROOT, "%d-%s.png", written, PatchesJob.safe(base));
+                        c.writeFile(dir, file, PngWriter.encode(FilterGrid.activations(
                                 String.format(Locale.ROOT, "%s of %s: %d channels, %d×%d", tap, path.substring(path.lastIndexOf('/') + 1),
                                         sh[0], sh[1], sh[2]), pre.modelPixels(p), o.values(tap)[0], sh[0], sh[1], sh[2], Math.max(40, sh[1] * 3))));
                         written++;
@@ -88,9 +89,9 @@ final class ActivationsCommand implements Callable<Integer> {
                         System.out.println("activations: skipped " + path + ": " + e.getMessage());
                     }
                 }
-                c.commit(List.of("pictures/activations"));
+                c.commit(List.of(dir));
                 System.out.println("activations: " + written + " image(s), layer " + tap);
-                System.out.println("pictures: " + c.finalPath("pictures/activations"));
+                System.out.println("pictures: " + c.finalPath(dir));
             }
             return 0;
         }

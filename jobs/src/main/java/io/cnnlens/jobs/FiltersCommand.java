@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "filters", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Draw a conv layer's filters: the first layer's as one grid (each filter min–max scaled; colour for 3-channel "
                 + "input, grey otherwise), or with --layer a higher layer's as grey tiles per input channel.",
-                "Writes <out>/pictures/filters/filters-<layer>.png. Runs on the driver (no Spark job)."})
+                "Writes <out>/pictures/filters/<layer>/filters.png. Runs on the driver (no Spark job)."})
 final class FiltersCommand implements Callable<Integer> {
 
     @Option(names = "--out", defaultValue = "cnnlens-out", description = "Output folder or URI. Default: ${DEFAULT-VALUE}")
@@ -39,16 +39,17 @@ final class FiltersCommand implements Callable<Integer> {
         Configuration conf = new Configuration();
         LoadedModel m = ExecutorRuntime.model(model, conf, false);
         ConvWeights w = ConvWeights.of(m, layer);
-        String name = "filters-" + PatchesJob.safe(w.layer()) + ".png";
+        String name = "filters.png";
+        String dir = FilterPictures.FILTERS + "/" + PatchesJob.safe(w.layer()); // one folder per layer: drawing another layer keeps this one
         try (TableCommitter c = new TableCommitter(out, conf)) {
             String title = String.format(Locale.ROOT, "%s %s: %d filters, %d×%d×%d", m.spec().name(), w.layer(), w.out(), w.in(), w.kh(), w.kw());
             byte[] png = PngWriter.encode(layer == null
                     ? FilterGrid.firstLayer(title, w.values(), w.out(), w.in(), w.kh(), w.kw(), Math.max(36, w.kh() * 6))
                     : FilterGrid.perInputChannel(title, w.values(), w.out(), w.in(), w.kh(), w.kw(), maxFilters, maxInputs, Math.max(24, w.kh() * 6)));
-            c.writeFile(FilterPictures.FILTERS, name, png);
-            c.commit(List.of(FilterPictures.FILTERS));
+            c.writeFile(dir, name, png);
+            c.commit(List.of(dir));
             System.out.println("filters: " + w.layer() + " " + w.out() + " filters of " + w.in() + "×" + w.kh() + "×" + w.kw());
-            System.out.println("picture: " + c.finalPath(FilterPictures.FILTERS) + "/" + name);
+            System.out.println("picture: " + c.finalPath(dir) + "/" + name);
         }
         return 0;
     }

@@ -86,7 +86,9 @@ final class TableCommitter implements AutoCloseable {
     /** Writes one file (e.g. a PNG picture) under the staging folder of {@code table}. */
     void writeFile(String table, String name, byte[] bytes) {
         Path p = new Path(staging(table), name);
-        try (org.apache.hadoop.fs.FSDataOutputStream o = fs.create(p, true)) {
+        // pictures are for people: no Hadoop .crc side files next to them on a local disk
+        FileSystem target = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
+        try (org.apache.hadoop.fs.FSDataOutputStream o = target.create(p, true)) {
             o.write(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);

@@ -50,50 +50,56 @@ final class ActivationsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (SparkSessions.Handle h = SparkSessions.open("cnnlens activations", master)) {
-            HadoopConf hadoop = new HadoopConf(h.spark().sparkContext().hadoopConfiguration());
-            LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), false);
-            ModelSpec spec = m.spec();
-            String tap = layer == null ? spec.firstConvTap() : layer;
-            var rows = ImageSource.read(h.spark(), images, ImageSource.Options.defaults()).partitioned().apply(0);
-            if (pathPattern != null) {
-                rows = rows.filter(col("path").rlike(pathPattern));
-            }
-            List<Row> chosen = rows.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(Math.max(1, sample))
-                    .collectAsList();
-            if (chosen.isEmpty()) {
-                throw new IllegalArgumentException("no images under " + images);
-            }
-            Preprocessor pre = new Preprocessor(spec);
-            ImageDecoder d = new ImageDecoder(50_000_000L);
-            int written = 0;
-            String dir = "pictures/activations/" + PatchesJob.safe(tap); // one folder per layer
-            try (TableCommitter c = new TableCommitter(out, hadoop.get()); ModelForward f = m.newForward()) {
-                for (Row r : chosen) {
-                    String path = r.getString(0);
-                    try {
-                        Pixels p = d.decode(ImageBytes.read(path, r.isNullAt(2) ? -1 : r.getLong(2), r.isNullAt(3) ? null : (byte[]) r.get(3),
-                                ImageBytes.MAX_BYTES, hadoop.get()));
-                        ModelForward.Outputs o = f.run(pre.apply(p), 1, List.of(tap), List.of());
-                        int[] sh = o.shape(tap);
-                        if (sh.length != 3) {
-                            throw new IllegalArgumentException("layer " + tap + " is not a conv layer (shape per image "
-                                    + java.util.Arrays.toString(sh) + ")");
-                        }
-                        String base = path.substring(path.lastIndexOf('/') + 1).replaceFirst("\\.[A-Za-z0-9]+$", "");
-                        String file = String.format(Locale.ROOT, "%d-%s.png", written, PatchesJob.safe(base));
-                        c.writeFile(dir, file, PngWriter.encode(FilterGrid.activations(
-                                String.format(Locale.ROOT, "%s of %s: %d channels, %d×%d", tap, path.substring(path.lastIndexOf('/') + 1),
-                                        sh[0], sh[1], sh[2]), pre.modelPixels(p), o.values(tap)[0], sh[0], sh[1], sh[2], Math.max(40, sh[1] * 3))));
-                        written++;
-                    } catch (DecodeException e) {
-                        System.out.println("activations: skipped " + path + ": " + e.getMessage());
-                    }
-                }
-                c.commit(List.of(dir));
-                System.out.println("activations: " + written + " image(s), layer " + tap);
-                System.out.println("pictures: " + c.finalPath(dir));
-            }
+            System.out.println("pictures: " + draw(h.spark(), images, out, model, layer, sample, pathPattern));
             return 0;
+        }
+    }
+
+    /** Draws the activation pictures; returns their folder. */
+    static String draw(org.apache.spark.sql.SparkSession spark, String images, String out, String model, String layer, int sample,
+                       String pathPattern) {
+        HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), false);
+        ModelSpec spec = m.spec();
+        String tap = layer == null ? spec.firstConvTap() : layer;
+        var rows = ImageSource.read(spark, images, ImageSource.Options.defaults()).partitioned().apply(0);
+        if (pathPattern != null) {
+            rows = rows.filter(col("path").rlike(pathPattern));
+        }
+        List<Row> chosen = rows.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(Math.max(1, sample))
+                .collectAsList();
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException("no images under " + images);
+        }
+        Preprocessor pre = new Preprocessor(spec);
+        ImageDecoder d = new ImageDecoder(50_000_000L);
+        int written = 0;
+        String dir = "pictures/activations/" + PatchesJob.safe(tap); // one folder per layer
+        try (TableCommitter c = new TableCommitter(out, hadoop.get()); ModelForward f = m.newForward()) {
+            for (Row r : chosen) {
+                String path = r.getString(0);
+                try {
+                    Pixels p = d.decode(ImageBytes.read(path, r.isNullAt(2) ? -1 : r.getLong(2), r.isNullAt(3) ? null : (byte[]) r.get(3),
+                            ImageBytes.MAX_BYTES, hadoop.get()));
+                    ModelForward.Outputs o = f.run(pre.apply(p), 1, List.of(tap), List.of());
+                    int[] sh = o.shape(tap);
+                    if (sh.length != 3) {
+                        throw new IllegalArgumentException("layer " + tap + " is not a conv layer (shape per image "
+                                + java.util.Arrays.toString(sh) + ")");
+                    }
+                    String base = path.substring(path.lastIndexOf('/') + 1).replaceFirst("\\.[A-Za-z0-9]+$", "");
+                    String file = String.format(Locale.ROOT, "%d-%s.png", written, PatchesJob.safe(base));
+                    c.writeFile(dir, file, PngWriter.encode(FilterGrid.activations(
+                            String.format(Locale.ROOT, "%s of %s: %d channels, %d×%d", tap, path.substring(path.lastIndexOf('/') + 1),
+                                    sh[0], sh[1], sh[2]), pre.modelPixels(p), o.values(tap)[0], sh[0], sh[1], sh[2], Math.max(40, sh[1] * 3))));
+                    written++;
+                } catch (DecodeException e) {
+                    System.out.println("activations: skipped " + path + ": " + e.getMessage());
+                }
+            }
+            c.commit(List.of(dir));
+            System.out.println("activations: " + written + " image(s), layer " + tap);
+            return c.finalPath(dir);
         }
     }
 }

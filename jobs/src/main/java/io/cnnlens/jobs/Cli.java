@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
                 UapCommand.class,
                 FiltersCommand.class,
                 ActivationsCommand.class,
+                ReportCommand.class,
+                RunCommand.class,
                 TrainCommand.class,
                 SampleCommand.class,
                 ShowCommand.class,

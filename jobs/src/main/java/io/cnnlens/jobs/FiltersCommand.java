@@ -36,7 +36,12 @@ final class FiltersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Configuration conf = new Configuration();
+        System.out.println("picture: " + draw(model, out, layer, maxFilters, maxInputs, new Configuration()));
+        return 0;
+    }
+
+    /** Draws the filters; returns the picture's path. */
+    static String draw(String model, String out, String layer, int maxFilters, int maxInputs, Configuration conf) {
         LoadedModel m = ExecutorRuntime.model(model, conf, false);
         ConvWeights w = ConvWeights.of(m, layer);
         String name = "filters.png";
@@ -49,9 +54,8 @@ final class FiltersCommand implements Callable<Integer> {
             c.writeFile(dir, name, png);
             c.commit(List.of(dir));
             System.out.println("filters: " + w.layer() + " " + w.out() + " filters of " + w.in() + "×" + w.kh() + "×" + w.kw());
-            System.out.println("picture: " + c.finalPath(dir) + "/" + name);
+            return c.finalPath(dir) + "/" + name;
         }
-        return 0;
     }
 
     static final class FilterPictures {

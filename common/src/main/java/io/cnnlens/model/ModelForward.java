@@ -114,7 +114,7 @@ public final class ModelForward implements AutoCloseable {
 
     /**
      * The gradient of {@code sum_i tap[i, targets[i]]} (e.g. one class's unnormalised score per
-     * image) with respect to the input, NCHW like {@code input}. Needs a model loaded with
+     * image; for a conv tap, channel {@code targets[i]} summed over positions) with respect to the input, NCHW like {@code input}. Needs a model loaded with
      * gradients (TorchScript: {@code trainParam=true}); the network runs in inference mode
      * (dropout off).
      */
@@ -128,8 +128,11 @@ public final class ModelForward implements AutoCloseable {
                     new Shape(n, spec.channels(), spec.height(), spec.width()));
             x.setRequiresGradient(true);
             NDArray out = tap(forwardWithGradients(new NDList(x)), tap);
-            NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) out.getShape().get(1));
-            gc.backward(out.mul(oneHot.toType(out.getDataType(), false)).sum());
+            NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) out.getShape().get(1)).toType(out.getDataType(), false);
+            if (out.getShape().dimension() == 4) { // a conv tap: the target channel summed over its positions
+                oneHot = oneHot.reshape(n, out.getShape().get(1), 1, 1);
+            }
+            gc.backward(out.mul(oneHot).sum());
             return x.getGradient().toFloatArray();
         }
     }

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 UapCommand.class,
                 FiltersCommand.class,
                 ActivationsCommand.class,
+                ClassvizCommand.class,
                 ReportCommand.class,
                 RunCommand.class,
                 TrainCommand.class,

@@ -163,6 +163,33 @@ public final class ModelForward implements AutoCloseable {
     }
 
     /**
+     * Feature matching for one image: {@code loss = ‖tap(x) − target‖² / ‖target‖²} and its gradient
+     * with respect to the input x (CHW). Returns the gradient; the loss goes to {@code lossOut[0]}.
+     */
+    public float[] featureLossGradient(float[] input, String tap, float[] target, double[] lossOut) {
+        if (!model.gradients()) {
+            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
+        }
+        ModelSpec spec = model.spec();
+        double norm = 0;
+        for (float v : target) {
+            norm += (double) v * v;
+        }
+        double scale = norm > 0 ? 1 / norm : 1;
+        try (NDManager batch = manager.newSubManager(); Autograd gc = new Autograd()) {
+            NDArray x = batch.create(FloatBuffer.wrap(input, 0, spec.channels() * spec.height() * spec.width()),
+                    new Shape(1, spec.channels(), spec.height(), spec.width()));
+            x.setRequiresGradient(true);
+            NDArray out = tap(forwardWithGradients(new NDList(x)), tap);
+            NDArray t = batch.create(target, out.getShape());
+            NDArray loss = out.sub(t).square().sum().mul((float) scale);
+            lossOut[0] = loss.getFloat();
+            gc.backward(loss);
+            return x.getGradient().toFloatArray();
+        }
+    }
+
+    /**
      * Autograd on this thread only. DJL's {@code GradientCollector} allows one collector per JVM
      * (a static flag) and zeroes the gradients of every array on close, so two Spark task threads
      * computing saliency at once would collide; libtorch's grad mode itself is thread-local, so

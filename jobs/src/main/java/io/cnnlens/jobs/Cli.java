@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 FiltersCommand.class,
                 ActivationsCommand.class,
                 ClassvizCommand.class,
+                InvertCommand.class,
                 ReportCommand.class,
                 RunCommand.class,
                 TrainCommand.class,

@@ -80,6 +80,8 @@ public final class ReportJob {
                 .ifPresent(s -> r.add(withTables(s, uap == null ? List.of() : List.of(uapTable(uap)))));
         pictures(fs, root, "classviz", "Class visualisations", "Images that maximise a class score under the regularisers.")
                 .ifPresent(r::add);
+        pictures(fs, root, "invert", "Feature inversion", "Images reconstructed from each layer's features with a total-variation prior.")
+                .ifPresent(r::add);
         List<Table> errors = new ArrayList<>();
         for (String t : List.of("errors", "saliency_errors", "fool_errors", "uap_errors")) {
             Dataset<Row> e = table(spark, fs, root, t);

@@ -16,12 +16,12 @@ import java.util.concurrent.Callable;
 /** {@code cnnlens run}: the whole pipeline over one input, ending with the report. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The whole pipeline over one input in one Spark session: features, filters, activations, patches, "
-                + "neighbors, embed, saliency, fool, uap, classviz, then the report. Prints seconds per stage and the report's path.",
+                + "neighbors, embed, saliency, fool, uap, classviz, invert, then the report. Prints seconds per stage and the report's path.",
                 "Each stage keeps its own defaults (see its --help); the attacks and saliency run on a sample."})
 final class RunCommand implements Callable<Integer> {
 
     static final List<String> STAGES = List.of("features", "filters", "activations", "patches", "neighbors", "embed", "saliency",
-            "fool", "uap", "classviz", "report");
+            "fool", "uap", "classviz", "invert", "report");
 
     @Option(names = "--images", defaultValue = "${sys:cnnlens.home:-.}/conf/sample/fashion-mnist",
             description = "Images (as for features). Default: the bundled sample.")
@@ -34,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--stages", split = ",", description = "Stages to run, in pipeline order. Default: all of " + "features,filters,"
-            + "activations,patches,neighbors,embed,saliency,fool,uap,classviz,report")
+            + "activations,patches,neighbors,embed,saliency,fool,uap,classviz,invert,report")
     List<String> stages;
 
     @Option(names = "--sample", defaultValue = "16", description = "Images for saliency and fool. Default: ${DEFAULT-VALUE}")
@@ -97,6 +97,7 @@ final class RunCommand implements Callable<Integer> {
                             500, 0, 1, null, 50_000_000L, 0)).line());
                     case "classviz" -> System.out.printf(Locale.ROOT, "classviz: %d classes%n", ClassvizJob.run(spark, out, model, null,
                             List.of(), io.cnnlens.synthesis.ClassVisualisation.yosinski()).results().size());
+                    case "invert" -> InvertCommand.run(spark, images, out, model, null, 2, io.cnnlens.synthesis.FeatureInversion.defaults());
                     case "report" -> report = ReportJob.run(spark, out);
                     default -> throw new IllegalStateException(stage);
                 }

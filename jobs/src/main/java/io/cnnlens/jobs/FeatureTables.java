@@ -1,7 +1,5 @@
 package io.cnnlens.jobs;
 
-import io.cnnlens.features.ErrorRow;
-import io.cnnlens.features.ExtractResult;
 import io.cnnlens.features.FeatureRow;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -9,8 +7,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import java.util.Map;
 
-/** The features job's tables: column layout and the conversion of results into rows. */
+
+/** The features job's tables: column layout, writer settings and the conversion of results into rows. */
 final class FeatureTables {
 
     static final String FEATURES = "features";
@@ -20,14 +20,7 @@ final class FeatureTables {
             DataTypes.createStructField("class", DataTypes.StringType, false),
             DataTypes.createStructField("probability", DataTypes.FloatType, false)});
 
-    static final String[] FEATURE_COLUMNS = {
-            "image_id", "path", "label", "width", "height", "model", "pred", "pred_index", "top5",
-            "fc7", "logits", "conv_layer", "conv_max"};
-    static final String[] ERROR_COLUMNS = {"path", "stage", "reason"};
-
-    /** Features and errors in one row type (with a {@code kind} column) so one pass yields both. */
-    static final StructType COMBINED = DataTypes.createStructType(new StructField[] {
-            DataTypes.createStructField("kind", DataTypes.StringType, false),
+    static final StructType FEATURES_SCHEMA = DataTypes.createStructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, true),
             DataTypes.createStructField("path", DataTypes.StringType, false),
             DataTypes.createStructField("label", DataTypes.StringType, true),
@@ -40,25 +33,33 @@ final class FeatureTables {
             DataTypes.createStructField("fc7", DataTypes.createArrayType(DataTypes.FloatType, false), true),
             DataTypes.createStructField("logits", DataTypes.createArrayType(DataTypes.FloatType, false), true),
             DataTypes.createStructField("conv_layer", DataTypes.StringType, true),
-            DataTypes.createStructField("conv_max", DataTypes.createArrayType(DataTypes.FloatType, false), true),
+            DataTypes.createStructField("conv_max", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
+
+    static final StructType ERRORS_SCHEMA = DataTypes.createStructType(new StructField[] {
+            DataTypes.createStructField("path", DataTypes.StringType, false),
             DataTypes.createStructField("stage", DataTypes.StringType, true),
             DataTypes.createStructField("reason", DataTypes.StringType, true)});
+
+    /**
+     * Parquet writer settings for the features table: no dictionary for the float vectors (their
+     * values hardly repeat, so a dictionary only costs time before Parquet falls back to plain).
+     */
+    static final Map<String, String> PARQUET_OPTIONS = Map.of(
+            "parquet.enable.dictionary#fc7.list.element", "false",
+            "parquet.enable.dictionary#logits.list.element", "false",
+            "parquet.enable.dictionary#conv_max.list.element", "false",
+            "parquet.enable.dictionary#top5.list.element.probability", "false");
 
     private FeatureTables() {
     }
 
-    static Row toRow(ExtractResult r, String model, String convLayer) {
-        if (r instanceof FeatureRow f) {
-            Row[] top5 = new Row[f.top5Classes().length];
-            for (int k = 0; k < top5.length; k++) {
-                top5[k] = RowFactory.create(f.top5Classes()[k], f.top5Probabilities()[k]);
-            }
-            return RowFactory.create("ok", f.imageId(), f.path(), f.label(), f.width(), f.height(), model,
-                    f.pred(), f.predIndex(), top5, f.features(), f.logits(),
-                    f.convMax() == null ? null : convLayer, f.convMax(), null, null);
+    static Row toRow(FeatureRow f, String model, String convLayer) {
+        Row[] top5 = new Row[f.top5Classes().length];
+        for (int k = 0; k < top5.length; k++) {
+            top5[k] = RowFactory.create(f.top5Classes()[k], f.top5Probabilities()[k]);
         }
-        ErrorRow e = (ErrorRow) r;
-        return RowFactory.create("error", null, e.path(), null, null, null, model, null, null, null, null, null,
-                null, null, e.stage(), e.reason());
+        return RowFactory.create(f.imageId(), f.path(), f.label(), f.width(), f.height(), model,
+                f.pred(), f.predIndex(), top5, f.features(), f.logits(),
+                f.convMax() == null ? null : convLayer, f.convMax());
     }
 }

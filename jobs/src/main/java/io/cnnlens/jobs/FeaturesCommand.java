@@ -55,7 +55,7 @@ final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--max-bytes", defaultValue = "268435456", description = "Files larger than this are refused unread. Default: ${DEFAULT-VALUE}")
     long maxBytes;
 
-    @Option(names = "--partitions", defaultValue = "0", description = "Spark partitions; 0 = chosen from the input count.")
+    @Option(names = "--partitions", defaultValue = "0", description = "Spark partitions; 0 = one per core, more when the image bytes exceed spark.sql.files.maxPartitionBytes per partition.")
     int partitions;
 
     @Override

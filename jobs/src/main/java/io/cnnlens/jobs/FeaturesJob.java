@@ -4,16 +4,13 @@ import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 
 import java.util.List;
 import java.util.Locale;
-
-import static org.apache.spark.sql.functions.col;
 
 /**
  * The features job: every input image → one row of predictions and features in
@@ -62,38 +59,33 @@ public final class FeaturesJob {
         if (n == 0) {
             throw new IllegalArgumentException("no input files under " + s.images());
         }
-        int parallelism = spark.sparkContext().defaultParallelism();
         int partitions = s.partitions() > 0 ? s.partitions()
-                : (int) Math.max(parallelism, Math.min(n / 64 + 1, (long) parallelism * 4));
-        JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
-                .mapPartitions(new FeaturesPartition(s.model(), hadoop, s.batchSize(), s.maxPixels(), s.maxBytes(), convTap));
-        Dataset<Row> all = spark.createDataFrame(rows, FeatureTables.COMBINED).persist(StorageLevel.MEMORY_AND_DISK());
+                : listed.partitions(spark.sparkContext().defaultParallelism(), maxPartitionBytes(spark));
         try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
-            long ok = 0;
-            long errors = 0;
-            for (Row r : all.groupBy("kind").count().collectAsList()) {
-                if ("ok".equals(r.getString(0))) {
-                    ok = r.getLong(1);
-                } else {
-                    errors = r.getLong(1);
-                }
+            // one pass: feature rows go to the Parquet writer, error rows to a stash beside it;
+            // the accumulators are applied once per partition of this, the RDD's only job
+            LongAccumulator ok = spark.sparkContext().longAccumulator("feature rows");
+            LongAccumulator errors = spark.sparkContext().longAccumulator("error rows");
+            String stash = committer.staging("_error-stash");
+            JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
+                    .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,
+                            s.batchSize(), s.maxPixels(), s.maxBytes(), convTap, stash, ok, errors)));
+            spark.createDataFrame(rows, FeatureTables.FEATURES_SCHEMA)
+                    .write().mode(SaveMode.ErrorIfExists).options(FeatureTables.PARQUET_OPTIONS)
+                    .parquet(committer.staging(FeatureTables.FEATURES));
+            LOG.info("{} inputs in {} partitions: features computed and written in {} s", n, partitions, secondsSince(t0));
+            String errorsDir = committer.staging(FeatureTables.ERRORS);
+            ErrorStash.read(spark, stash, FeatureTables.ERRORS_SCHEMA, hadoop.get()).coalesce(1)
+                    .write().mode(SaveMode.ErrorIfExists).parquet(errorsDir);
+            long errorsWritten = errors.value() == 0 ? 0 : spark.read().parquet(errorsDir).count();
+            if (ok.value() + errors.value() != n || errorsWritten != errors.value()) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + ok.value() + " rows + "
+                        + errors.value() + " errors (" + errorsWritten + " error rows written); nothing was committed");
             }
-            LOG.info("features computed in {} s", secondsSince(t0));
-            if (ok + errors != n) {
-                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + ok + " rows + "
-                        + errors + " errors; nothing was committed");
-            }
-            all.filter(col("kind").equalTo("ok")).select(cols(FeatureTables.FEATURE_COLUMNS))
-                    .write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(FeatureTables.FEATURES));
-            all.filter(col("kind").equalTo("error")).select(cols(FeatureTables.ERROR_COLUMNS))
-                    .coalesce(1)
-                    .write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(FeatureTables.ERRORS));
             committer.commit(List.of(FeatureTables.FEATURES, FeatureTables.ERRORS));
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new Summary(n, ok, errors, seconds,
+            return new Summary(n, ok.value(), errors.value(), seconds,
                     committer.finalPath(FeatureTables.FEATURES), committer.finalPath(FeatureTables.ERRORS));
-        } finally {
-            all.unpersist();
         }
     }
 
@@ -111,15 +103,13 @@ public final class FeaturesJob {
         }
     }
 
-    private static String secondsSince(long t0) {
-        return String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9);
+    /** Spark's {@code spark.sql.files.maxPartitionBytes} (128 MB unless set). */
+    static long maxPartitionBytes(SparkSession spark) {
+        return org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
+                spark.conf().get("spark.sql.files.maxPartitionBytes", "128m"));
     }
 
-    private static org.apache.spark.sql.Column[] cols(String[] names) {
-        org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[names.length];
-        for (int i = 0; i < names.length; i++) {
-            c[i] = col(names[i]);
-        }
-        return c;
+    private static String secondsSince(long t0) {
+        return String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9);
     }
 }

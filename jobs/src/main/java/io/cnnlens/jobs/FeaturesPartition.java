@@ -1,6 +1,9 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.features.ErrorRow;
+import io.cnnlens.features.ExtractResult;
 import io.cnnlens.features.FeatureExtractor;
+import io.cnnlens.features.FeatureRow;
 import io.cnnlens.features.ImageInput;
 import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
@@ -9,48 +12,52 @@ import io.cnnlens.model.ModelForward;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
+import org.apache.spark.util.LongAccumulator;
 
 import java.util.Iterator;
+import java.util.NoSuchElementException;
 
 /**
- * Executor side of the features job: rows of (path, label, length, content) in, one combined
- * feature-or-error row per input out. The model comes from {@link ExecutorRuntime}; this task's
- * forward context is closed when the task completes, whether it succeeded or not. Bytes are read
- * here (from {@code content} when the input table carries them, else from the file system), after
- * checking the size against the byte limit.
+ * Executor side of the features job: rows of (path, label, length, content) in, feature rows
+ * out; each input that fails becomes an error row in the partition's {@link ErrorStash} file
+ * instead. Both kinds are counted in accumulators, which Spark applies once per partition of the
+ * job that writes the features table (this RDD's only consumer). The model comes from
+ * {@link ExecutorRuntime}; this task's forward context is closed when the task completes,
+ * whether it succeeded or not. Bytes are read here (from {@code content} when the input table
+ * carries them, else from the file system), after checking the size against the byte limit.
  */
 final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
 
     private static final long serialVersionUID = 1L;
 
-    private final String modelLocation;
-    private final HadoopConf hadoop;
-    private final int batchSize;
-    private final long maxPixels;
-    private final long maxBytes;
-    private final String convTap;
+    /** What the partition function needs besides the model. */
+    record Settings(String modelLocation, HadoopConf hadoop, int batchSize, long maxPixels, long maxBytes,
+                    String convTap, String errorStash, LongAccumulator featureRows,
+                    LongAccumulator errorRows) implements java.io.Serializable {
+    }
 
-    FeaturesPartition(String modelLocation, HadoopConf hadoop, int batchSize, long maxPixels, long maxBytes,
-                      String convTap) {
-        this.modelLocation = modelLocation;
-        this.hadoop = hadoop;
-        this.batchSize = batchSize;
-        this.maxPixels = maxPixels;
-        this.maxBytes = maxBytes;
-        this.convTap = convTap;
+    private final Settings s;
+
+    FeaturesPartition(Settings s) {
+        this.s = s;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        LoadedModel model = ExecutorRuntime.model(modelLocation, hadoop.get(), false);
+        LoadedModel model = ExecutorRuntime.model(s.modelLocation(), s.hadoop().get(), false);
         ModelForward forward = model.newForward();
         TaskContext tc = TaskContext.get();
+        ErrorStash.Writer stash = new ErrorStash.Writer(s.errorStash(), s.hadoop().get(),
+                tc == null ? 0 : tc.partitionId(), tc == null ? 0 : tc.taskAttemptId());
         if (tc != null) {
-            tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> forward.close());
+            tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                forward.close();
+                stash.close();
+            });
         }
-        int batch = batchSize > 0 ? batchSize : (model.device().isGpu() ? 256 : 64);
-        String conv = convTap == null ? model.spec().convTap() : convTap;
-        FeatureExtractor extractor = new FeatureExtractor(forward, model.spec(), new ImageDecoder(maxPixels),
+        int batch = s.batchSize() > 0 ? s.batchSize() : (model.device().isGpu() ? 256 : 64);
+        String conv = s.convTap() == null ? model.spec().convTap() : s.convTap();
+        FeatureExtractor extractor = new FeatureExtractor(forward, model.spec(), new ImageDecoder(s.maxPixels()),
                 batch, conv.isEmpty() ? null : conv);
         Iterator<ImageInput> inputs = new Iterator<>() {
             @Override
@@ -69,21 +76,43 @@ final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
             }
         };
         String modelName = model.spec().name();
-        Iterator<io.cnnlens.features.ExtractResult> results = extractor.extract(inputs);
+        Iterator<ExtractResult> results = extractor.extract(inputs);
         return new Iterator<>() {
+            private Row next;
+            private boolean published;
+
             @Override
             public boolean hasNext() {
-                return results.hasNext();
+                while (next == null && results.hasNext()) {
+                    ExtractResult r = results.next();
+                    if (r instanceof FeatureRow f) {
+                        next = FeatureTables.toRow(f, modelName, conv);
+                        s.featureRows().add(1);
+                    } else {
+                        stash.add((ErrorRow) r);
+                        s.errorRows().add(1);
+                    }
+                }
+                if (next == null && !published) {
+                    stash.publish();
+                    published = true;
+                }
+                return next != null;
             }
 
             @Override
             public Row next() {
-                return FeatureTables.toRow(results.next(), modelName, conv);
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                Row r = next;
+                next = null;
+                return r;
             }
         };
     }
 
     private byte[] bytes(String path, long length, byte[] content) throws DecodeException {
-        return ImageBytes.read(path, length, content, maxBytes, hadoop.get());
+        return ImageBytes.read(path, length, content, s.maxBytes(), s.hadoop().get());
     }
 }

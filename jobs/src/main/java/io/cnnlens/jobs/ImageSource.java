@@ -49,8 +49,23 @@ public final class ImageSource {
     private ImageSource() {
     }
 
-    /** The inputs, their number, and how to spread them over a number of partitions. */
-    record Inputs(long count, java.util.function.IntFunction<Dataset<Row>> partitioned) {
+    /**
+     * The inputs, their number, their total size in bytes, and how to spread them over a number
+     * of partitions (0 = as listed).
+     */
+    record Inputs(long count, long bytes, java.util.function.IntFunction<Dataset<Row>> partitioned) {
+
+        /**
+         * Enough partitions to give every core a task, and more only when the image bytes would
+         * otherwise exceed {@code maxPartitionBytes} per partition (Spark's
+         * {@code spark.sql.files.maxPartitionBytes}, as its file sources split): no more tasks
+         * than the data needs, since each one costs a model context, a Parquet file and a tail
+         * where cores wait for the last task.
+         */
+        int partitions(int parallelism, long maxPartitionBytes) {
+            long byBytes = (bytes + maxPartitionBytes - 1) / Math.max(1, maxPartitionBytes);
+            return (int) Math.max(1, Math.min(count, Math.max(parallelism, Math.min(byBytes, Integer.MAX_VALUE))));
+        }
     }
 
     static Inputs read(SparkSession spark, String images, Options o) {
@@ -60,7 +75,9 @@ public final class ImageSource {
         }
         if (f == Format.PARQUET) {
             Dataset<Row> t = parquet(spark, images, o);
-            return new Inputs(t.count(), n -> n > 0 ? t.repartition(n) : t);
+            Row size = t.agg(org.apache.spark.sql.functions.count(lit(1)),
+                    org.apache.spark.sql.functions.coalesce(org.apache.spark.sql.functions.sum(col("length")), lit(0L))).first();
+            return new Inputs(size.getLong(0), size.getLong(1), n -> n > 0 ? t.repartition(n) : t);
         }
         return files(spark, images);
     }
@@ -80,6 +97,7 @@ public final class ImageSource {
     private static Inputs files(SparkSession spark, String images) {
         Path pattern = new Path(images);
         List<Row> rows = new ArrayList<>();
+        long[] bytes = {0};
         try {
             FileSystem fs = pattern.getFileSystem(spark.sparkContext().hadoopConfiguration());
             FileStatus[] roots = fs.globStatus(pattern);
@@ -90,6 +108,7 @@ public final class ImageSource {
                 Path rootPath = root.getPath();
                 if (root.isFile()) {
                     rows.add(RowFactory.create(rootPath.toString(), null, root.getLen(), null));
+                    bytes[0] += root.getLen();
                     continue;
                 }
                 walk(fs, rootPath, f -> {
@@ -97,6 +116,7 @@ public final class ImageSource {
                         Path parent = f.getPath().getParent();
                         String label = parent.equals(rootPath) ? null : parent.getName();
                         rows.add(RowFactory.create(f.getPath().toString(), label, f.getLen(), null));
+                        bytes[0] += f.getLen();
                     }
                 });
             }
@@ -104,8 +124,26 @@ public final class ImageSource {
             throw new IllegalArgumentException("cannot list " + images + ": " + e.getMessage(), e);
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        return new Inputs(rows.size(), n -> spark.createDataFrame(
-                jsc.parallelize(rows, Math.max(1, Math.min(n > 0 ? n : jsc.defaultParallelism(), rows.size()))), FILE_ROWS));
+        return new Inputs(rows.size(), bytes[0], n -> {
+            int slices = Math.max(1, Math.min(n > 0 ? n : jsc.defaultParallelism(), rows.size()));
+            return spark.createDataFrame(jsc.parallelize(dealt(rows, slices), slices), FILE_ROWS);
+        });
+    }
+
+    /**
+     * The rows reordered so that Spark's contiguous slices deal them out like cards: slice k gets
+     * rows k, k + slices, k + 2·slices… of the listing. Every partition then holds a like share of
+     * every folder, so a folder of large or slow images does not all land in one task while the
+     * other cores wait for it.
+     */
+    static List<Row> dealt(List<Row> rows, int slices) {
+        List<Row> out = new ArrayList<>(rows.size());
+        for (int k = 0; k < slices; k++) {
+            for (int i = k; i < rows.size(); i += slices) {
+                out.add(rows.get(i));
+            }
+        }
+        return out;
     }
 
     /**

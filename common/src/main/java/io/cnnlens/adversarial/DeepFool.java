@@ -1,6 +1,7 @@
 package io.cnnlens.adversarial;
 
 import io.cnnlens.model.ModelForward;
+import io.cnnlens.model.Predictions;
 
 /**
  * DeepFool (Moosavi-Dezfooli, Fawzi & Frossard 2016), multi-class: linearise the classifier at the
@@ -31,7 +32,7 @@ public final class DeepFool {
         float[] r = new float[per];
         float[] x = image.clone();
         float[][] logits = ps.logits(f, x, 1);
-        int k0 = PixelSpace.argmax(logits[0]);
+        int k0 = Predictions.argmax(logits[0]);
         float[] copies = new float[classes * per];
         int[] all = new int[classes];
         for (int k = 0; k < classes; k++) {
@@ -42,7 +43,7 @@ public final class DeepFool {
                 x[j] = (float) (image[j] + (1 + overshoot) * r[j]);
             }
             logits = ps.logits(f, x, 1);
-            if (PixelSpace.argmax(logits[0]) != k0) {
+            if (Predictions.argmax(logits[0]) != k0) {
                 float[] out = new float[per];
                 for (int j = 0; j < per; j++) {
                     out[j] = (float) ((1 + overshoot) * r[j]);

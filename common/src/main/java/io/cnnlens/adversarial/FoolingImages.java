@@ -2,6 +2,7 @@ package io.cnnlens.adversarial;
 
 import io.cnnlens.model.ModelForward;
 
+import io.cnnlens.model.Predictions;
 import java.util.Arrays;
 
 /**
@@ -30,7 +31,7 @@ public final class FoolingImages {
         boolean[] done = new boolean[n];
         float[][] logits = ps.logits(f, x, n);
         for (int i = 0; i < n; i++) {
-            done[i] = PixelSpace.argmax(logits[i]) == targets[i];
+            done[i] = Predictions.argmax(logits[i]) == targets[i];
         }
         for (int s = 0; s < maxSteps; s++) {
             int[] active = java.util.stream.IntStream.range(0, n).filter(i -> !done[i]).toArray();
@@ -65,7 +66,7 @@ public final class FoolingImages {
             float[][] la = ps.logits(f, xa, m);
             for (int a = 0; a < m; a++) {
                 logits[active[a]] = la[a];
-                if (PixelSpace.argmax(la[a]) == targets[active[a]]) {
+                if (Predictions.argmax(la[a]) == targets[active[a]]) {
                     done[active[a]] = true;
                 }
             }
@@ -73,9 +74,9 @@ public final class FoolingImages {
         Attack[] out = new Attack[n];
         for (int i = 0; i < n; i++) {
             double[] nm = PixelSpace.norms(x, pixels, i * per, per);
-            int pred = PixelSpace.argmax(logits[i]);
+            int pred = Predictions.argmax(logits[i]);
             out[i] = new Attack(Arrays.copyOfRange(x, i * per, (i + 1) * per), pred == targets[i], steps[i], nm[0], nm[1], pred,
-                    PixelSpace.softmaxAt(logits[i], targets[i]));
+                    Predictions.softmaxAt(logits[i], targets[i]));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package io.cnnlens.adversarial;
 
 import io.cnnlens.model.ModelForward;
 
+import io.cnnlens.model.Predictions;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -58,10 +59,10 @@ public final class Pgd {
         Attack[] out = new Attack[n];
         for (int i = 0; i < n; i++) {
             double[] nm = PixelSpace.norms(x, pixels, i * per, per);
-            int pred = PixelSpace.argmax(logits[i]);
+            int pred = Predictions.argmax(logits[i]);
             boolean ok = targeted ? pred == classes[i] : pred != classes[i];
             out[i] = new Attack(Arrays.copyOfRange(x, i * per, (i + 1) * per), ok, iterations, nm[0], nm[1], pred,
-                    PixelSpace.softmaxAt(logits[i], classes[i]));
+                    Predictions.softmaxAt(logits[i], classes[i]));
         }
         return out;
     }

@@ -64,38 +64,6 @@ public final class PixelSpace {
         return toPixelGradient(f.logProbabilityGradient(toInput(pixels), n, targets, logitsOut));
     }
 
-    public static int argmax(float[] v) {
-        int best = 0;
-        for (int k = 1; k < v.length; k++) {
-            if (v[k] > v[best]) {
-                best = k;
-            }
-        }
-        return best;
-    }
-
-    public static int argmin(float[] v) {
-        int best = 0;
-        for (int k = 1; k < v.length; k++) {
-            if (v[k] < v[best]) {
-                best = k;
-            }
-        }
-        return best;
-    }
-
-    public static double softmaxAt(float[] logits, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
-        }
-        double z = 0;
-        for (float v : logits) {
-            z += Math.exp(v - max);
-        }
-        return Math.exp(logits[k] - max) / z;
-    }
-
     static float clampPixel(float v) {
         return Math.max(0f, Math.min(255f, v));
     }

@@ -2,6 +2,7 @@ package io.cnnlens.adversarial;
 
 import io.cnnlens.model.ModelForward;
 
+import io.cnnlens.model.Predictions;
 import java.util.SplittableRandom;
 
 /**
@@ -40,7 +41,7 @@ public final class UniversalPerturbation {
                 for (int j = 0; j < per; j++) {
                     one[j] = PixelSpace.clampPixel(images[i * per + j] + v[j]);
                 }
-                if (PixelSpace.argmax(ps.logits(f, one, 1)[0]) != clean[i]) {
+                if (Predictions.argmax(ps.logits(f, one, 1)[0]) != clean[i]) {
                     continue;
                 }
                 float[] dv = deepFool.perturbation(f, ps, one);
@@ -96,7 +97,7 @@ public final class UniversalPerturbation {
             }
             float[][] l = ps.logits(f, x, b);
             for (int i = 0; i < b; i++) {
-                out[start + i] = PixelSpace.argmax(l[i]);
+                out[start + i] = Predictions.argmax(l[i]);
             }
         }
         return out;

@@ -2,6 +2,7 @@ package io.cnnlens.attribution;
 
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
+import io.cnnlens.model.Predictions;
 
 /** Shared plumbing: shapes, class scores, probabilities, channel reductions. */
 final class Gradients {
@@ -47,20 +48,8 @@ final class Gradients {
         float[][] s = scores(f, input, n);
         double[] p = new double[n];
         for (int i = 0; i < n; i++) {
-            p[i] = softmaxAt(s[i], targets[i]);
+            p[i] = Predictions.softmaxAt(s[i], targets[i]);
         }
         return p;
-    }
-
-    static double softmaxAt(float[] logits, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
-        }
-        double z = 0;
-        for (float v : logits) {
-            z += Math.exp(v - max);
-        }
-        return Math.exp(logits[k] - max) / z;
     }
 }

@@ -6,7 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** PNG encoding through ImageIO. */
+/** PNG encoding through ImageIO, and decoding of the PNGs the project stored (tiles, overlays). */
 public final class PngWriter {
 
     private PngWriter() {
@@ -17,6 +17,19 @@ public final class PngWriter {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
         img.getRaster().setDataElements(0, 0, width, height, pixels);
         return encode(img);
+    }
+
+    /** A PNG this project wrote back into an image (not for untrusted input: use {@link ImageDecoder}). */
+    public static BufferedImage decode(byte[] png) {
+        try {
+            BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(png));
+            if (img == null) {
+                throw new IllegalArgumentException("not a PNG");
+            }
+            return img;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static byte[] encode(BufferedImage img) {

@@ -43,7 +43,38 @@ public final class Predictions {
         return idx;
     }
 
+    /** Index of the largest value (the first of equals). */
     public static int argmax(float[] values) {
-        return topK(values, 1)[0];
+        int best = 0;
+        for (int k = 1; k < values.length; k++) {
+            if (values[k] > values[best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /** Index of the smallest value (the first of equals), e.g. the least likely class. */
+    public static int argmin(float[] values) {
+        int best = 0;
+        for (int k = 1; k < values.length; k++) {
+            if (values[k] < values[best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /** The softmax probability of class {@code k} alone, in double (no array). */
+    public static double softmaxAt(float[] logits, int k) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double z = 0;
+        for (float v : logits) {
+            z += Math.exp(v - max);
+        }
+        return Math.exp(logits[k] - max) / z;
     }
 }

@@ -4,6 +4,7 @@ import io.cnnlens.adversarial.PixelSpace;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
 
+import io.cnnlens.model.Predictions;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -83,7 +84,7 @@ public record ClassVisualisation(int iterations, double learningRate, double dec
         double p = Double.NaN;
         if (tap.equals(spec.logitsTap())) {
             score = logits[0][target];
-            p = PixelSpace.softmaxAt(logits[0], target);
+            p = Predictions.softmaxAt(logits[0], target);
         } else {
             float[] a = f.run(ps.toInput(px), 1, java.util.List.of(tap), java.util.List.of()).values(tap)[0];
             int per = a.length / f.run(ps.toInput(px), 1, java.util.List.of(tap), java.util.List.of()).shape(tap)[0];

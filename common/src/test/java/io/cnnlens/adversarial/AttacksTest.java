@@ -6,6 +6,7 @@ import io.cnnlens.image.Preprocessor;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
+import io.cnnlens.model.Predictions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,13 +61,13 @@ class AttacksTest {
         float[][] logits = ps.logits(f, pixels, N);
         int[] least = new int[N];
         for (int i = 0; i < N; i++) {
-            least[i] = PixelSpace.argmin(logits[i]);
+            least[i] = Predictions.argmin(logits[i]);
         }
         Attack[] r = new FoolingImages(20, 200).run(f, ps, pixels, N, least);
         for (int i = 0; i < N; i++) {
             assertTrue(r[i].success(), "image " + i);
             assertEquals(least[i], r[i].predicted());
-            assertEquals(least[i], PixelSpace.argmax(ps.logits(f, r[i].pixels(), 1)[0]), "the stored image is the adversarial one");
+            assertEquals(least[i], Predictions.argmax(ps.logits(f, r[i].pixels(), 1)[0]), "the stored image is the adversarial one");
             assertTrue(r[i].steps() > 0 && r[i].l2() > 0);
             for (float v : r[i].pixels()) {
                 assertTrue(v >= 0 && v <= 255);
@@ -81,7 +82,7 @@ class AttacksTest {
         int[] pred = new int[N];
         float[][] logits = ps.logits(f, pixels, N);
         for (int i = 0; i < N; i++) {
-            pred[i] = PixelSpace.argmax(logits[i]);
+            pred[i] = Predictions.argmax(logits[i]);
         }
         Attack[] a = new Pgd(16, 4, 10, 3).run(f, ps, pixels, N, pred, false);
         Attack[] b = new Pgd(16, 4, 10, 3).run(f, ps, pixels, N, pred, false);
@@ -103,7 +104,7 @@ class AttacksTest {
     @Test
     void deepFoolFlipsWithASmallStepAndProjectionsHoldTheBound() {
         float[] one = java.util.Arrays.copyOf(pixels, 784);
-        int clean = PixelSpace.argmax(ps.logits(f, one, 1)[0]);
+        int clean = Predictions.argmax(ps.logits(f, one, 1)[0]);
         float[] r = new DeepFool(DeepFool.Norm.L2, 50, 0.02).perturbation(f, ps, one);
         assertNotNull(r);
         float[] adv = one.clone();
@@ -112,7 +113,7 @@ class AttacksTest {
             adv[j] += r[j];
             norm += r[j] * r[j];
         }
-        assertNotEquals(clean, PixelSpace.argmax(ps.logits(f, adv, 1)[0]));
+        assertNotEquals(clean, Predictions.argmax(ps.logits(f, adv, 1)[0]));
         // DeepFool's step is far smaller than a random direction would need
         assertTrue(Math.sqrt(norm) < 2000, "DeepFool L2 " + Math.sqrt(norm));
 

@@ -108,7 +108,7 @@ public final class ClassvizJob {
             for (Row r : rows) {
                 results.add(new Result(r.getString(1), r.getInt(2), r.getDouble(3), r.isNullAt(4) ? Double.NaN : r.getDouble(4), r.getDouble(5)));
                 c.writeFile(PICTURES, PatchesJob.safe(r.getString(1)) + ".png", (byte[]) r.get(7));
-                tiles.add(new ImageGrid.Tile(FoolJob.read((byte[]) r.get(7)), r.isNullAt(4) ? String.format(Locale.ROOT, "%s %.1f",
+                tiles.add(new ImageGrid.Tile(PngWriter.decode((byte[]) r.get(7)), r.isNullAt(4) ? String.format(Locale.ROOT, "%s %.1f",
                         r.getString(1), r.getDouble(3)) : String.format(Locale.ROOT, "%s p=%.3f", r.getString(1), r.getDouble(4)), null));
             }
             List<List<ImageGrid.Tile>> grid = new ArrayList<>();

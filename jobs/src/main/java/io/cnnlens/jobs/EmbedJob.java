@@ -328,11 +328,7 @@ public final class EmbedJob {
             int cell = t._1();
             int ix = cell % g;
             int iy = g - 1 - cell / g; // y up, as in the scatter plot
-            try {
-                gr.drawImage(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(t._2())), ix * tile, iy * tile, null);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            gr.drawImage(io.cnnlens.image.PngWriter.decode(t._2()), ix * tile, iy * tile, null);
         }
         gr.dispose();
         return mosaic;

@@ -10,6 +10,7 @@ import io.cnnlens.image.PngWriter;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
+import io.cnnlens.model.Predictions;
 import io.cnnlens.plot.ImageGrid;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
@@ -118,7 +119,7 @@ public final class FoolJob {
                 throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images + " + errors
                         + " errors; nothing was committed");
             }
-            all.filter(col("kind").equalTo("ok")).select(cols(ROW_COLUMNS)).write().mode(SaveMode.ErrorIfExists)
+            all.filter(col("kind").equalTo("ok")).selectExpr(ROW_COLUMNS).write().mode(SaveMode.ErrorIfExists)
                     .parquet(committer.staging(TABLE));
             all.filter(col("kind").equalTo("error")).select("path", "stage", "reason").coalesce(1).write().mode(SaveMode.ErrorIfExists)
                     .parquet(committer.staging(ERRORS));
@@ -224,8 +225,8 @@ public final class FoolJob {
             int[] pred = new int[n];
             int[] least = new int[n];
             for (int i = 0; i < n; i++) {
-                pred[i] = PixelSpace.argmax(logits[i]);
-                least[i] = PixelSpace.argmin(logits[i]);
+                pred[i] = Predictions.argmax(logits[i]);
+                least[i] = Predictions.argmin(logits[i]);
             }
             List<int[]> targetSets = new ArrayList<>();
             if (fixedTargets == null) {
@@ -275,8 +276,8 @@ public final class FoolJob {
         List<String> labels = new ArrayList<>();
         List<List<ImageGrid.Tile>> grid = new ArrayList<>();
         for (Row r : rows) {
-            BufferedImage orig = read(r.getAs("original"));
-            BufferedImage adv = read(r.getAs("adversarial"));
+            BufferedImage orig = PngWriter.decode(r.getAs("original"));
+            BufferedImage adv = PngWriter.decode(r.getAs("adversarial"));
             labels.add(String.format(Locale.ROOT, "%s → %s%s", r.<String>getAs("method"), r.<String>getAs("target"),
                     r.<Boolean>getAs("success") ? "" : " (failed)"));
             grid.add(List.of(new ImageGrid.Tile(orig, "pred: " + r.<String>getAs("original_pred"), null),
@@ -311,21 +312,5 @@ public final class FoolJob {
             }
         }
         return out;
-    }
-
-    static BufferedImage read(byte[] png) {
-        try {
-            return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static org.apache.spark.sql.Column[] cols(String[] names) {
-        org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[names.length];
-        for (int i = 0; i < names.length; i++) {
-            c[i] = col(names[i]);
-        }
-        return c;
     }
 }

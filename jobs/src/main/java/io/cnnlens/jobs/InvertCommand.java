@@ -112,7 +112,7 @@ final class InvertCommand implements Callable<Integer> {
                     double corr = correlation(p.data(), res.pixels());
                     byte[] png = PngWriter.encode(ImageGrid.toImage(new Pixels(p.width(), p.height(), p.channels(), res.pixels())));
                     rows.add(RowFactory.create(path, tap, res.featureError(), corr, png));
-                    tiles.add(new ImageGrid.Tile(FoolJob.read(png), String.format(Locale.ROOT, "%s: err %.3f", tap, res.featureError()), null));
+                    tiles.add(new ImageGrid.Tile(PngWriter.decode(png), String.format(Locale.ROOT, "%s: err %.3f", tap, res.featureError()), null));
                 }
                 grid.add(tiles);
                 labels.add(path.substring(path.lastIndexOf('/') + 1));

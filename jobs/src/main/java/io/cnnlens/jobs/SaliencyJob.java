@@ -11,6 +11,7 @@ import io.cnnlens.image.Preprocessor;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
+import io.cnnlens.model.Predictions;
 import io.cnnlens.plot.Heatmap;
 import io.cnnlens.plot.ImageGrid;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -128,9 +129,9 @@ public final class SaliencyJob {
                 throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images with maps + "
                         + errors + " errors; nothing was committed");
             }
-            all.filter(col("kind").equalTo("ok")).select(cols(MAP_COLUMNS)).write().mode(SaveMode.ErrorIfExists)
+            all.filter(col("kind").equalTo("ok")).selectExpr(MAP_COLUMNS).write().mode(SaveMode.ErrorIfExists)
                     .parquet(committer.staging(TABLE));
-            all.filter(col("kind").equalTo("error")).select(cols(ERROR_COLUMNS)).coalesce(1).write().mode(SaveMode.ErrorIfExists)
+            all.filter(col("kind").equalTo("error")).selectExpr(ERROR_COLUMNS).coalesce(1).write().mode(SaveMode.ErrorIfExists)
                     .parquet(committer.staging(ERRORS));
             String picture = "saliency-grid.png";
             committer.writeFile(PICTURES, picture, PngWriter.encode(grid(all, methods, s, spec, hadoop)));
@@ -240,7 +241,7 @@ public final class SaliencyJob {
             float[][] logits = f.run(input, b, List.of(spec.logitsTap()), List.of()).values(spec.logitsTap());
             for (int i = 0; i < b; i++) {
                 if (targets[i] < 0) {
-                    targets[i] = argmax(logits[i]);
+                    targets[i] = Predictions.argmax(logits[i]);
                 }
             }
             List<Row> out = new ArrayList<>();
@@ -253,7 +254,7 @@ public final class SaliencyJob {
             for (int i = 0; i < b; i++) {
                 Object[] item = batch.get(i);
                 Pixels p = (Pixels) item[3];
-                float prob = (float) softmaxAt(logits[i], targets[i]);
+                float prob = (float) Predictions.softmaxAt(logits[i], targets[i]);
                 String tName = spec.labels().get(targets[i]);
                 for (int k = 0; k < methods.size(); k++) {
                     Saliency m = methods.get(k);
@@ -279,28 +280,6 @@ public final class SaliencyJob {
         private static Row error(String path, String stage, String reason) {
             return RowFactory.create("error", null, path, null, null, null, null, null, null, null, null, null, stage, reason);
         }
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int k = 1; k < v.length; k++) {
-            if (v[k] > v[best]) {
-                best = k;
-            }
-        }
-        return best;
-    }
-
-    static double softmaxAt(float[] logits, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
-        }
-        double z = 0;
-        for (float v : logits) {
-            z += Math.exp(v - max);
-        }
-        return Math.exp(logits[k] - max) / z;
     }
 
     /** Images × methods: the input, then each method's overlay. */
@@ -331,7 +310,7 @@ public final class SaliencyJob {
                         label = r.getString(1);
                         tgt = r.getString(3);
                         prob = r.getFloat(4);
-                        tiles.add(new ImageGrid.Tile(readPng((byte[]) r.get(5)), null, null));
+                        tiles.add(new ImageGrid.Tile(PngWriter.decode((byte[]) r.get(5)), null, null));
                     }
                 }
             }
@@ -339,21 +318,5 @@ public final class SaliencyJob {
             grid.add(tiles);
         }
         return ImageGrid.render("saliency maps (rows: label → target class, its probability; columns: input, then one method each)", labels, grid, 200);
-    }
-
-    private static BufferedImage readPng(byte[] png) {
-        try {
-            return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static org.apache.spark.sql.Column[] cols(String[] names) {
-        org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[names.length];
-        for (int i = 0; i < names.length; i++) {
-            c[i] = col(names[i]);
-        }
-        return c;
     }
 }

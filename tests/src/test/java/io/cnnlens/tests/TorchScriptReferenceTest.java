@@ -10,6 +10,7 @@ import io.cnnlens.jobs.ImageSource;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
+import io.cnnlens.model.Predictions;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,21 +144,11 @@ class TorchScriptReferenceTest extends SparkTestBase {
             assertTrue(i >= 0, name);
             dFc7 = Math.max(dFc7, DirectForward.maxAbsDiff(fc7.row(i), FeaturesJobTest.floats(r, "fc7")));
             dLogits = Math.max(dLogits, DirectForward.maxAbsDiff(logits.row(i), FeaturesJobTest.floats(r, "logits")));
-            assertEquals(s.labels().get(argmax(logits.row(i))), r.getString(r.fieldIndex("pred")));
+            assertEquals(s.labels().get(Predictions.argmax(logits.row(i))), r.getString(r.fieldIndex("pred")));
         }
         System.out.printf("features job (%s) vs PyTorch: max |fc7 diff| %.3g, max |logits diff| %.3g over %d images%n",
                 s.name(), dFc7, dLogits, rows.size());
         assertTrue(dFc7 <= 1e-4, "fc7 " + dFc7);
         assertTrue(dLogits <= 1e-4, "logits " + dLogits);
-    }
-
-    private static int argmax(float[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
     }
 }

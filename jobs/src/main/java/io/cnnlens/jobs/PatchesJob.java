@@ -185,8 +185,17 @@ public final class PatchesJob {
         for (int c : channels) {
             byChannel.put(c, new ArrayList<>());
         }
+        Map<Integer, Integer> active = new HashMap<>();
         for (Row r : patches) {
-            BufferedImage crop = decodePng((byte[]) r.get(9));
+            int c = r.getInt(1);
+            float a = r.getFloat(5);
+            if (!(a > 0)) {
+                // a ReLU unit at 0 did not fire: any image ties there, so its "patch" means nothing
+                byChannel.get(c).add(null);
+                continue;
+            }
+            active.merge(c, 1, Integer::sum);
+            BufferedImage crop = PngWriter.decode((byte[]) r.get(9));
             Row box = r.getStruct(8);
             BufferedImage tile = new BufferedImage(field.size(), field.size(), BufferedImage.TYPE_INT_RGB);
             Graphics2D g = tile.createGraphics();
@@ -195,30 +204,20 @@ public final class PatchesJob {
             int[] full = field.box(r.getInt(6), r.getInt(7));
             g.drawImage(crop, box.getInt(0) - full[0], box.getInt(1) - full[1], null);
             g.dispose();
-            byChannel.get(r.getInt(1)).add(new ImageGrid.Tile(tile, String.format(Locale.ROOT, "%.2f", r.getFloat(5)), null));
+            byChannel.get(c).add(new ImageGrid.Tile(tile, String.format(Locale.ROOT, "%.2f", a), null));
         }
         List<String> labels = new ArrayList<>();
         List<List<ImageGrid.Tile>> rows = new ArrayList<>();
-        Map<Integer, Float> best = new HashMap<>();
-        for (Row r : patches) {
-            best.merge(r.getInt(1), r.getFloat(5), Math::max);
-        }
         byChannel.forEach((c, tiles) -> {
-            // a ReLU channel whose best activation is 0 never fired on this collection: its "patches" mean nothing
-            labels.add(best.getOrDefault(c, 0f) > 0 ? "ch " + c : "ch " + c + " (never active)");
+            int fired = active.getOrDefault(c, 0);
+            labels.add(fired == 0 ? "ch " + c + " (never active)"
+                    : fired < tiles.size() ? "ch " + c + " (active on " + fired + " image" + (fired == 1 ? ")" : "s)")
+                    : "ch " + c);
             rows.add(tiles);
         });
         int tile = Math.max(48, Math.min(96, field.size() * 2));
         return ImageGrid.render(String.format(Locale.ROOT, "%s: top-%d patches per channel (receptive field %d px, grey = outside the image)",
                 layer, k, field.size()), labels, rows, tile);
-    }
-
-    private static BufferedImage decodePng(byte[] png) {
-        try {
-            return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** Pass 1: every image through the model; a heap per channel per partition. */

@@ -78,8 +78,9 @@ public final class ReportJob {
         Dataset<Row> uap = table(spark, fs, root, "uap");
         pictures(fs, root, "uap", "Universal adversarial perturbations", "v magnified, and held-out images without and with it.")
                 .ifPresent(s -> r.add(withTables(s, uap == null ? List.of() : List.of(uapTable(uap)))));
-        pictures(fs, root, "classviz", "Class visualisations", "Images that maximise a class score under the regularisers.")
-                .ifPresent(r::add);
+        // the grid holds every class; the one-class PNGs beside it are for other uses
+        pictures(fs, root, "classviz", "Class visualisations", "Images that maximise a class score under the regularisers.",
+                name -> name.endsWith("-grid.png")).ifPresent(r::add);
         pictures(fs, root, "invert", "Feature inversion", "Images reconstructed from each layer's features with a total-variation prior.")
                 .ifPresent(r::add);
         List<Table> errors = new ArrayList<>();
@@ -125,13 +126,18 @@ public final class ReportJob {
         }
     }
 
-    /** The section with every PNG under pictures/{@code dir} (recursively, sorted), or nothing when there is none. */
     private static java.util.Optional<Section> pictures(FileSystem fs, Path root, String dir, String title, String text) {
+        return pictures(fs, root, dir, title, text, name -> true);
+    }
+
+    /** The section with every PNG under pictures/{@code dir} (recursively, sorted) whose name passes {@code shown}, or nothing when there is none. */
+    private static java.util.Optional<Section> pictures(FileSystem fs, Path root, String dir, String title, String text,
+                                                        java.util.function.Predicate<String> shown) {
         List<Picture> pics = new ArrayList<>();
         try {
             Path base = new Path(new Path(root, "pictures"), dir);
             if (fs.exists(base)) {
-                collect(fs, base, "pictures/" + dir, pics);
+                collect(fs, base, "pictures/" + dir, shown, pics);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -143,12 +149,13 @@ public final class ReportJob {
         return java.util.Optional.of(new Section(dir, title, text, List.of(), pics));
     }
 
-    private static void collect(FileSystem fs, Path dir, String rel, List<Picture> out) throws IOException {
+    private static void collect(FileSystem fs, Path dir, String rel, java.util.function.Predicate<String> shown,
+                                List<Picture> out) throws IOException {
         for (FileStatus st : fs.listStatus(dir)) {
             String name = st.getPath().getName();
             if (st.isDirectory()) {
-                collect(fs, st.getPath(), rel + "/" + name, out);
-            } else if (name.endsWith(".png")) {
+                collect(fs, st.getPath(), rel + "/" + name, shown, out);
+            } else if (name.endsWith(".png") && shown.test(name)) {
                 out.add(new Picture(rel + "/" + name, rel.substring("pictures/".length()) + "/" + name));
             }
         }

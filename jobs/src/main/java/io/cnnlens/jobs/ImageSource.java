@@ -156,16 +156,16 @@ public final class ImageSource {
             throws java.io.IOException {
         String scheme = fs.getUri().getScheme();
         if ("file".equals(scheme)) {
-            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(java.nio.file.Path.of(root.toUri()))) {
-                for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
-                    java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(f,
-                            java.nio.file.attribute.BasicFileAttributes.class);
+            // one stat per file: the walk hands each file's attributes to the visitor
+            java.nio.file.Files.walkFileTree(java.nio.file.Path.of(root.toUri()), new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(java.nio.file.Path f, java.nio.file.attribute.BasicFileAttributes a) {
                     if (a.isRegularFile()) {
-                        out.accept(new FileStatus(a.size(), false, 1, 0, a.lastModifiedTime().toMillis(),
-                                new Path(f.toUri())));
+                        out.accept(new FileStatus(a.size(), false, 1, 0, a.lastModifiedTime().toMillis(), new Path(f.toUri())));
                     }
+                    return java.nio.file.FileVisitResult.CONTINUE;
                 }
-            }
+            });
             return;
         }
         if (!"hdfs".equals(scheme)) {

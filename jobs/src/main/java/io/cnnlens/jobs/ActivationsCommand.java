@@ -66,8 +66,7 @@ final class ActivationsCommand implements Callable<Integer> {
         if (pathPattern != null) {
             rows = rows.filter(col("path").rlike(pathPattern));
         }
-        List<Row> chosen = rows.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(Math.max(1, sample))
-                .collectAsList();
+        List<Row> chosen = ImageSource.sample(rows, Math.max(1, sample)).collectAsList();
         if (chosen.isEmpty()) {
             throw new IllegalArgumentException("no images under " + images);
         }

@@ -102,7 +102,7 @@ public final class FoolJob {
         int[] fixedTargets = targets(s.target(), spec);
         Dataset<Row> inputs = ImageSource.read(spark, s.images(), s.source()).partitioned().apply(0);
         if (s.sample() > 0) {
-            inputs = inputs.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(s.sample());
+            inputs = ImageSource.sample(inputs, s.sample());
         }
         long n = inputs.count();
         if (n == 0) {

@@ -86,7 +86,8 @@ public final class ImageSource {
             .add("path", DataTypes.StringType, false)
             .add("label", DataTypes.StringType, true)
             .add("length", DataTypes.LongType, false)
-            .add("content", DataTypes.BinaryType, true);
+            .add("content", DataTypes.BinaryType, true)
+            .add("key", DataTypes.StringType, false);
 
     /**
      * Lists files with the Hadoop file-system API (recursive; globs allowed). Spark's own file
@@ -107,7 +108,7 @@ public final class ImageSource {
             for (FileStatus root : roots) {
                 Path rootPath = root.getPath();
                 if (root.isFile()) {
-                    rows.add(RowFactory.create(rootPath.toString(), null, root.getLen(), null));
+                    rows.add(RowFactory.create(rootPath.toString(), null, root.getLen(), null, rootPath.getName()));
                     bytes[0] += root.getLen();
                     continue;
                 }
@@ -115,7 +116,8 @@ public final class ImageSource {
                     if (!hidden(rootPath, f.getPath())) {
                         Path parent = f.getPath().getParent();
                         String label = parent.equals(rootPath) ? null : parent.getName();
-                        rows.add(RowFactory.create(f.getPath().toString(), label, f.getLen(), null));
+                        rows.add(RowFactory.create(f.getPath().toString(), label, f.getLen(), null,
+                                relative(rootPath, f.getPath())));
                         bytes[0] += f.getLen();
                     }
                 });
@@ -190,6 +192,29 @@ public final class ImageSource {
         }
     }
 
+    /** The path of {@code file} below {@code root}, e.g. {@code sandal/test-00012.png}. */
+    static String relative(Path root, Path file) {
+        StringBuilder b = new StringBuilder(file.getName());
+        for (Path p = file.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+            b.insert(0, '/').insert(0, p.getName());
+        }
+        return b.toString();
+    }
+
+    /**
+     * A fixed sample of {@code n} inputs: the first by a hash of each input's path below the input
+     * root (its {@code key}), so the same collection gives the same sample wherever it is stored
+     * or checked out.
+     */
+    static Dataset<Row> sample(Dataset<Row> inputs, int n) {
+        return inputs.orderBy(org.apache.spark.sql.functions.hash(col("key")), col("key"), col("path")).limit(n);
+    }
+
+    /** 0 or 1 for each input, by the same hash as {@link #sample}: a fixed split in two halves. */
+    static Column half() {
+        return org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.hash(col("key")), lit(2));
+    }
+
     /** True when any path component below {@code root} starts with '.' or '_'. */
     static boolean hidden(Path root, Path file) {
         for (Path p = file; p != null && !p.equals(root); p = p.getParent()) {
@@ -221,7 +246,7 @@ public final class ImageSource {
         Column content = col(o.imageColumn());
         return t.select(path.as("path"), label.as("label"),
                 org.apache.spark.sql.functions.length(content).cast(DataTypes.LongType).as("length"),
-                content.as("content"));
+                content.as("content"), path.as("key"));
     }
 
 }

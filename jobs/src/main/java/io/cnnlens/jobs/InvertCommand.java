@@ -84,8 +84,8 @@ final class InvertCommand implements Callable<Integer> {
         ModelSpec spec = m.spec();
         List<String> taps = layers == null || layers.isEmpty()
                 ? List.of(spec.firstConvTap(), spec.convTap(), spec.featuresTap()).stream().distinct().toList() : layers;
-        List<Row> chosen = ImageSource.read(spark, images, ImageSource.Options.defaults()).partitioned().apply(0)
-                .orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(Math.max(1, sample)).collectAsList();
+        List<Row> chosen = ImageSource.sample(ImageSource.read(spark, images, ImageSource.Options.defaults()).partitioned().apply(0),
+                Math.max(1, sample)).collectAsList();
         if (chosen.isEmpty()) {
             throw new IllegalArgumentException("no images under " + images);
         }

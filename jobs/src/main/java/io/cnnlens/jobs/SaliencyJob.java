@@ -106,7 +106,7 @@ public final class SaliencyJob {
             inputs = inputs.filter(col("path").rlike(s.pathPattern()));
         }
         if (s.sample() > 0) {
-            inputs = inputs.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(s.sample());
+            inputs = ImageSource.sample(inputs, s.sample());
         }
         long n = inputs.count();
         if (n == 0) {

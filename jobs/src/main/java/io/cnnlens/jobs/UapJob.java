@@ -128,17 +128,16 @@ public final class UapJob {
         Dataset<Row> evalRows;
         Dataset<Row> in = ImageSource.read(spark, s.images(), s.source()).partitioned().apply(0);
         if (s.evalImages() == null) { // one folder: split it by path hash into fit and eval halves
-            Dataset<Row> h = in.withColumn("_half", org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.hash(col("path")),
-                    org.apache.spark.sql.functions.lit(2)));
+            Dataset<Row> h = in.withColumn("_half", ImageSource.half());
             fitRows = h.filter(col("_half").equalTo(0)).drop("_half");
             evalRows = h.filter(col("_half").equalTo(1)).drop("_half");
         } else {
             fitRows = in;
             evalRows = ImageSource.read(spark, s.evalImages(), s.source()).partitioned().apply(0);
         }
-        fitRows = fitRows.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(s.fitSample());
+        fitRows = ImageSource.sample(fitRows, s.fitSample());
         if (s.evalSample() > 0) {
-            evalRows = evalRows.orderBy(org.apache.spark.sql.functions.hash(col("path")), col("path")).limit(s.evalSample());
+            evalRows = ImageSource.sample(evalRows, s.evalSample());
         }
         int parallelism = spark.sparkContext().defaultParallelism();
         JavaRDD<ModelPixels> fitPx = pixels(fitRows.orderBy("path"), s, hadoop, parallelism).persist(StorageLevel.MEMORY_AND_DISK());

@@ -3,6 +3,7 @@ package io.cnnlens.adversarial;
 import io.cnnlens.model.ModelForward;
 
 import io.cnnlens.model.Predictions;
+import io.cnnlens.stats.Permutations;
 import java.util.SplittableRandom;
 
 /**
@@ -36,7 +37,7 @@ public final class UniversalPerturbation {
         float[] one = new float[per];
         while (pass < maxPasses) {
             pass++;
-            int[] order = shuffled(n, seed + pass);
+            int[] order = Permutations.random(n, seed + pass);
             for (int i : order) {
                 for (int j = 0; j < per; j++) {
                     one[j] = PixelSpace.clampPixel(images[i * per + j] + v[j]);
@@ -196,20 +197,5 @@ public final class UniversalPerturbation {
             }
         }
         return sum;
-    }
-
-    static int[] shuffled(int n, long seed) {
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) {
-            o[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = o[i];
-            o[i] = o[j];
-            o[j] = t;
-        }
-        return o;
     }
 }

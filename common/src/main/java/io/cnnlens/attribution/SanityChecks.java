@@ -72,48 +72,6 @@ public final class SanityChecks {
         }
     }
 
-    /** Spearman rank correlation of two equally long vectors (average ranks for ties). */
-    public static double spearman(float[] a, float[] b) {
-        double[] ra = ranks(a);
-        double[] rb = ranks(b);
-        double ma = 0;
-        double mb = 0;
-        for (int i = 0; i < ra.length; i++) {
-            ma += ra[i] / ra.length;
-            mb += rb[i] / rb.length;
-        }
-        double sab = 0;
-        double saa = 0;
-        double sbb = 0;
-        for (int i = 0; i < ra.length; i++) {
-            sab += (ra[i] - ma) * (rb[i] - mb);
-            saa += (ra[i] - ma) * (ra[i] - ma);
-            sbb += (rb[i] - mb) * (rb[i] - mb);
-        }
-        return saa == 0 || sbb == 0 ? 0 : sab / Math.sqrt(saa * sbb);
-    }
-
-    static double[] ranks(float[] x) {
-        Integer[] idx = new Integer[x.length];
-        for (int i = 0; i < x.length; i++) {
-            idx[i] = i;
-        }
-        Arrays.sort(idx, (p, q) -> Float.compare(x[p], x[q]));
-        double[] r = new double[x.length];
-        for (int i = 0; i < x.length; ) {
-            int j = i;
-            while (j + 1 < x.length && x[idx[j + 1]] == x[idx[i]]) {
-                j++;
-            }
-            double avg = (i + j) / 2.0 + 1;
-            for (int k = i; k <= j; k++) {
-                r[idx[k]] = avg;
-            }
-            i = j + 1;
-        }
-        return r;
-    }
-
     /**
      * Deletion and insertion AUCs of one ordering per image: {@code steps} equal steps of pixels
      * (all channels of a pixel together), most salient first. Deletion sets them to black; insertion
@@ -202,22 +160,6 @@ public final class SanityChecks {
             out[i] = idx[i];
         }
         return out;
-    }
-
-    /** A seeded random order of {@code n} pixels. */
-    public static int[] randomOrder(int n, long seed) {
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) {
-            o[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = o[i];
-            o[i] = o[j];
-            o[j] = t;
-        }
-        return o;
     }
 
     private static float[] blur(float[] input, int n, ModelSpec s) {

@@ -1,5 +1,6 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.stats.Correlation;
 import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.Pixels;
@@ -109,7 +110,7 @@ final class InvertCommand implements Callable<Integer> {
                 tiles.add(new ImageGrid.Tile(ImageGrid.toImage(p), "original", null));
                 for (String tap : taps) {
                     FeatureInversion.Result res = inv.run(f, p.data(), tap);
-                    double corr = correlation(p.data(), res.pixels());
+                    double corr = Correlation.pearson(p.data(), res.pixels());
                     byte[] png = PngWriter.encode(ImageGrid.toImage(new Pixels(p.width(), p.height(), p.channels(), res.pixels())));
                     rows.add(RowFactory.create(path, tap, res.featureError(), corr, png));
                     tiles.add(new ImageGrid.Tile(PngWriter.decode(png), String.format(Locale.ROOT, "%s: err %.3f", tap, res.featureError()), null));
@@ -127,23 +128,5 @@ final class InvertCommand implements Callable<Integer> {
             }
             return c.finalPath("pictures/invert");
         }
-    }
-
-    static double correlation(float[] a, float[] b) {
-        double ma = 0;
-        double mb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ma += a[i] / a.length;
-            mb += b[i] / b.length;
-        }
-        double sab = 0;
-        double saa = 0;
-        double sbb = 0;
-        for (int i = 0; i < a.length; i++) {
-            sab += (a[i] - ma) * (b[i] - mb);
-            saa += (a[i] - ma) * (a[i] - ma);
-            sbb += (b[i] - mb) * (b[i] - mb);
-        }
-        return saa == 0 || sbb == 0 ? 0 : sab / Math.sqrt(saa * sbb);
     }
 }

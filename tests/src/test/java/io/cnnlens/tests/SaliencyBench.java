@@ -93,7 +93,7 @@ class SaliencyBench {
                     float[][] now = maps(methods.get(k), f, x, n, targets);
                     double rho = 0;
                     for (int i = 0; i < n; i++) {
-                        rho += SanityChecks.spearman(abs(trained.get(k)[i]), abs(now[i])) / n;
+                        rho += io.cnnlens.stats.Correlation.spearman(abs(trained.get(k)[i]), abs(now[i])) / n;
                     }
                     last[k] = rho;
                     table.append(String.format(Locale.ROOT, "%22.3f", rho));
@@ -119,7 +119,7 @@ class SaliencyBench {
             int[] targets = predicted(f, x, n);
             int[][] random = new int[n][];
             for (int i = 0; i < n; i++) {
-                random[i] = SanityChecks.randomOrder(784, 1000 + i);
+                random[i] = io.cnnlens.stats.Permutations.random(784, 1000 + i);
             }
             double[] rnd = mean(SanityChecks.deletionInsertion(f, x, n, targets, random, steps));
             System.out.printf(Locale.ROOT, "bench: deletion / insertion AUC (Petsiuk 2018), bundled model, %d test images, %d steps, "

@@ -82,8 +82,7 @@ public final class ModelForward implements AutoCloseable {
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager batch = manager.newSubManager()) {
-            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * per),
-                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            NDArray x = images(batch, input, n);
             NDList out = model.block().forward(parameterStore, new NDList(x), false);
             Map<String, float[][]> values = new LinkedHashMap<>();
             Map<String, int[]> shapes = new LinkedHashMap<>();
@@ -119,13 +118,9 @@ public final class ModelForward implements AutoCloseable {
      * (dropout off).
      */
     public float[] inputGradient(float[] input, int n, String tap, int[] targets) {
-        if (!model.gradients()) {
-            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
-        }
-        ModelSpec spec = model.spec();
+        requireGradients();
         try (NDManager batch = manager.newSubManager(); Autograd gc = new Autograd()) {
-            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
-                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            NDArray x = images(batch, input, n);
             x.setRequiresGradient(true);
             NDArray out = tap(forwardWithGradients(new NDList(x)), tap);
             NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) out.getShape().get(1)).toType(out.getDataType(), false);
@@ -143,13 +138,10 @@ public final class ModelForward implements AutoCloseable {
      * when it is not null. Used by attacks (PGD, universal perturbations).
      */
     public float[] logProbabilityGradient(float[] input, int n, int[] targets, float[][] logitsOut) {
-        if (!model.gradients()) {
-            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
-        }
+        requireGradients();
         ModelSpec spec = model.spec();
         try (NDManager batch = manager.newSubManager(); Autograd gc = new Autograd()) {
-            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
-                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            NDArray x = images(batch, input, n);
             x.setRequiresGradient(true);
             NDArray logits = tap(forwardWithGradients(new NDList(x)), spec.logitsTap());
             NDArray oneHot = batch.create(targetsAsLong(targets)).oneHot((int) logits.getShape().get(1));
@@ -167,18 +159,14 @@ public final class ModelForward implements AutoCloseable {
      * with respect to the input x (CHW). Returns the gradient; the loss goes to {@code lossOut[0]}.
      */
     public float[] featureLossGradient(float[] input, String tap, float[] target, double[] lossOut) {
-        if (!model.gradients()) {
-            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
-        }
-        ModelSpec spec = model.spec();
+        requireGradients();
         double norm = 0;
         for (float v : target) {
             norm += (double) v * v;
         }
         double scale = norm > 0 ? 1 / norm : 1;
         try (NDManager batch = manager.newSubManager(); Autograd gc = new Autograd()) {
-            NDArray x = batch.create(FloatBuffer.wrap(input, 0, spec.channels() * spec.height() * spec.width()),
-                    new Shape(1, spec.channels(), spec.height(), spec.width()));
+            NDArray x = images(batch, input, 1);
             x.setRequiresGradient(true);
             NDArray out = tap(forwardWithGradients(new NDList(x)), tap);
             NDArray t = batch.create(target, out.getShape());
@@ -252,13 +240,11 @@ public final class ModelForward implements AutoCloseable {
         if (last < 0) {
             throw new IllegalArgumentException("model " + model.spec().name() + " has no tap '" + tap + "'; it has " + net.tapNames());
         }
-        ModelSpec spec = model.spec();
         boolean grad = JniUtils.isGradMode();
         try (NDManager batch = manager.newSubManager()) {
             JniUtils.setGradMode(false);
             List<NDArray> inputs = new ArrayList<>();
-            NDArray x = batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
-                    new Shape(n, spec.channels(), spec.height(), spec.width()));
+            NDArray x = images(batch, input, n);
             for (int i = 0; i <= last; i++) {
                 inputs.add(x);
                 x = net.stages().get(i).forward(parameterStore, new NDList(x), false).singletonOrThrow();
@@ -370,5 +356,18 @@ public final class ModelForward implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+    }
+
+    private void requireGradients() {
+        if (!model.gradients()) {
+            throw new IllegalStateException("model " + model.spec().name() + " was loaded without gradients");
+        }
+    }
+
+    /** {@code n} preprocessed images (NCHW, concatenated in {@code input}) as a tensor in {@code batch}. */
+    private NDArray images(NDManager batch, float[] input, int n) {
+        ModelSpec spec = model.spec();
+        return batch.create(FloatBuffer.wrap(input, 0, n * spec.channels() * spec.height() * spec.width()),
+                new Shape(n, spec.channels(), spec.height(), spec.width()));
     }
 }

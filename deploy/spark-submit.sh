@@ -13,5 +13,5 @@ case "$profile" in
 esac
 jar="$(ls "$home"/jobs/target/cnnlens-jobs-*-job.jar 2>/dev/null | head -1)"
 [ -n "$jar" ] || { echo "build the job jar first: mvn -B -DskipTests package" >&2; exit 2; }
-exec spark-submit --class io.cnnlens.jobs.Cli --properties-file "$defaults" \
+exec spark-submit --class io.cnnlens.jobs.cli.Cli --properties-file "$defaults" \
   ${SPARK_SUBMIT_OPTS_EXTRA:-} "$jar" "$@"

@@ -117,6 +117,19 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /** A forward context for the calling thread; close it when the thread is done. */
+    /** A conv tap's per-image shape {C, H, W}, from a forward pass of a blank image; a tap that is not a conv map is an error. */
+    public int[] convShape(String tap) {
+        try (ModelForward f = newForward()) {
+            int[] shape = f.run(new float[spec.channels() * spec.height() * spec.width()], 1, java.util.List.of(tap), java.util.List.of())
+                    .shape(tap);
+            if (shape.length != 3) {
+                throw new IllegalArgumentException("layer " + tap + " is not a convolutional layer (its output has shape "
+                        + java.util.Arrays.toString(shape) + " per image)");
+            }
+            return shape;
+        }
+    }
+
     public ModelForward newForward() {
         return new ModelForward(this);
     }

@@ -23,4 +23,16 @@ public final class Permutations {
         }
         return o;
     }
+
+    /**
+     * A seeded 64-bit mix of a key (SplitMix64's finaliser over {@code seed·φ + key}): ordering
+     * items by it gives a seeded pseudo-random order that does not depend on how the items are
+     * partitioned, so a sample chosen by it is the same on any cluster layout.
+     */
+    public static long mix(long seed, long key) {
+        long z = seed * 0x9E3779B97F4A7C15L + key;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
 }

@@ -1,9 +1,9 @@
 package io.cnnlens.tests;
 
 import io.cnnlens.adversarial.DeepFool;
-import io.cnnlens.jobs.FoolJob;
-import io.cnnlens.jobs.ImageSource;
-import io.cnnlens.jobs.UapJob;
+import io.cnnlens.jobs.adversarial.FoolJob;
+import io.cnnlens.jobs.spark.ImageSource;
+import io.cnnlens.jobs.adversarial.UapJob;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package io.cnnlens.tests;
 
-import io.cnnlens.jobs.ClassvizJob;
+import io.cnnlens.jobs.synthesis.ClassvizJob;
 import io.cnnlens.synthesis.ClassVisualisation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package io.cnnlens.tests;
 
-import io.cnnlens.jobs.Cli;
+import io.cnnlens.jobs.cli.Cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

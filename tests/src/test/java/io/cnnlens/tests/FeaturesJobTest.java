@@ -1,8 +1,8 @@
 package io.cnnlens.tests;
 
 import io.cnnlens.image.HugePng;
-import io.cnnlens.jobs.FeaturesJob;
-import io.cnnlens.jobs.ImageSource;
+import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.spark.ImageSource;
 import io.cnnlens.model.ModelSpec;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -1,0 +1,47 @@
+package io.cnnlens.jobs.cli;
+
+import io.cnnlens.jobs.spark.SparkSessions;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.concurrent.Callable;
+
+/** {@code cnnlens show <table>}: a look at a Parquet table a job wrote. */
+@Command(name = "show", mixinStandardHelpOptions = true,
+        description = "Print a Parquet table's row count, schema and first rows (e.g. cnnlens-out/errors).")
+public final class ShowCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "Table folder or URI.")
+    String table;
+
+    @Option(names = "--limit", defaultValue = "20", description = "Rows to print. Default: ${DEFAULT-VALUE}")
+    int limit;
+
+    @Option(names = "--columns", split = ",", description = "Columns to print (default: all).")
+    String[] columns;
+
+    @Option(names = "--master", description = "Default: local[*]")
+    String master;
+
+    @Override
+    public Integer call() {
+        SparkSessions.Handle h = SparkSessions.open("cnnlens show", master);
+        try {
+            Dataset<Row> t = h.spark().read().parquet(table);
+            if (columns != null) {
+                t = t.selectExpr(columns);
+            }
+            System.out.println(table + ": " + t.count() + " rows");
+            t.printSchema();
+            t.show(limit, 80, false);
+            return 0;
+        } finally {
+            h.close();
+        }
+    }
+}

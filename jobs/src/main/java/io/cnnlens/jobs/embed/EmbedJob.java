@@ -1,0 +1,377 @@
+package io.cnnlens.jobs.embed;
+
+import io.cnnlens.stats.Permutations;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.ImageBytes;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.TableReader;
+
+import io.cnnlens.embedding.ExactKnn;
+import io.cnnlens.embedding.MapQuality;
+import io.cnnlens.embedding.PcaProjection;
+import io.cnnlens.embedding.TsneFit;
+import io.cnnlens.embedding.TsnePlacement;
+import io.cnnlens.image.ImageDecoder;
+import io.cnnlens.image.PngWriter;
+import io.cnnlens.plot.ImageGrid;
+import io.cnnlens.plot.LabelledScatter;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The embed job: 2-D maps of the feature space. PCA (Smile) is fitted on a seeded sample and
+ * applied to every row on executors, giving a 2-D map and a ~50-D input for t-SNE. t-SNE is
+ * fitted exactly on a sample ({@link TsneFit}: the paper's perplexity, PCA start) and every other
+ * point is placed against that fixed map on executors ({@link TsnePlacement}). Writes
+ * {@code <out>/embed/} (image_id, path, label, method, x, y) and scatter plots plus a thumbnail
+ * mosaic under {@code <out>/pictures/embed/}; reports kNN accuracy and trustworthiness of both
+ * maps on a sample.
+ */
+public final class EmbedJob {
+
+    public static final String TABLE = "embed";
+    public static final String PICTURES = "pictures/embed";
+
+    public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
+            DataTypes.createStructField("image_id", DataTypes.StringType, false),
+            DataTypes.createStructField("path", DataTypes.StringType, false),
+            DataTypes.createStructField("label", DataTypes.StringType, true),
+            DataTypes.createStructField("method", DataTypes.StringType, false),
+            DataTypes.createStructField("x", DataTypes.FloatType, false),
+            DataTypes.createStructField("y", DataTypes.FloatType, false)});
+
+    /** What the job was asked to do. */
+    public record Settings(String features, String out, String vector, int pcaSample, int pcaDims, int tsneSample,
+                           double perplexity, int iterations, double placePerplexity, int placeIterations,
+                           int qualitySample, int qualityK, long seed, int mosaicGrid, int mosaicTile, long maxPixels) {
+        public static Settings defaults(String features, String out) {
+            return new Settings(features, out, "fc7", 20_000, 50, 5_000, 30, 1000, 5, 100, 10_000, 10, 1, 40, 32, 50_000_000L);
+        }
+    }
+
+    /** Map quality on the quality sample: kNN-k accuracy per space and trustworthiness of each map. */
+    public record Quality(long points, int k, double knnFeatures, double knnPca, double knnTsne,
+                          double trustPca, double trustTsne) {
+    }
+
+    /** What it did. */
+    public record Summary(long inputs, long rows, double seconds, double pcaSeconds, double tsneFitSeconds,
+                          double placeSeconds, int tsneFitted, double smilePerplexityArgument, Quality quality,
+                          String table, String pictures) {
+        public String line() {
+            return String.format(Locale.ROOT, "embed: inputs %d, rows %d, errors 0, %.1f s, %.1f images/s",
+                    inputs, rows, seconds, inputs / seconds);
+        }
+    }
+
+    /** One image after PCA. */
+    record Point(long key, long hash, String id, String path, String label, float[] vector, float[] pca) implements Serializable {
+    }
+
+    private EmbedJob() {
+    }
+
+    public static Summary run(SparkSession spark, Settings s) {
+        long t0 = System.nanoTime();
+        HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        Dataset<Row> df = TableReader.read(spark, s.features(), "image_id", "path", "label", s.vector())
+                .select(org.apache.spark.sql.functions.col("image_id"), org.apache.spark.sql.functions.col("path"),
+                        org.apache.spark.sql.functions.col("label"), org.apache.spark.sql.functions.col(s.vector()));
+        long n = df.count();
+        if (n < 4) {
+            throw new IllegalArgumentException("the features table at " + s.features() + " has " + n
+                    + " image(s); a map needs at least 4");
+        }
+        if (s.perplexity() >= Math.min(n, s.tsneSample()) - 1) {
+            throw new IllegalArgumentException("perplexity " + s.perplexity() + " needs more than " + (int) (s.perplexity() + 1)
+                    + " points in the t-SNE sample; there are " + Math.min(n, s.tsneSample()) + " (lower --perplexity)");
+        }
+        long seed = s.seed();
+        JavaRDD<Point> raw = df.javaRDD().zipWithIndex().map(t -> {
+            Row r = t._1();
+            List<Float> f = r.getList(3);
+            float[] v = new float[f.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = f.get(i);
+            }
+            return new Point(t._2(), Permutations.mix(seed, t._2()), r.getString(0), r.getString(1),
+                    r.isNullAt(2) ? null : r.getString(2), v, null);
+        }).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            // PCA on a sample, applied everywhere
+            long tp = System.nanoTime();
+            List<Point> pcaSample = raw.takeOrdered(Math.min(s.pcaSample(), (int) Math.min(n, Integer.MAX_VALUE)), new ByHash());
+            double[][] x = new double[pcaSample.size()][];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = toDouble(pcaSample.get(i).vector());
+            }
+            PcaProjection pca = PcaProjection.fit(x, s.pcaDims());
+            Broadcast<PcaProjection> pb = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(pca);
+            int dims = pca.dimensions();
+            JavaRDD<Point> points = raw.map(p -> new Point(p.key(), p.hash(), p.id(), p.path(), p.label(), p.vector(),
+                    toFloat(pb.value().project(p.vector(), dims)))).persist(StorageLevel.MEMORY_AND_DISK());
+            points.count();
+            double pcaSeconds = (System.nanoTime() - tp) / 1e9;
+
+            // t-SNE on a sample, PCA start
+            List<Point> fitSample = points.takeOrdered(Math.min(s.tsneSample(), (int) Math.min(n, Integer.MAX_VALUE)), new ByHash());
+            int m = fitSample.size();
+            double[][] fx = new double[m][];
+            double[][] init = new double[m][2];
+            for (int i = 0; i < m; i++) {
+                float[] p = fitSample.get(i).pca();
+                fx[i] = toDouble(p);
+                init[i][0] = p[0];
+                init[i][1] = dims > 1 ? p[1] : 0;
+            }
+            TsneFit.Result fit = TsneFit.fit(fx, init, s.perplexity(), s.iterations(), 0);
+            float[] refX = new float[m * dims];
+            float[] refY = new float[m * 2];
+            Map<Long, float[]> fitted = new HashMap<>();
+            for (int i = 0; i < m; i++) {
+                System.arraycopy(fitSample.get(i).pca(), 0, refX, i * dims, dims);
+                refY[2 * i] = (float) fit.coordinates()[i][0];
+                refY[2 * i + 1] = (float) fit.coordinates()[i][1];
+                fitted.put(fitSample.get(i).key(), new float[] {refY[2 * i], refY[2 * i + 1]});
+            }
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            Broadcast<TsnePlacement> place = jsc.broadcast(new TsnePlacement(refX, refY, dims, s.placePerplexity(),
+                    s.placeIterations(), 1.0));
+            Broadcast<Map<Long, float[]>> fb = jsc.broadcast(fitted);
+
+            long tPlace = System.nanoTime();
+            // key kept alongside for the quality sample and the mosaic
+            JavaRDD<Tuple2<Point, float[]>> placed = points.map(p -> {
+                float[] t = fb.value().get(p.key());
+                if (t == null) {
+                    double[] at = place.value().place(p.pca());
+                    t = new float[] {(float) at[0], (float) at[1]};
+                }
+                return new Tuple2<>(p, t);
+            }).persist(StorageLevel.MEMORY_AND_DISK());
+            placed.count();
+            double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
+            Dataset<Row> table = spark.createDataFrame(placed.flatMap(t -> {
+                Point p = t._1();
+                return List.of(
+                        RowFactory.create(p.id(), p.path(), p.label(), "pca", p.pca()[0], dims > 1 ? p.pca()[1] : 0f),
+                        RowFactory.create(p.id(), p.path(), p.label(), "tsne", t._2()[0], t._2()[1])).iterator();
+            }), SCHEMA);
+
+            Quality quality = quality(placed, s);
+            try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+                table.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
+                writePictures(committer, placed, s, hadoop, n);
+                committer.commit(List.of(TABLE, PICTURES));
+                placed.unpersist();
+                points.unpersist();
+                return new Summary(n, 2 * n, (System.nanoTime() - t0) / 1e9, pcaSeconds, fit.seconds(), placeSeconds, m,
+                        fit.smilePerplexityArgument(), quality, committer.finalPath(TABLE), committer.finalPath(PICTURES));
+            }
+        } finally {
+            raw.unpersist();
+        }
+    }
+
+    private static Quality quality(JavaRDD<Tuple2<Point, float[]>> placed, Settings s) {
+        List<Tuple2<Point, float[]>> q = placed.takeOrdered(s.qualitySample(), new ByPointHash());
+        int n = q.size();
+        int d = q.get(0)._1().vector().length;
+        float[] high = new float[n * d];
+        float[] pca = new float[n * 2];
+        float[] tsne = new float[n * 2];
+        TreeSet<String> names = new TreeSet<>();
+        for (Tuple2<Point, float[]> t : q) {
+            if (t._1().label() != null) {
+                names.add(t._1().label());
+            }
+        }
+        List<String> index = new ArrayList<>(names);
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            Point p = q.get(i)._1();
+            System.arraycopy(p.vector(), 0, high, i * d, d);
+            pca[2 * i] = p.pca()[0];
+            pca[2 * i + 1] = p.pca().length > 1 ? p.pca()[1] : 0;
+            tsne[2 * i] = q.get(i)._2()[0];
+            tsne[2 * i + 1] = q.get(i)._2()[1];
+            labels[i] = p.label() == null ? -1 : index.indexOf(p.label());
+        }
+        int k = s.qualityK();
+        if (n < 2 * k + 2) {
+            return new Quality(n, k, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        }
+        return new Quality(n, k,
+                MapQuality.knnAccuracy(high, n, d, labels, k, ExactKnn.Metric.L2),
+                MapQuality.knnAccuracy(pca, n, 2, labels, k, ExactKnn.Metric.L2),
+                MapQuality.knnAccuracy(tsne, n, 2, labels, k, ExactKnn.Metric.L2),
+                MapQuality.trustworthiness(high, d, pca, n, k),
+                MapQuality.trustworthiness(high, d, tsne, n, k));
+    }
+
+    private static void writePictures(TableCommitter committer, JavaRDD<Tuple2<Point, float[]>> placed, Settings s,
+                                      HadoopConf hadoop, long n) {
+        // scatter plots on at most 30,000 points (a seeded sample)
+        List<Tuple2<Point, float[]>> shown = placed.takeOrdered((int) Math.min(n, 30_000), new ByPointHash());
+        double[] px = new double[shown.size()];
+        double[] py = new double[shown.size()];
+        double[] tx = new double[shown.size()];
+        double[] ty = new double[shown.size()];
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < shown.size(); i++) {
+            Point p = shown.get(i)._1();
+            px[i] = p.pca()[0];
+            py[i] = p.pca().length > 1 ? p.pca()[1] : 0;
+            tx[i] = shown.get(i)._2()[0];
+            ty[i] = shown.get(i)._2()[1];
+            labels.add(p.label());
+        }
+        String of = shown.size() < n ? String.format(Locale.ROOT, " (%d of %d points)", shown.size(), n) : String.format(Locale.ROOT, " (%d points)", n);
+        committer.writeFile(PICTURES, "pca.png", PngWriter.encode(LabelledScatter.render("PCA of " + s.vector() + of, px, py, labels, 1000, 800)));
+        committer.writeFile(PICTURES, "tsne.png", PngWriter.encode(LabelledScatter.render(
+                String.format(Locale.ROOT, "t-SNE of %s, perplexity %.0f%s", s.vector(), s.perplexity(), of), tx, ty, labels, 1000, 800)));
+        committer.writeFile(PICTURES, "tsne-mosaic.png", PngWriter.encode(mosaic(placed, s, hadoop)));
+    }
+
+    /**
+     * Karpathy's cnnembed picture: a full G×G grid over the t-SNE map, each cell, in turn, showing
+     * the not yet used image nearest to the cell's centre (on a seeded sample of at most 30,000
+     * points, so the assignment runs on the driver).
+     */
+    private static BufferedImage mosaic(JavaRDD<Tuple2<Point, float[]>> placed, Settings s, HadoopConf hadoop) {
+        List<Tuple2<Point, float[]>> pts = placed.takeOrdered(30_000, new ByPointHash());
+        List<Tuple2<Integer, Tuple2<Double, String>>> cells = new ArrayList<>();
+        int g = Math.min(s.mosaicGrid(), (int) Math.floor(Math.sqrt(pts.size())));
+        double[] xs = new double[pts.size()];
+        double[] ys = new double[pts.size()];
+        double minX = Double.POSITIVE_INFINITY;
+        double maxX = Double.NEGATIVE_INFINITY;
+        double minY = Double.POSITIVE_INFINITY;
+        double maxY = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < pts.size(); i++) {
+            xs[i] = pts.get(i)._2()[0];
+            ys[i] = pts.get(i)._2()[1];
+            minX = Math.min(minX, xs[i]);
+            maxX = Math.max(maxX, xs[i]);
+            minY = Math.min(minY, ys[i]);
+            maxY = Math.max(maxY, ys[i]);
+        }
+        boolean[] used = new boolean[pts.size()];
+        for (int cy = 0; cy < g; cy++) {
+            for (int cx = 0; cx < g; cx++) {
+                double tx = minX + (cx + 0.5) / g * (maxX - minX);
+                double ty = minY + (cy + 0.5) / g * (maxY - minY);
+                int best = -1;
+                double bd = Double.POSITIVE_INFINITY;
+                for (int i = 0; i < xs.length; i++) {
+                    if (!used[i]) {
+                        double d = (xs[i] - tx) * (xs[i] - tx) + (ys[i] - ty) * (ys[i] - ty);
+                        if (d < bd) {
+                            bd = d;
+                            best = i;
+                        }
+                    }
+                }
+                used[best] = true;
+                cells.add(new Tuple2<>(cy * g + cx, new Tuple2<>(bd, pts.get(best)._1().path())));
+            }
+        }
+        int tile = s.mosaicTile();
+        long maxPixels = s.maxPixels();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(placed.context());
+        List<Tuple2<Integer, byte[]>> thumbs = jsc.parallelize(cells, Math.max(1, Math.min(cells.size() / 50 + 1, jsc.defaultParallelism())))
+                .mapPartitions((Iterator<Tuple2<Integer, Tuple2<Double, String>>> it) -> {
+                    ImageDecoder decoder = new ImageDecoder(maxPixels);
+                    List<Tuple2<Integer, byte[]>> out = new ArrayList<>();
+                    while (it.hasNext()) {
+                        Tuple2<Integer, Tuple2<Double, String>> c = it.next();
+                        try {
+                            BufferedImage img = ImageGrid.toImage(decoder.decode(ImageBytes.read(c._2()._2(), -1, null,
+                                    ImageBytes.MAX_BYTES, hadoop.get())));
+                            BufferedImage t = new BufferedImage(tile, tile, BufferedImage.TYPE_INT_RGB);
+                            Graphics2D gr = t.createGraphics();
+                            gr.setColor(Color.WHITE);
+                            gr.fillRect(0, 0, tile, tile);
+                            gr.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION,
+                                    java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+                            ImageGrid.drawFitted(gr, img, 0, 0, tile);
+                            gr.dispose();
+                            out.add(new Tuple2<>(c._1(), PngWriter.encode(t)));
+                        } catch (Exception e) {
+                            // an image that cannot be re-read leaves its cell empty
+                        }
+                    }
+                    return out.iterator();
+                }).collect();
+        BufferedImage mosaic = new BufferedImage(g * tile, g * tile, BufferedImage.TYPE_INT_RGB);
+        Graphics2D gr = mosaic.createGraphics();
+        gr.setColor(Color.WHITE);
+        gr.fillRect(0, 0, g * tile, g * tile);
+        for (Tuple2<Integer, byte[]> t : thumbs) {
+            int cell = t._1();
+            int ix = cell % g;
+            int iy = g - 1 - cell / g; // y up, as in the scatter plot
+            gr.drawImage(io.cnnlens.image.PngWriter.decode(t._2()), ix * tile, iy * tile, null);
+        }
+        gr.dispose();
+        return mosaic;
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    static float[] toFloat(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+
+    static final class ByHash implements java.util.Comparator<Point>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Point a, Point b) {
+            int c = Long.compare(a.hash(), b.hash());
+            return c != 0 ? c : Long.compare(a.key(), b.key());
+        }
+    }
+
+    static final class ByPointHash implements java.util.Comparator<Tuple2<Point, float[]>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Point, float[]> a, Tuple2<Point, float[]> b) {
+            return new ByHash().compare(a._1(), b._1());
+        }
+    }
+}

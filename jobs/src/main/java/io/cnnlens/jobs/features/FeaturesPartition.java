@@ -1,0 +1,123 @@
+package io.cnnlens.jobs.features;
+
+import io.cnnlens.jobs.spark.ErrorStash;
+import io.cnnlens.jobs.spark.ExecutorRuntime;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.ImageBytes;
+
+import io.cnnlens.features.ErrorRow;
+import io.cnnlens.features.ExtractResult;
+import io.cnnlens.features.FeatureExtractor;
+import io.cnnlens.features.FeatureRow;
+import io.cnnlens.features.ImageInput;
+import io.cnnlens.image.DecodeException;
+import io.cnnlens.image.ImageDecoder;
+import io.cnnlens.model.LoadedModel;
+import io.cnnlens.model.ModelForward;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.LongAccumulator;
+
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * Executor side of the features job: rows of (path, label, length, content) in, feature rows
+ * out; each input that fails becomes an error row in the partition's {@link ErrorStash} file
+ * instead. Both kinds are counted in accumulators, which Spark applies once per partition of the
+ * job that writes the features table (this RDD's only consumer). The model comes from
+ * {@link ExecutorRuntime}; this task's forward context is closed when the task completes,
+ * whether it succeeded or not. Bytes are read here (from {@code content} when the input table
+ * carries them, else from the file system), after checking the size against the byte limit.
+ */
+public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** What the partition function needs besides the model. */
+    record Settings(String modelLocation, HadoopConf hadoop, int batchSize, long maxPixels, long maxBytes,
+                    String convTap, String errorStash, LongAccumulator featureRows,
+                    LongAccumulator errorRows) implements java.io.Serializable {
+    }
+
+    private final Settings s;
+
+    FeaturesPartition(Settings s) {
+        this.s = s;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        LoadedModel model = ExecutorRuntime.model(s.modelLocation(), s.hadoop().get(), false);
+        ModelForward forward = model.newForward();
+        TaskContext tc = TaskContext.get();
+        ErrorStash.Writer stash = new ErrorStash.Writer(s.errorStash(), s.hadoop().get(),
+                tc == null ? 0 : tc.partitionId(), tc == null ? 0 : tc.taskAttemptId());
+        if (tc != null) {
+            tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                forward.close();
+                stash.close();
+            });
+        }
+        int batch = s.batchSize() > 0 ? s.batchSize() : (model.device().isGpu() ? 256 : 64);
+        String conv = s.convTap() == null ? model.spec().convTap() : s.convTap();
+        FeatureExtractor extractor = new FeatureExtractor(forward, model.spec(), new ImageDecoder(s.maxPixels()),
+                batch, conv.isEmpty() ? null : conv);
+        Iterator<ImageInput> inputs = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public ImageInput next() {
+                Row r = rows.next();
+                String path = r.getString(0);
+                String label = r.isNullAt(1) ? null : r.getString(1);
+                long length = r.isNullAt(2) ? -1 : r.getLong(2);
+                byte[] content = r.isNullAt(3) ? null : (byte[]) r.get(3);
+                return new ImageInput(path, label, () -> bytes(path, length, content));
+            }
+        };
+        String modelName = model.spec().name();
+        Iterator<ExtractResult> results = extractor.extract(inputs);
+        return new Iterator<>() {
+            private Row next;
+            private boolean published;
+
+            @Override
+            public boolean hasNext() {
+                while (next == null && results.hasNext()) {
+                    ExtractResult r = results.next();
+                    if (r instanceof FeatureRow f) {
+                        next = FeaturesSchema.toRow(f, modelName, conv);
+                        s.featureRows().add(1);
+                    } else {
+                        stash.add((ErrorRow) r);
+                        s.errorRows().add(1);
+                    }
+                }
+                if (next == null && !published) {
+                    stash.publish();
+                    published = true;
+                }
+                return next != null;
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                Row r = next;
+                next = null;
+                return r;
+            }
+        };
+    }
+
+    private byte[] bytes(String path, long length, byte[] content) throws DecodeException {
+        return ImageBytes.read(path, length, content, s.maxBytes(), s.hadoop().get());
+    }
+}

@@ -1,0 +1,411 @@
+package io.cnnlens.jobs.neighbors;
+
+import io.cnnlens.jobs.spark.ExecutorRuntime;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.ImageBytes;
+import io.cnnlens.jobs.spark.ModelLocator;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.TableReader;
+
+import io.cnnlens.embedding.ExactKnn;
+import io.cnnlens.image.ImageDecoder;
+import io.cnnlens.image.PngWriter;
+import io.cnnlens.image.Preprocessor;
+import io.cnnlens.model.ModelSpec;
+import io.cnnlens.model.TorchRuntime;
+import io.cnnlens.plot.ImageGrid;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import scala.Tuple2;
+
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import io.cnnlens.stats.Permutations;
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * The neighbors job: exact k nearest neighbours of every image (or a sample of queries) in FC7
+ * space and, to compare, in pixel space (images stretched to one small size). Reference rows
+ * and queries are cut into blocks; each (query block, reference block) pair is one matrix
+ * product on an executor ({@link ExactKnn}), and the partial top-k lists of a query block merge
+ * by key, so no all-pairs matrix exists anywhere and the driver sees only the picture's rows.
+ * Writes {@code <out>/neighbors/} and {@code <out>/pictures/neighbors/neighbors.png}.
+ */
+public final class NeighborsJob {
+
+    public static final String TABLE = "neighbors";
+    public static final String PICTURES = "pictures/neighbors";
+
+    public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
+            DataTypes.createStructField("space", DataTypes.StringType, false),
+            DataTypes.createStructField("metric", DataTypes.StringType, false),
+            DataTypes.createStructField("query_key", DataTypes.LongType, false),
+            DataTypes.createStructField("rank", DataTypes.IntegerType, false),
+            DataTypes.createStructField("neighbor_key", DataTypes.LongType, false),
+            DataTypes.createStructField("distance", DataTypes.FloatType, false)});
+
+    public static final StructType META = DataTypes.createStructType(new StructField[] {
+            DataTypes.createStructField("key", DataTypes.LongType, false),
+            DataTypes.createStructField("image_id", DataTypes.StringType, false),
+            DataTypes.createStructField("path", DataTypes.StringType, false),
+            DataTypes.createStructField("label", DataTypes.StringType, true)});
+
+    /** What the job was asked to do. */
+    public record Settings(String features, String out, String model, int k, List<ExactKnn.Metric> metrics,
+                           int queries, long seed, int pixelSize, int queryBlock, int refBlock, int pictureQueries,
+                           long maxPixels, boolean pixelSpace) {
+    }
+
+    /** Per space and metric: mean label agreement of the k neighbours and kNN-k (majority) accuracy. */
+    public record Agreement(String space, String metric, double labelAgreement, double knnAccuracy, long queries) {
+    }
+
+    /** What it did. */
+    public record Summary(long inputs, long queries, long errors, long rows, double seconds, List<Agreement> agreement,
+                          double searchSeconds, double flops, String table, String picture) {
+        public String line() {
+            return String.format(Locale.ROOT, "neighbors: inputs %d, queries %d, errors %d, rows %d, %.1f s, %.1f queries/s",
+                    inputs, queries, errors, rows, seconds, queries / seconds);
+        }
+    }
+
+    /** One image as the search sees it. */
+    record Item(long key, String id, String path, String label, float[] fc7, float[] pixels) implements Serializable {
+    }
+
+    /** A block of rows of one space: keys and a row-major matrix. */
+    record Block(int id, long[] keys, float[] data, int d) implements Serializable {
+    }
+
+    private NeighborsJob() {
+    }
+
+    public static Summary run(SparkSession spark, Settings s) {
+        long t0 = System.nanoTime();
+        HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        ModelSpec spec = ModelLocator.load(s.model(), hadoop.get());
+        int pixelSize = s.pixelSize() > 0 ? s.pixelSize() : Math.min(32, Math.min(spec.height(), spec.width()));
+        int channels = spec.channels();
+        Dataset<Row> df = TableReader.read(spark, s.features(), "image_id", "path", "label", "fc7")
+                .select("image_id", "path", "label", "fc7");
+        long n = df.count();
+        if (n < 2) {
+            throw new IllegalArgumentException("the features table at " + s.features() + " has " + n
+                    + " image(s); neighbours need at least 2");
+        }
+        if (s.k() < 1 || s.k() >= n) {
+            throw new IllegalArgumentException("k = " + s.k() + " but the collection has " + n + " images, so each has at most "
+                    + (n - 1) + " neighbours: use --k between 1 and " + (n - 1));
+        }
+        LongAccumulator errors = spark.sparkContext().longAccumulator("neighbors pixel errors");
+        long maxPixels = s.maxPixels();
+        boolean pixelSpace = s.pixelSpace();
+        JavaRDD<Item> items = df.javaRDD().zipWithIndex().mapPartitions((Iterator<Tuple2<Row, Long>> it) -> {
+            ImageDecoder decoder = new ImageDecoder(maxPixels);
+            List<Item> out = new ArrayList<>();
+            while (it.hasNext()) {
+                Tuple2<Row, Long> t = it.next();
+                Row r = t._1();
+                float[] pix = null;
+                if (pixelSpace) {
+                    try {
+                        pix = Preprocessor.pixelVector(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
+                                ImageBytes.MAX_BYTES, hadoop.get())), channels, pixelSize);
+                    } catch (Exception e) {
+                        errors.add(1);
+                    }
+                }
+                List<Float> f = r.getList(3);
+                float[] fc7 = new float[f.size()];
+                for (int i = 0; i < fc7.length; i++) {
+                    fc7[i] = f.get(i);
+                }
+                out.add(new Item(t._2(), r.getString(0), r.getString(1), r.isNullAt(2) ? null : r.getString(2), fc7, pix));
+            }
+            return out.iterator();
+        }).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            items.count();
+            Set<Long> queryKeys = chooseQueries(items, s.queries(), s.seed(), n);
+            Broadcast<Set<Long>> qb = queryKeys == null ? null
+                    : spark.sparkContext().broadcast(queryKeys, scala.reflect.ClassTag$.MODULE$.apply(Set.class));
+            long queries = queryKeys == null ? n : queryKeys.size();
+
+            List<String> spaces = pixelSpace ? List.of("fc7", "pixels") : List.of("fc7");
+            JavaRDD<Row> all = null;
+            long tSearch = System.nanoTime();
+            double flops = 0;
+            for (String space : spaces) {
+                boolean pix = space.equals("pixels");
+                JavaRDD<Item> usable = items.filter(it -> (pix ? it.pixels() : it.fc7()) != null);
+                long usableCount = usable.count();
+                if (usableCount < 2) {
+                    continue; // e.g. no image could be re-read for pixel space: counted as errors
+                }
+                Item firstItem = usable.first();
+                int d = (pix ? firstItem.pixels() : firstItem.fc7()).length;
+                JavaRDD<Block> refs = blocks(usable, s.refBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
+                JavaRDD<Item> qItems = qb == null ? usable : usable.filter(it -> qb.value().contains(it.key()));
+                JavaRDD<Block> qs = blocks(qItems, s.queryBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
+                long nRef = usableCount;
+                long nQ = qItems.count();
+                for (ExactKnn.Metric metric : s.metrics()) {
+                    int k = s.k();
+                    String m = metric.name().toLowerCase(Locale.ROOT);
+                    JavaRDD<Row> rows = qs.cartesian(refs)
+                            .mapToPair(p -> {
+                                TorchRuntime.setIntraOpThreads(ExecutorRuntime.taskCpus());
+                                Block q = p._1();
+                                Block r = p._2();
+                                return new Tuple2<>(q.id(), new Tuple2<>(q.keys(),
+                                        ExactKnn.search(q.data(), q.keys(), r.data(), r.keys(), q.d(), k, metric)));
+                            })
+                            .reduceByKey((a, b) -> new Tuple2<>(a._1(), a._2().merge(b._2())))
+                            .flatMap(t -> {
+                                long[] keys = t._2()._1();
+                                ExactKnn.Result res = t._2()._2();
+                                List<Row> out = new ArrayList<>();
+                                for (int i = 0; i < keys.length; i++) {
+                                    for (int rank = 0; rank < k; rank++) {
+                                        if (res.key(i, rank) >= 0) {
+                                            out.add(RowFactory.create(space, m, keys[i], rank + 1, res.key(i, rank), res.distance(i, rank)));
+                                        }
+                                    }
+                                }
+                                return out.iterator();
+                            });
+                    all = all == null ? rows : all.union(rows);
+                    flops += 2.0 * nQ * nRef * d;
+                }
+            }
+            if (all == null) {
+                throw new IllegalStateException("no space had two usable images");
+            }
+            Dataset<Row> raw = spark.createDataFrame(all, SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+            long rowCount = raw.count();
+            double searchSeconds = (System.nanoTime() - tSearch) / 1e9;
+            Dataset<Row> meta = spark.createDataFrame(items.map(it -> RowFactory.create(it.key(), it.id(), it.path(), it.label())), META);
+            Dataset<Row> q = meta.select(col("key").as("query_key"), col("image_id").as("query_id"),
+                    col("path").as("query_path"), col("label").as("query_label"));
+            Dataset<Row> nb = meta.select(col("key").as("neighbor_key"), col("image_id").as("neighbor_id"),
+                    col("path").as("neighbor_path"), col("label").as("neighbor_label"));
+            Dataset<Row> joined = raw.join(q, "query_key").join(nb, "neighbor_key")
+                    .select("query_id", "query_path", "query_label", "space", "metric", "rank", "neighbor_id",
+                            "neighbor_path", "neighbor_label", "distance", "query_key", "neighbor_key")
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+            List<Agreement> agreement = agreement(joined, s.k());
+            try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+                joined.drop("query_key", "neighbor_key").write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
+                String picture = "neighbors.png";
+                committer.writeFile(PICTURES, picture, PngWriter.encode(picture(joined, s, spec, hadoop, queryKeys, n)));
+                committer.commit(List.of(TABLE, PICTURES));
+                joined.unpersist();
+                raw.unpersist();
+                return new Summary(n, queries, errors.value(), rowCount, (System.nanoTime() - t0) / 1e9, agreement,
+                        searchSeconds, flops, committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture);
+            }
+        } finally {
+            items.unpersist();
+        }
+    }
+
+    /** The query keys: all (null), or the {@code count} keys with the smallest seeded hash of their image. */
+    private static Set<Long> chooseQueries(JavaRDD<Item> items, int count, long seed, long n) {
+        if (count <= 0 || count >= n) {
+            return null;
+        }
+        List<Tuple2<Long, Long>> picked = items.map(it -> new Tuple2<>(Permutations.mix(seed, it.key()), it.key()))
+                .takeOrdered(count, new HashOrder());
+        Set<Long> keys = new HashSet<>();
+        for (Tuple2<Long, Long> t : picked) {
+            keys.add(t._2());
+        }
+        return keys;
+    }
+
+
+    static final class HashOrder implements java.util.Comparator<Tuple2<Long, Long>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Long, Long> a, Tuple2<Long, Long> b) {
+            int c = Long.compare(a._1(), b._1());
+            return c != 0 ? c : Long.compare(a._2(), b._2());
+        }
+    }
+
+    /**
+     * Items cut into blocks of at most {@code size} rows within each partition (no shuffle);
+     * block ids are unique across partitions.
+     */
+    private static JavaRDD<Block> blocks(JavaRDD<Item> items, int size, boolean pixels) {
+        return items.mapPartitionsWithIndex((part, it) -> {
+            List<Block> out = new ArrayList<>();
+            List<Item> chunk = new ArrayList<>(size);
+            while (it.hasNext()) {
+                chunk.add(it.next());
+                if (chunk.size() == size || !it.hasNext()) {
+                    out.add(block(part * 1_000_000 + out.size(), chunk, pixels));
+                    chunk.clear();
+                }
+            }
+            return out.iterator();
+        }, true);
+    }
+
+    private static Block block(int id, List<Item> list, boolean pixels) {
+        int d = (pixels ? list.get(0).pixels() : list.get(0).fc7()).length;
+        long[] keys = new long[list.size()];
+        float[] data = new float[list.size() * d];
+        for (int i = 0; i < list.size(); i++) {
+            Item it = list.get(i);
+            keys[i] = it.key();
+            float[] v = pixels ? it.pixels() : it.fc7();
+            if (v.length != d) {
+                throw new IllegalArgumentException("vectors of different lengths in the features table (" + v.length + " and " + d + ")");
+            }
+            System.arraycopy(v, 0, data, i * d, d);
+        }
+        return new Block(id, keys, data, d);
+    }
+
+    private static List<Agreement> agreement(Dataset<Row> joined, int k) {
+        JavaPairRDD<String, double[]> perQuery = joined.select("space", "metric", "query_key", "query_label", "rank", "neighbor_label")
+                .javaRDD()
+                .mapToPair(r -> new Tuple2<>(r.getString(0) + "|" + r.getString(1) + "|" + r.getLong(2), r))
+                .groupByKey()
+                .mapToPair(t -> {
+                    List<Row> rs = new ArrayList<>();
+                    t._2().forEach(rs::add);
+                    rs.sort(java.util.Comparator.comparingInt(r -> r.getInt(4)));
+                    String truth = rs.get(0).isNullAt(3) ? null : rs.get(0).getString(3);
+                    String[] parts = t._1().split("\\|");
+                    if (truth == null) {
+                        return new Tuple2<>(parts[0] + "|" + parts[1], new double[] {0, 0, 0});
+                    }
+                    Map<String, Integer> votes = new LinkedHashMap<>();
+                    int same = 0;
+                    int labelled = 0;
+                    for (Row r : rs) {
+                        if (r.isNullAt(5)) {
+                            continue;
+                        }
+                        labelled++;
+                        if (truth.equals(r.getString(5))) {
+                            same++;
+                        }
+                        votes.merge(r.getString(5), 1, Integer::sum);
+                    }
+                    String winner = null;
+                    int best = 0;
+                    for (Map.Entry<String, Integer> e : votes.entrySet()) { // insertion order = nearest first: ties go to the nearest
+                        if (e.getValue() > best) {
+                            best = e.getValue();
+                            winner = e.getKey();
+                        }
+                    }
+                    return new Tuple2<>(parts[0] + "|" + parts[1],
+                            new double[] {labelled == 0 ? 0 : (double) same / labelled, truth.equals(winner) ? 1 : 0, 1});
+                });
+        Map<String, double[]> sums = perQuery.reduceByKey((a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]})
+                .collectAsMap();
+        List<Agreement> out = new ArrayList<>();
+        new java.util.TreeMap<>(sums).forEach((key, v) -> {
+            String[] p = key.split("\\|");
+            out.add(new Agreement(p[0], p[1], v[2] == 0 ? Double.NaN : v[0] / v[2], v[2] == 0 ? Double.NaN : v[1] / v[2], (long) v[2]));
+        });
+        return out;
+    }
+
+    /** A few queries: the query, then its neighbours in FC7 space, and beneath them in pixel space. */
+    private static BufferedImage picture(Dataset<Row> joined, Settings s, ModelSpec spec, HadoopConf hadoop, Set<Long> queryKeys,
+                                         long n) {
+        String metric = s.metrics().get(0).name().toLowerCase(Locale.ROOT);
+        List<Long> shown = joined.select("query_key").distinct().javaRDD().map(r -> r.getLong(0))
+                .takeOrdered(s.pictureQueries(), new KeyHashOrder(s.seed()));
+        Set<Long> shownSet = new HashSet<>(shown);
+        List<Row> rows = joined.filter(col("metric").equalTo(metric)).javaRDD()
+                .filter(r -> shownSet.contains(r.<Long>getAs("query_key"))).collect();
+        Map<String, BufferedImage> thumbs = new HashMap<>();
+        ImageDecoder decoder = new ImageDecoder(s.maxPixels());
+        List<String> labels = new ArrayList<>();
+        List<List<ImageGrid.Tile>> grid = new ArrayList<>();
+        for (Long qk : shown) {
+            for (String space : List.of("fc7", "pixels")) {
+                List<Row> mine = new ArrayList<>();
+                for (Row r : rows) {
+                    if (r.<Long>getAs("query_key").equals(qk) && space.equals(r.getAs("space"))) {
+                        mine.add(r);
+                    }
+                }
+                if (mine.isEmpty()) {
+                    continue;
+                }
+                mine.sort(java.util.Comparator.comparingInt(r -> r.<Integer>getAs("rank")));
+                Row first = mine.get(0);
+                String qLabel = first.getAs("query_label");
+                List<ImageGrid.Tile> tiles = new ArrayList<>();
+                tiles.add(new ImageGrid.Tile(thumb(thumbs, decoder, first.getAs("query_path"), hadoop),
+                        (qLabel == null ? "?" : qLabel), new Color(0x1F4E9A)));
+                for (Row r : mine) {
+                    String l = r.getAs("neighbor_label");
+                    boolean same = l != null && l.equals(qLabel);
+                    tiles.add(new ImageGrid.Tile(thumb(thumbs, decoder, r.getAs("neighbor_path"), hadoop),
+                            (l == null ? "?" : l), same ? new Color(0x2E8B57) : new Color(0xC0392B)));
+                }
+                labels.add(space.equals("fc7") ? "FC7" : "pixels");
+                grid.add(tiles);
+            }
+        }
+        return ImageGrid.render(String.format(Locale.ROOT, "%d nearest neighbours (%s): FC7 space, and beneath it pixel space "
+                + "(blue: query; green/red: same/other label)", s.k(), metric), labels, grid, 64);
+    }
+
+    private static BufferedImage thumb(Map<String, BufferedImage> cache, ImageDecoder decoder, String path, HadoopConf hadoop) {
+        return cache.computeIfAbsent(path, p -> {
+            try {
+                return ImageGrid.toImage(decoder.decode(ImageBytes.read(p, -1, null, ImageBytes.MAX_BYTES, hadoop.get())));
+            } catch (Exception e) {
+                BufferedImage blank = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+                return blank;
+            }
+        });
+    }
+
+    static final class KeyHashOrder implements java.util.Comparator<Long>, Serializable {
+        private static final long serialVersionUID = 1L;
+        private final long seed;
+
+        KeyHashOrder(long seed) {
+            this.seed = seed;
+        }
+
+        @Override
+        public int compare(Long a, Long b) {
+            int c = Long.compare(Permutations.mix(seed + 1, a), Permutations.mix(seed + 1, b));
+            return c != 0 ? c : Long.compare(a, b);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.cnnlens.jobs.spark;
+
+import io.cnnlens.image.DecodeException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+
+/** Reads one image file's bytes on an executor, refusing files over a byte limit unread. */
+public final class ImageBytes {
+
+    /** The byte limit the analysis jobs apply when they re-read images (the features job's default). */
+    public static final long MAX_BYTES = 256L << 20;
+
+    private ImageBytes() {
+    }
+
+    /**
+     * @param length  the listed length, or −1 if unknown
+     * @param content the bytes when the input table carries them, else null
+     */
+    public static byte[] read(String path, long length, byte[] content, long maxBytes, Configuration conf) throws DecodeException {
+        if (content != null) {
+            checkSize(content.length, maxBytes);
+            return content;
+        }
+        checkSize(length, maxBytes);
+        Path p = new Path(path);
+        try {
+            if ("file".equals(p.toUri().getScheme())) {
+                // local files: plain NIO (Hadoop's local file system would also look for a .crc file)
+                java.nio.file.Path local = java.nio.file.Path.of(p.toUri());
+                checkSize(java.nio.file.Files.size(local), maxBytes);
+                return java.nio.file.Files.readAllBytes(local);
+            }
+            FileSystem fs = p.getFileSystem(conf);
+            long len = length >= 0 ? length : fs.getFileStatus(p).getLen();
+            checkSize(len, maxBytes);
+            byte[] b = new byte[(int) len];
+            try (FSDataInputStream in = fs.open(p)) {
+                in.readFully(0, b);
+            }
+            return b;
+        } catch (IOException e) {
+            throw new DecodeException("read", "cannot read: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkSize(long bytes, long maxBytes) throws DecodeException {
+        if (bytes > maxBytes) {
+            throw new DecodeException("too-large", "file is " + bytes + " bytes, over the limit of " + maxBytes);
+        }
+    }
+}

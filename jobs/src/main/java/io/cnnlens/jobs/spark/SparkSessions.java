@@ -1,0 +1,45 @@
+package io.cnnlens.jobs.spark;
+
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The Spark session a job runs in. Under spark-submit the master and settings come from
+ * spark-submit (and {@code conf/spark-defaults-*.conf}); run locally, {@code --master} defaults
+ * to {@code local[*]} and the UI is off. A session that already exists (a test's, a notebook's)
+ * is reused and left running.
+ */
+public final class SparkSessions {
+
+    /** A session and whether closing the handle should stop it. */
+    public record Handle(SparkSession spark, boolean owned) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (owned) {
+                spark.stop();
+            }
+        }
+    }
+
+    private SparkSessions() {
+    }
+
+    public static Handle open(String appName, String master) {
+        if (SparkSession.getActiveSession().isDefined()) {
+            return new Handle(SparkSession.getActiveSession().get(), false);
+        }
+        if (SparkSession.getDefaultSession().isDefined()) {
+            return new Handle(SparkSession.getDefaultSession().get(), false);
+        }
+        SparkSession.Builder b = SparkSession.builder().appName(appName);
+        if (System.getProperty("spark.master") == null || master != null) {
+            b.master(master == null ? "local[*]" : master);
+        }
+        if (System.getProperty("spark.master") == null) {
+            b.config("spark.ui.enabled", "false")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1")
+                    .config("spark.sql.shuffle.partitions", "8");
+        }
+        return new Handle(b.getOrCreate(), true);
+    }
+}

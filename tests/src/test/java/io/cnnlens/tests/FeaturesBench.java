@@ -1,12 +1,17 @@
 package io.cnnlens.tests;
 
+import io.cnnlens.jobs.features.FeaturesOptions;
+
+import io.cnnlens.jobs.SharedOptions;
+
+import io.cnnlens.jobs.OptionValues;
+
 import ai.djl.Device;
 import io.cnnlens.data.FashionMnist;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.PngWriter;
 import io.cnnlens.image.Preprocessor;
 import io.cnnlens.jobs.features.FeaturesJob;
-import io.cnnlens.jobs.spark.ImageSource;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
@@ -120,9 +125,9 @@ class FeaturesBench extends SparkTestBase {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static FeaturesJob.Settings settings(Path images, Path out) {
-        return new FeaturesJob.Settings(images.toString(), out.toString(), "bundled", ImageSource.Options.defaults(),
-                0, 50_000_000L, 256L << 20, null, 0);
+    private static FeaturesOptions settings(Path images, Path out) {
+        return FeaturesOptions.of(OptionValues.defaults().with(SharedOptions.IMAGES, images.toString())
+                .with(SharedOptions.OUT, out.toString()));
     }
 
     /** Read, decode, preprocess and forward in batches; nothing else. */

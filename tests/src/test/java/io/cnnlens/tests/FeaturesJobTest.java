@@ -1,8 +1,13 @@
 package io.cnnlens.tests;
 
+import io.cnnlens.jobs.features.FeaturesOptions;
+
+import io.cnnlens.jobs.SharedOptions;
+
+import io.cnnlens.jobs.OptionValues;
+
 import io.cnnlens.image.HugePng;
 import io.cnnlens.jobs.features.FeaturesJob;
-import io.cnnlens.jobs.spark.ImageSource;
 import io.cnnlens.model.ModelSpec;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -35,9 +40,13 @@ class FeaturesJobTest extends SparkTestBase {
     @TempDir
     Path tmp;
 
-    static FeaturesJob.Settings settings(Path images, Path out, String model) {
-        return new FeaturesJob.Settings(images.toString(), out.toString(), model,
-                ImageSource.Options.defaults(), 0, 50_000_000L, 256L << 20, null, 0);
+    static OptionValues values(Path images, Path out, String model) {
+        return OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
+                .with(SharedOptions.MODEL, model);
+    }
+
+    static FeaturesOptions settings(Path images, Path out, String model) {
+        return FeaturesOptions.of(values(images, out, model));
     }
 
     static float[] floats(Row r, String column) {
@@ -218,8 +227,7 @@ class FeaturesJobTest extends SparkTestBase {
         assertEquals(second.errors(), spark.read().parquet(out.resolve("errors").toString()).count());
 
         List<String> before = listing(out);
-        FeaturesJob.Settings bad = new FeaturesJob.Settings(images.toString(), out.toString(), "bundled",
-                ImageSource.Options.defaults(), 0, 50_000_000L, 256L << 20, "conv9", 0);
+        FeaturesOptions bad = FeaturesOptions.of(values(images, out, "bundled").with(FeaturesOptions.CONV_LAYER, "conv9"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FeaturesJob.run(spark, bad));
         assertTrue(e.getMessage().contains("conv9") && e.getMessage().contains("conv5"), e.getMessage());
         assertEquals(before, listing(out), "a failed run leaves the committed tables as they were");

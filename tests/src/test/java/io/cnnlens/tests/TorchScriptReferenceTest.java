@@ -1,12 +1,17 @@
 package io.cnnlens.tests;
 
+import io.cnnlens.jobs.features.FeaturesOptions;
+
+import io.cnnlens.jobs.SharedOptions;
+
+import io.cnnlens.jobs.OptionValues;
+
 import ai.djl.Device;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.Preprocessor;
 import io.cnnlens.jobs.features.FeaturesJob;
-import io.cnnlens.jobs.spark.ImageSource;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
@@ -126,9 +131,9 @@ class TorchScriptReferenceTest extends SparkTestBase {
         Path spec = specFile();
         Path ref = spec.getParent().resolve("reference");
         ModelSpec s = ModelSpec.load(spec);
-        FeaturesJob.Summary summary = FeaturesJob.run(spark, new FeaturesJob.Settings(ref.toString(),
-                tmp.resolve("out").toString(), spec.toString(), ImageSource.Options.defaults(), 0,
-                50_000_000L, 256L << 20, null, 0));
+        FeaturesJob.Summary summary = FeaturesJob.run(spark, FeaturesOptions.of(OptionValues.defaults()
+                .with(SharedOptions.IMAGES, ref.toString()).with(SharedOptions.OUT, tmp.resolve("out").toString())
+                .with(SharedOptions.MODEL, spec.toString())));
         List<Path> files = images(ref);
         // reference.json and the .f32 arrays are inputs too, and must come out as error rows
         assertEquals(files.size(), summary.rows());

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.adversarial;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageSource;
@@ -37,6 +43,9 @@ import java.util.List;
 import java.util.Locale;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
 
 /**
  * The fool job: for each image and target, the lecture's fooling image (normalised-gradient
@@ -91,6 +100,26 @@ public final class FoolJob {
             return String.format(Locale.ROOT, "fool: inputs %d, images %d, rows %d, errors %d, %.1f s, %.2f images/s",
                     inputs, images, rows, errors, seconds, inputs / seconds);
         }
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("fool", "Fooling images", "Original | perturbation (magnified) | adversarial, with predictions.",
+                report.table(TABLE).map(t -> List.of(fooling(t))).orElse(List.of()));
+    }
+
+    private static Table fooling(Dataset<Row> f) {
+        List<HtmlReport.Row> rows = new ArrayList<>();
+        for (Row r : f.groupBy("method").agg(count("*"), avg(expr("CASE WHEN success THEN 1.0D ELSE 0.0D END")),
+                expr("percentile_approx(steps, 0.5)"), expr("percentile_approx(l2, 0.5)"), expr("percentile_approx(linf, 0.5)"))
+                .orderBy("method").collectAsList()) {
+            rows.add(new HtmlReport.Row(List.of(Cell.text(r.getString(0)), Cell.number(String.valueOf(r.getLong(1))),
+                    Cell.number(String.format(Locale.ROOT, "%.3f", r.getDouble(2))), Cell.number(String.valueOf(r.get(3))),
+                    Cell.number(String.format(Locale.ROOT, "%.1f", r.getDouble(4))),
+                    Cell.number(String.format(Locale.ROOT, "%.1f", r.getDouble(5))))));
+        }
+        return new Table("attacks", List.of("method", "attempts", "success rate", "median steps", "median L2", "median L∞"), rows,
+                "Norms in 0..255 pixel units.");
     }
 
     private FoolJob() {

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.adversarial;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageSource;
@@ -106,6 +112,27 @@ public final class UapJob {
             return String.format(Locale.ROOT, "uap: fit images %d, eval images %d, errors %d, perturbations %d, %.1f s",
                     fitImages, evalImages, errors, results.size(), seconds);
         }
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("uap", "Universal adversarial perturbations", "v magnified, and held-out images without and with it.",
+                report.table(STATS).map(t -> List.of(uapTable(t))).orElse(List.of()));
+    }
+
+    private static Table uapTable(Dataset<Row> u) {
+        List<HtmlReport.Row> rows = new ArrayList<>();
+        for (Row r : u.orderBy("variant", "xi").collectAsList()) {
+            Double t = r.isNullAt(r.fieldIndex("transfer_fooling_rate")) ? null : r.getDouble(r.fieldIndex("transfer_fooling_rate"));
+            rows.add(new HtmlReport.Row(List.of(Cell.text(r.<String>getAs("variant")), Cell.text(r.<String>getAs("norm")),
+                    Cell.number(String.format(Locale.ROOT, "%.0f", r.<Double>getAs("xi"))),
+                    Cell.number(String.format(Locale.ROOT, "%.3f", r.<Double>getAs("fooling_rate"))),
+                    Cell.number(String.format(Locale.ROOT, "%.3f", r.<Double>getAs("random_fooling_rate"))),
+                    Cell.text(t == null ? "" : String.format(Locale.ROOT, "%.3f on %s", t, r.<String>getAs("transfer_model"))),
+                    Cell.number(String.format(Locale.ROOT, "%.1f", r.<Double>getAs("seconds"))))));
+        }
+        return new Table("perturbations", List.of("variant", "norm", "ξ", "fooling rate", "random noise", "transfer", "seconds"), rows,
+                "Fooling rates on held-out images.");
     }
 
     private UapJob() {

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.embed;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.stats.Permutations;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
@@ -89,6 +95,11 @@ public final class EmbedJob {
 
     /** One image after PCA. */
     record Point(long key, long hash, String id, String path, String label, float[] vector, float[] pca) implements Serializable {
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("embed", "PCA and t-SNE maps", "Coloured by label, and a thumbnail mosaic of the t-SNE map.", List.of());
     }
 
     private EmbedJob() {

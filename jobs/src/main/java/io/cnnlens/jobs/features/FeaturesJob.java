@@ -16,8 +16,28 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.jobs.spark.Progress;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+import org.apache.spark.sql.Dataset;
+
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
 
 /**
  * The features job: every input image → one row of predictions and features in
@@ -25,14 +45,10 @@ import java.util.Locale;
  * before the tables are committed. Spark wiring only; the work is in
  * {@link io.cnnlens.features.FeatureExtractor}.
  */
-public final class FeaturesJob {
+public final class FeaturesJob implements Job<FeaturesOptions> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FeaturesJob.class);
 
-    /** What the job was asked to do. */
-    public record Settings(String images, String out, String model, ImageSource.Options source,
-                           int batchSize, long maxPixels, long maxBytes, String convTap, int partitions) {
-    }
 
     /** What it did. */
     public record Summary(long inputs, long rows, long errors, double seconds, String featuresPath, String errorsPath) {
@@ -46,25 +62,64 @@ public final class FeaturesJob {
         }
     }
 
-    private FeaturesJob() {
+    @Override
+    public String name() {
+        return "features";
     }
 
-    public static Summary run(SparkSession spark, Settings s) {
+    @Override
+    public String[] description() {
+        return new String[] {
+                "Run the model over every image and write <out>/features/ (image_id, path, label, pred, top5, "
+                        + "fc7, logits, conv_max, ...) and <out>/errors/ (path, stage, reason) as Parquet.",
+                "Every input file gives exactly one row in one of the two tables; a re-run replaces both."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return FeaturesOptions.KEYS;
+    }
+
+    @Override
+    public FeaturesOptions options(OptionValues values) {
+        return FeaturesOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(FeaturesSchema.FEATURES, FeaturesSchema.ERRORS);
+    }
+
+    /** The features job keeps the name its users read: {@code <out>/errors}. */
+    @Override
+    public String errorsTable() {
+        return FeaturesSchema.ERRORS;
+    }
+
+    @Override
+    public JobResult run(JobContext context, FeaturesOptions options) {
+        Summary s = run(context.spark(), options);
+        return JobResult.of(s.line(), "features: " + s.featuresPath(), "errors:   " + s.errorsPath());
+    }
+
+    @Override
+    public Optional<Section> report(ReportContext report) {
+        return report.table(FeaturesSchema.FEATURES).map(FeaturesJob::summarySection);
+    }
+
+    public static Summary run(SparkSession spark, FeaturesOptions s) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         // fail fast on the driver for a bad spec, tap or weights file, before any task starts
         ModelSpec spec = ModelLocator.load(s.model(), hadoop.get());
-        if (s.maxBytes() <= 0 || s.maxBytes() > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("--max-bytes must be between 1 and " + (Integer.MAX_VALUE - 64));
-        }
-        String convTap = s.convTap() == null ? spec.convTap() : s.convTap();
+        String convTap = s.convLayer() == null ? spec.convTap() : s.convLayer();
         checkTaps(ExecutorRuntime.model(s.model(), hadoop.get(), false), convTap);
         LOG.info("model checked in {} s", secondsSince(t0));
-        ImageSource.Inputs listed = ImageSource.read(spark, s.images(), s.source());
+        ImageSource.Inputs listed = ImageSource.read(spark, s.input().images(), s.input().source());
         long n = listed.count();
         LOG.info("{} inputs listed in {} s", n, secondsSince(t0));
         if (n == 0) {
-            throw new IllegalArgumentException("no input files under " + s.images());
+            throw new IllegalArgumentException("no input files under " + s.input().images());
         }
         int partitions = s.partitions() > 0 ? s.partitions()
                 : listed.partitions(spark.sparkContext().defaultParallelism(), maxPartitionBytes(spark));
@@ -74,12 +129,15 @@ public final class FeaturesJob {
             LongAccumulator ok = spark.sparkContext().longAccumulator("feature rows");
             LongAccumulator errors = spark.sparkContext().longAccumulator("error rows");
             String stash = committer.staging("_error-stash");
-            JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
-                    .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,
-                            s.batchSize(), s.maxPixels(), s.maxBytes(), convTap, stash, ok, errors)));
-            spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA)
-                    .write().mode(SaveMode.ErrorIfExists).options(FeaturesSchema.PARQUET_OPTIONS)
-                    .parquet(committer.staging(FeaturesSchema.FEATURES));
+            try (Progress progress = Progress.start(spark, "features", n)) {
+                JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
+                        .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,
+                                s.batchSize(), s.input().maxPixels(), s.input().maxBytes(), convTap, stash, ok, errors,
+                                progress.counter())));
+                spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA)
+                        .write().mode(SaveMode.ErrorIfExists).options(FeaturesSchema.PARQUET_OPTIONS)
+                        .parquet(committer.staging(FeaturesSchema.FEATURES));
+            }
             LOG.info("{} inputs in {} partitions: features computed and written in {} s", n, partitions, secondsSince(t0));
             String errorsDir = committer.staging(FeaturesSchema.ERRORS);
             ErrorStash.read(spark, stash, FeaturesSchema.ERRORS_SCHEMA, hadoop.get()).coalesce(1)
@@ -108,6 +166,33 @@ public final class FeaturesJob {
                         + spec.classes() + " classes");
             }
         }
+    }
+
+    /** The report's summary: images, accuracy against folder labels, model, the first images by path. */
+    private static Section summarySection(Dataset<Row> f) {
+        long rows = f.count();
+        List<HtmlReport.Row> stats = new ArrayList<>();
+        stats.add(new HtmlReport.Row(List.of(Cell.text("images with features"), Cell.number(String.valueOf(rows)))));
+        Row acc = f.filter(col("label").isNotNull()).agg(count("*"), avg(expr("CASE WHEN label = pred THEN 1.0D ELSE 0.0D END"))).first();
+        if (acc.getLong(0) > 0) {
+            stats.add(new HtmlReport.Row(List.of(Cell.text("labelled images"), Cell.number(String.valueOf(acc.getLong(0))))));
+            stats.add(new HtmlReport.Row(List.of(Cell.text("prediction = folder label"),
+                    Cell.number(String.format(Locale.ROOT, "%.4f", acc.getDouble(1))))));
+        }
+        List<String> models = new ArrayList<>();
+        f.select("model").distinct().collectAsList().forEach(r -> models.add(r.getString(0)));
+        stats.add(new HtmlReport.Row(List.of(Cell.text("model"), Cell.text(String.join(", ", models)))));
+        List<HtmlReport.Row> sample = new ArrayList<>();
+        for (Row r : f.select("path", "label", "pred", "top5").orderBy("path").limit(12).collectAsList()) {
+            String path = r.getString(0);
+            Row top = r.<Row>getList(3).get(0);
+            sample.add(new HtmlReport.Row(List.of(Cell.text(path.substring(path.lastIndexOf('/') + 1)), Cell.text(r.getString(1)),
+                    Cell.text(r.getString(2)), Cell.number(String.format(Locale.ROOT, "%.3f", top.getFloat(1))))));
+        }
+        return new Section("summary", "Summary", "The features job's table: one row per image.",
+                List.of(new Table("numbers", List.of("what", "value"), stats, null),
+                        new Table("first images by path", List.of("file", "label", "prediction", "probability"), sample, null)),
+                List.of());
     }
 
     /** Spark's {@code spark.sql.files.maxPartitionBytes} (128 MB unless set). */

@@ -38,7 +38,7 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
     /** What the partition function needs besides the model. */
     record Settings(String modelLocation, HadoopConf hadoop, int batchSize, long maxPixels, long maxBytes,
                     String convTap, String errorStash, LongAccumulator featureRows,
-                    LongAccumulator errorRows) implements java.io.Serializable {
+                    LongAccumulator errorRows, LongAccumulator progress) implements java.io.Serializable {
     }
 
     private final Settings s;
@@ -97,6 +97,7 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
                         stash.add((ErrorRow) r);
                         s.errorRows().add(1);
                     }
+                    s.progress().add(1);
                 }
                 if (next == null && !published) {
                     stash.publish();

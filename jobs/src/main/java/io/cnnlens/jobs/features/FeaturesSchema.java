@@ -35,10 +35,7 @@ public final class FeaturesSchema {
             DataTypes.createStructField("conv_layer", DataTypes.StringType, true),
             DataTypes.createStructField("conv_max", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
 
-    public static final StructType ERRORS_SCHEMA = DataTypes.createStructType(new StructField[] {
-            DataTypes.createStructField("path", DataTypes.StringType, false),
-            DataTypes.createStructField("stage", DataTypes.StringType, true),
-            DataTypes.createStructField("reason", DataTypes.StringType, true)});
+    public static final StructType ERRORS_SCHEMA = io.cnnlens.jobs.spark.ErrorChannel.SCHEMA;
 
     /**
      * Parquet writer settings for the features table: no dictionary for the float vectors (their

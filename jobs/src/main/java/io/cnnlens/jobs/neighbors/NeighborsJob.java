@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.neighbors;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
@@ -44,6 +50,9 @@ import java.util.Set;
 
 import io.cnnlens.stats.Permutations;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
 
 /**
  * The neighbors job: exact k nearest neighbours of every image (or a sample of queries) in FC7
@@ -97,6 +106,23 @@ public final class NeighborsJob {
 
     /** A block of rows of one space: keys and a row-major matrix. */
     record Block(int id, long[] keys, float[] data, int d) implements Serializable {
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("neighbors", "Nearest neighbours", "FC7 space against pixel space; green = same label as the query.",
+                report.table(TABLE).map(t -> List.of(neighbours(t))).orElse(List.of()));
+    }
+
+    private static Table neighbours(Dataset<Row> nb) {
+        List<HtmlReport.Row> rows = new ArrayList<>();
+        for (Row r : nb.filter(col("query_label").isNotNull().and(col("neighbor_label").isNotNull()))
+                .groupBy("space", "metric").agg(avg(expr("CASE WHEN query_label = neighbor_label THEN 1.0D ELSE 0.0D END")), count("*"))
+                .orderBy("space", "metric").collectAsList()) {
+            rows.add(new HtmlReport.Row(List.of(Cell.text(r.getString(0)), Cell.text(r.getString(1)),
+                    Cell.number(String.format(Locale.ROOT, "%.4f", r.getDouble(2))), Cell.number(String.valueOf(r.getLong(3))))));
+        }
+        return new Table("label agreement of neighbours", List.of("space", "metric", "same label", "pairs"), rows, null);
     }
 
     private NeighborsJob() {

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.patches;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
@@ -86,6 +92,12 @@ public final class PatchesJob {
             return String.format(Locale.ROOT, "patches: inputs %d, scanned %d, errors %d, rows %d, %.1f s, %.1f images/s",
                     inputs, scanned, errors, rows, seconds, inputs / seconds);
         }
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("patches", "Maximally activating patches",
+                "Per channel, the images with the highest activation over the collection, cropped to the receptive field.", List.of());
     }
 
     private PatchesJob() {

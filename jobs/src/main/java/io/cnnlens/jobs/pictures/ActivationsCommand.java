@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.pictures;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.FileNames;
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
@@ -62,6 +68,12 @@ public final class ActivationsCommand implements Callable<Integer> {
             System.out.println("pictures: " + draw(h.spark(), images, out, model, layer, sample, pathPattern));
             return 0;
         }
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("activations", "Activation maps",
+                "Every channel of a layer for a few images, on one scale per image.", List.of());
     }
 
     /** Draws the activation pictures; returns their folder. */

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.pictures;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.FileNames;
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.ModelLocator;
@@ -43,6 +49,12 @@ public final class FiltersCommand implements Callable<Integer> {
     public Integer call() {
         System.out.println("picture: " + draw(model, out, layer, maxFilters, maxInputs, new Configuration()));
         return 0;
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("filters", "First-layer filters and higher-layer filters",
+                "Each filter min–max scaled on its own (colour for 3-channel input).", List.of());
     }
 
     /** Draws the filters; returns the picture's path. */

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.saliency;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
@@ -41,6 +47,8 @@ import java.util.Locale;
 import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.count;
 
 /**
  * The saliency job: for every image (or a sample, or those whose path matches a pattern), the
@@ -88,6 +96,21 @@ public final class SaliencyJob {
             return String.format(Locale.ROOT, "saliency: inputs %d, images %d, rows %d, errors %d, %.1f s, %.2f images/s",
                     inputs, images, rows, errors, seconds, inputs / seconds);
         }
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("saliency", "Saliency", "Images × methods for the target class.",
+                report.table(TABLE).map(t -> List.of(saliencyImages(t))).orElse(List.of()));
+    }
+
+    private static Table saliencyImages(Dataset<Row> sal) {
+        List<HtmlReport.Row> rows = new ArrayList<>();
+        for (Row r : sal.groupBy("method").agg(count("*"), avg("target_probability")).orderBy("method").collectAsList()) {
+            rows.add(new HtmlReport.Row(List.of(Cell.text(r.getString(0)), Cell.number(String.valueOf(r.getLong(1))),
+                    Cell.number(String.format(Locale.ROOT, "%.3f", r.getDouble(2))))));
+        }
+        return new Table("maps", List.of("method", "images", "mean target probability"), rows, null);
     }
 
     private SaliencyJob() {

@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.synthesis;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.FileNames;
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
@@ -53,6 +59,13 @@ public final class ClassvizJob {
 
     /** What it did. */
     public record Summary(List<Result> results, double seconds, String table, String pictures) {
+    }
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        // the grid holds every class; the one-class PNGs beside it are for other uses
+        return report.pictures("classviz", "Class visualisations", "Images that maximise a class score under the regularisers.",
+                List.of(), name -> name.endsWith("-grid.png"));
     }
 
     private ClassvizJob() {

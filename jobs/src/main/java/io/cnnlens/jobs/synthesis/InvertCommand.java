@@ -1,5 +1,11 @@
 package io.cnnlens.jobs.synthesis;
 
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
@@ -78,6 +84,11 @@ public final class InvertCommand implements Callable<Integer> {
 
     @Option(names = "--master", description = "Spark master when run outside spark-submit. Default: local[*]")
     String master;
+
+    /** Its section of the report. */
+    public java.util.Optional<Section> report(ReportContext report) {
+        return report.pictures("invert", "Feature inversion", "Images reconstructed from each layer's features with a total-variation prior.", List.of());
+    }
 
     @Override
     public Integer call() {

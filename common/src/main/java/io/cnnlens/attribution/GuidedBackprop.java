@@ -36,6 +36,11 @@ public final class GuidedBackprop implements Saliency {
     }
 
     @Override
+    public boolean needsStages() {
+        return true;
+    }
+
+    @Override
     public float[][] maps(ModelForward f, float[] input, int n, int[] targets) {
         float[] g = f.guidedGradient(input, n, tap == null ? f.spec().logitsTap() : tap, targets, seed);
         return Gradients.maxAbsOverChannels(g, n, f.spec());

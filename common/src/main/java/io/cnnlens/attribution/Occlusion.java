@@ -9,11 +9,12 @@ import java.util.List;
 /**
  * Occlusion sensitivity (Zeiler & Fergus 2014): a square of {@code size} pixels filled with a
  * constant (default the dataset mean: 0 in normalised input) slides over the image with
- * {@code stride}; each occluded copy goes through the network, in batches of {@code batch}
- * copies across images; a pixel's value is the mean, over the windows covering it, of the drop
- * in the target class probability, {@code p(x) − p(x occluded)}. Window positions along an axis:
- * 0, stride, 2·stride, … while the window fits, plus one flush with the far edge so every pixel is
- * covered. Cost: one forward per window position; memory: one batch of copies.
+ * {@code stride}; the occluded copies go through the network by {@link PerturbedForward}, in
+ * batches of {@code batch} copies across images; a pixel's value is the mean, over the windows
+ * covering it, of the drop in the target class probability, {@code p(x) − p(x occluded)}. Window
+ * positions along an axis: 0, stride, 2·stride, … while the window fits, plus one flush with the
+ * far edge so every pixel is covered. Cost: one forward per window position; memory: one batch of
+ * copies. Design notes: {@code docs/methods.md}.
  */
 public final class Occlusion implements Saliency {
 
@@ -90,51 +91,40 @@ public final class Occlusion implements Saliency {
         int windows = ys.size() * xs.size();
         float[] fill = fill(s);
         double[] base = Gradients.probability(f, input, n, targets);
-        double[][] sum = new double[n][plane];
-        int[][] count = new int[n][plane];
-        float[] copies = new float[batch * per];
-        int[] owner = new int[batch];
-        int[] where = new int[batch];
-        int[] copyTargets = new int[batch];
-        int filled = 0;
-        long total = (long) n * windows;
-        for (long job = 0; job < total; job++) {
-            int i = (int) (job / windows);
-            int k = (int) (job % windows);
-            int y0 = ys.get(k / xs.size());
-            int x0 = xs.get(k % xs.size());
-            System.arraycopy(input, i * per, copies, filled * per, per);
-            for (int c = 0; c < s.channels(); c++) {
-                for (int y = y0; y < y0 + win; y++) {
-                    int row = filled * per + c * plane + y * w;
-                    java.util.Arrays.fill(copies, row + x0, row + x0 + win, fill[c]);
-                }
-            }
-            owner[filled] = i;
-            where[filled] = k;
-            copyTargets[filled] = targets[i];
-            filled++;
-            if (filled == batch || job == total - 1) {
-                double[] p = Gradients.probability(f, copies, filled, copyTargets);
-                for (int b = 0; b < filled; b++) {
-                    int img = owner[b];
-                    int yy = ys.get(where[b] / xs.size());
-                    int xx = xs.get(where[b] % xs.size());
-                    double drop = base[img] - p[b];
-                    for (int y = yy; y < yy + win; y++) {
-                        for (int x = xx; x < xx + win; x++) {
-                            sum[img][y * w + x] += drop;
-                            count[img][y * w + x]++;
+        // copy i·windows + k: image i with window k (row-major over the positions) filled
+        double[] p = new PerturbedForward(f, batch).probabilities(Math.multiplyExact(n, windows), copy -> targets[copy / windows],
+                (copy, buffer, offset) -> {
+                    int i = copy / windows;
+                    int k = copy % windows;
+                    int y0 = ys.get(k / xs.size());
+                    int x0 = xs.get(k % xs.size());
+                    System.arraycopy(input, i * per, buffer, offset, per);
+                    for (int c = 0; c < s.channels(); c++) {
+                        for (int y = y0; y < y0 + win; y++) {
+                            int row = offset + c * plane + y * w;
+                            java.util.Arrays.fill(buffer, row + x0, row + x0 + win, fill[c]);
                         }
                     }
+                });
+        double[][] sum = new double[n][plane];
+        int[][] count = new int[n][plane];
+        for (int copy = 0; copy < p.length; copy++) {
+            int img = copy / windows;
+            int k = copy % windows;
+            int yy = ys.get(k / xs.size());
+            int xx = xs.get(k % xs.size());
+            double drop = base[img] - p[copy];
+            for (int y = yy; y < yy + win; y++) {
+                for (int x = xx; x < xx + win; x++) {
+                    sum[img][y * w + x] += drop;
+                    count[img][y * w + x]++;
                 }
-                filled = 0;
             }
         }
         float[][] out = new float[n][plane];
         for (int i = 0; i < n; i++) {
-            for (int p = 0; p < plane; p++) {
-                out[i][p] = count[i][p] == 0 ? 0 : (float) (sum[i][p] / count[i][p]);
+            for (int q = 0; q < plane; q++) {
+                out[i][q] = count[i][q] == 0 ? 0 : (float) (sum[i][q] / count[i][q]);
             }
         }
         return out;

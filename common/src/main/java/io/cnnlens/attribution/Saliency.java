@@ -17,6 +17,14 @@ public interface Saliency {
     boolean signed();
 
     /**
+     * Whether the method needs the network as an ordered list of stages ({@link
+     * io.cnnlens.model.LoadedModel#hasStages()}: the built-in architectures, not TorchScript).
+     */
+    default boolean needsStages() {
+        return false;
+    }
+
+    /**
      * @param input   n images, NCHW
      * @param targets one class index per image
      * @return n maps of H×W values, row-major

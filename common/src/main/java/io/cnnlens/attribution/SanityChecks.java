@@ -24,8 +24,12 @@ import java.util.SplittableRandom;
  * the map's order, most salient first, and follow the target class probability; the area under
  * the curve should be small for deletion and large for insertion, compared with a random order.</li>
  * </ul>
+ * Design notes: {@code docs/methods.md}.
  */
 public final class SanityChecks {
+
+    /** Copies per forward pass of the deletion and insertion curves. */
+    private static final int CURVE_BATCH = 64;
 
     private SanityChecks() {
     }
@@ -77,7 +81,8 @@ public final class SanityChecks {
      * (all channels of a pixel together), most salient first. Deletion sets them to black; insertion
      * starts from a blurred copy (box blur of radius {@code max(1, side/14)}) and puts the original
      * pixels back. AUC: trapezoid rule over the fraction of pixels, target probability on the
-     * y axis. Returns [n][2] = {deletion, insertion}.
+     * y axis. The perturbed copies go through the network by {@link PerturbedForward}, 64 at a
+     * time across images. Returns [n][2] = {deletion, insertion}.
      *
      * @param order per image, the pixel indices (y·W + x), most salient first
      */
@@ -87,57 +92,39 @@ public final class SanityChecks {
         int per = s.channels() * plane;
         float[] black = IntegratedGradients.blackBaseline(s);
         float[] blurred = blur(input, n, s);
+        int perImage = 2 * (steps + 1);
+        // copy i·2(steps+1) + c·(steps+1) + k: image i, curve c (0 deletion, 1 insertion), step k
+        double[] p = new PerturbedForward(f, CURVE_BATCH).probabilities(Math.multiplyExact(n, perImage),
+                copy -> targets[copy / perImage], (copy, buffer, offset) -> {
+                    int i = copy / perImage;
+                    int c = copy / (steps + 1) % 2;
+                    int k = copy % (steps + 1);
+                    int changed = (int) Math.round((double) k * plane / steps);
+                    if (c == 0) { // deletion: the image, its first `changed` pixels black
+                        System.arraycopy(input, i * per, buffer, offset, per);
+                        for (int j = 0; j < changed; j++) {
+                            int px = order[i][j];
+                            for (int ch = 0; ch < s.channels(); ch++) {
+                                buffer[offset + ch * plane + px] = black[ch];
+                            }
+                        }
+                    } else { // insertion: the blurred image, its first `changed` pixels restored
+                        System.arraycopy(blurred, i * per, buffer, offset, per);
+                        for (int j = 0; j < changed; j++) {
+                            int px = order[i][j];
+                            for (int ch = 0; ch < s.channels(); ch++) {
+                                buffer[offset + ch * plane + px] = input[i * per + ch * plane + px];
+                            }
+                        }
+                    }
+                });
         double[][] auc = new double[n][2];
-        int batch = 64;
-        float[] buf = new float[batch * per];
-        int[] owner = new int[batch];
-        int[] curve = new int[batch];
-        int[] step = new int[batch];
-        int[] tgt = new int[batch];
-        double[][][] prob = new double[n][2][steps + 1];
-        int filled = 0;
-        long total = (long) n * 2 * (steps + 1);
-        for (long job = 0; job < total; job++) {
-            int i = (int) (job / (2 * (steps + 1)));
-            int c = (int) (job / (steps + 1) % 2);
-            int k = (int) (job % (steps + 1));
-            int changed = (int) Math.round((double) k * plane / steps);
-            int off = filled * per;
-            if (c == 0) { // deletion: the image, its first `changed` pixels black
-                System.arraycopy(input, i * per, buf, off, per);
-                for (int j = 0; j < changed; j++) {
-                    int p = order[i][j];
-                    for (int ch = 0; ch < s.channels(); ch++) {
-                        buf[off + ch * plane + p] = black[ch];
-                    }
-                }
-            } else { // insertion: the blurred image, its first `changed` pixels restored
-                System.arraycopy(blurred, i * per, buf, off, per);
-                for (int j = 0; j < changed; j++) {
-                    int p = order[i][j];
-                    for (int ch = 0; ch < s.channels(); ch++) {
-                        buf[off + ch * plane + p] = input[i * per + ch * plane + p];
-                    }
-                }
-            }
-            owner[filled] = i;
-            curve[filled] = c;
-            step[filled] = k;
-            tgt[filled] = targets[i];
-            filled++;
-            if (filled == batch || job == total - 1) {
-                double[] p = Gradients.probability(f, buf, filled, tgt);
-                for (int b = 0; b < filled; b++) {
-                    prob[owner[b]][curve[b]][step[b]] = p[b];
-                }
-                filled = 0;
-            }
-        }
         for (int i = 0; i < n; i++) {
             for (int c = 0; c < 2; c++) {
+                int first = i * perImage + c * (steps + 1);
                 double a = 0;
                 for (int k = 0; k < steps; k++) {
-                    a += (prob[i][c][k] + prob[i][c][k + 1]) / 2 / steps;
+                    a += (p[first + k] + p[first + k + 1]) / 2 / steps;
                 }
                 auc[i][c] = a;
             }
@@ -162,7 +149,7 @@ public final class SanityChecks {
         return out;
     }
 
-    private static float[] blur(float[] input, int n, ModelSpec s) {
+    static float[] blur(float[] input, int n, ModelSpec s) {
         int h = s.height();
         int w = s.width();
         int rad = Math.max(1, Math.min(h, w) / 14);

@@ -14,7 +14,9 @@ import java.util.SplittableRandom;
  * switched on one by one and each gets its marginal gain; a cell's value is the mean gain. The
  * pixel map spreads each cell's value evenly over its pixels, so it sums to
  * {@code Σ φ = f(x) − f(baseline)}: exactly for every permutation (the gains telescope), hence for
- * their mean. Cost: permutations × cells forwards per image (+1 for the baseline), in batches.
+ * their mean. Cost: permutations × cells forwards per image (+1 for the baseline), in batches of
+ * {@code batch} coalitions across images by {@link PerturbedForward}. Design notes:
+ * {@code docs/methods.md}.
  */
 public final class ShapleySampling implements Saliency {
 
@@ -61,6 +63,30 @@ public final class ShapleySampling implements Saliency {
         return cell;
     }
 
+    /**
+     * The {@code permutations} random orders of the cells for image {@code i} of {@code input}
+     * ({@code per} values per image), seeded by the seed and the image's values.
+     */
+    int[][] orders(float[] input, int i, int per) {
+        int cells = grid * grid;
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + ContentSeed.of(input, i * per, per));
+        int[][] out = new int[permutations][];
+        for (int p = 0; p < permutations; p++) {
+            int[] o = new int[cells];
+            for (int c = 0; c < cells; c++) {
+                o[c] = c;
+            }
+            for (int c = cells - 1; c > 0; c--) {
+                int j = r.nextInt(c + 1);
+                int t = o[c];
+                o[c] = o[j];
+                o[j] = t;
+            }
+            out[p] = o;
+        }
+        return out;
+    }
+
     /** Cell values φ per image ([n][grid²]), and through {@link #maps} the pixel maps. */
     public double[][] cellValues(ModelForward f, float[] input, int n, int[] targets) {
         ModelSpec s = f.spec();
@@ -69,70 +95,41 @@ public final class ShapleySampling implements Saliency {
         int cells = grid * grid;
         int[] cellOf = cellOf(s);
         float[] fill = new Occlusion().fill(s);
-        // one order per image and permutation
-        int[][][] order = new int[n][permutations][];
+        int[][][] order = new int[n][][];
         for (int i = 0; i < n; i++) {
-            SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + contentSeed(input, i * per, per));
-            for (int p = 0; p < permutations; p++) {
-                int[] o = new int[cells];
-                for (int c = 0; c < cells; c++) {
-                    o[c] = c;
-                }
-                for (int c = cells - 1; c > 0; c--) {
-                    int j = r.nextInt(c + 1);
-                    int t = o[c];
-                    o[c] = o[j];
-                    o[j] = t;
-                }
-                order[i][p] = o;
-            }
+            order[i] = orders(input, i, per);
         }
-        // evaluations: per image, the baseline, then for each permutation the prefixes of length 1..cells
+        // copy i·evalsPerImage + e: image i's baseline (e = 0), then for each permutation the
+        // coalitions of its first 1..cells cells, the cells outside the coalition filled
         int evalsPerImage = 1 + permutations * cells;
-        double[][] value = new double[n][evalsPerImage];
-        float[] buf = new float[batch * per];
-        int[] owner = new int[batch];
-        int[] slot = new int[batch];
-        int[] tgt = new int[batch];
         boolean[] on = new boolean[cells];
-        int filled = 0;
-        long total = (long) n * evalsPerImage;
-        for (long job = 0; job < total; job++) {
-            int i = (int) (job / evalsPerImage);
-            int e = (int) (job % evalsPerImage);
-            java.util.Arrays.fill(on, false);
-            if (e > 0) {
-                int p = (e - 1) / cells;
-                int len = (e - 1) % cells + 1;
-                for (int c = 0; c < len; c++) {
-                    on[order[i][p][c]] = true;
-                }
-            }
-            for (int c = 0; c < s.channels(); c++) {
-                int src = i * per + c * plane;
-                int dst = filled * per + c * plane;
-                for (int px = 0; px < plane; px++) {
-                    buf[dst + px] = on[cellOf[px]] ? input[src + px] : fill[c];
-                }
-            }
-            owner[filled] = i;
-            slot[filled] = e;
-            tgt[filled] = targets[i];
-            filled++;
-            if (filled == batch || job == total - 1) {
-                double[] pr = Gradients.probability(f, buf, filled, tgt);
-                for (int b = 0; b < filled; b++) {
-                    value[owner[b]][slot[b]] = pr[b];
-                }
-                filled = 0;
-            }
-        }
+        double[] value = new PerturbedForward(f, batch).probabilities(Math.multiplyExact(n, evalsPerImage),
+                copy -> targets[copy / evalsPerImage], (copy, buffer, offset) -> {
+                    int i = copy / evalsPerImage;
+                    int e = copy % evalsPerImage;
+                    java.util.Arrays.fill(on, false);
+                    if (e > 0) {
+                        int p = (e - 1) / cells;
+                        int len = (e - 1) % cells + 1;
+                        for (int c = 0; c < len; c++) {
+                            on[order[i][p][c]] = true;
+                        }
+                    }
+                    for (int c = 0; c < s.channels(); c++) {
+                        int src = i * per + c * plane;
+                        int dst = offset + c * plane;
+                        for (int px = 0; px < plane; px++) {
+                            buffer[dst + px] = on[cellOf[px]] ? input[src + px] : fill[c];
+                        }
+                    }
+                });
         double[][] phi = new double[n][cells];
         for (int i = 0; i < n; i++) {
+            int first = i * evalsPerImage;
             for (int p = 0; p < permutations; p++) {
-                double prev = value[i][0];
+                double prev = value[first];
                 for (int c = 0; c < cells; c++) {
-                    double v = value[i][1 + p * cells + c];
+                    double v = value[first + 1 + p * cells + c];
                     phi[i][order[i][p][c]] += (v - prev) / permutations;
                     prev = v;
                 }
@@ -157,13 +154,5 @@ public final class ShapleySampling implements Saliency {
             }
         }
         return out;
-    }
-
-    private static long contentSeed(float[] x, int off, int len) {
-        long h = 1125899906842597L;
-        for (int j = 0; j < len; j += 7) {
-            h = 31 * h + Float.floatToIntBits(x[off + j]);
-        }
-        return h;
     }
 }

@@ -1,19 +1,12 @@
 package io.cnnlens.attribution;
 
-import ai.djl.Device;
-import io.cnnlens.image.ImageDecoder;
-import io.cnnlens.image.Preprocessor;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
-import io.cnnlens.model.ModelSpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Invariants of the saliency methods on the bundled model and a few sample images. */
 class SaliencyTest {
 
+    static BundledModelSamples samples;
     static LoadedModel model;
     static ModelForward forward;
     static float[] input;
@@ -29,58 +23,21 @@ class SaliencyTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path home = Path.of(System.getProperty("cnnlens.home", "..")).toAbsolutePath().normalize();
-        ModelSpec spec = ModelSpec.load(home.resolve("conf/models/fashion-alexnet.properties"));
-        model = LoadedModel.load(spec, Device.cpu(), true);
-        forward = model.newForward();
-        Preprocessor pre = new Preprocessor(spec);
-        List<Path> files;
-        try (Stream<Path> w = Files.walk(home.resolve("conf/sample/fashion-mnist"))) {
-            files = w.filter(p -> p.toString().endsWith(".png")).sorted().toList();
-        }
-        input = new float[n * pre.floatsPerImage()];
-        ImageDecoder d = new ImageDecoder(1_000_000);
-        for (int i = 0; i < n; i++) { // four classes: every 400th file
-            pre.apply(d.decode(Files.readAllBytes(files.get(i * 400 + 7))), input, i * pre.floatsPerImage());
-        }
-        float[][] s = Gradients.scores(forward, input, n);
-        predicted = new int[n];
-        for (int i = 0; i < n; i++) {
-            for (int k = 1; k < s[i].length; k++) {
-                if (s[i][k] > s[i][predicted[i]]) {
-                    predicted[i] = k;
-                }
-            }
-        }
+        samples = BundledModelSamples.open(n);
+        model = samples.model;
+        forward = samples.forward;
+        input = samples.input;
+        predicted = samples.predicted;
     }
 
     @AfterAll
     static void close() {
-        forward.close();
-        model.close();
+        samples.close();
     }
 
     static List<Saliency> methods() {
         return List.of(new VanillaGradient(), new GuidedBackprop(), new SmoothGrad(8, 0.15, 3), new IntegratedGradients(16),
                 new Occlusion(7, 3, null, 50), new ShapleySampling(4, 6, 5, 40));
-    }
-
-    @Test
-    void batchedEqualsOneByOne() {
-        int per = input.length / n;
-        for (Saliency m : methods()) {
-            float[][] batched = m.maps(forward, input, n, predicted);
-            for (int i = 0; i < n; i++) {
-                float[] one = java.util.Arrays.copyOfRange(input, i * per, (i + 1) * per);
-                float[] single = m.maps(forward, one, 1, new int[] {predicted[i]})[0];
-                assertEquals(784, single.length);
-                float max = maxAbs(single);
-                assertTrue(max > 0, m.name() + " gives an all-zero map");
-                for (int p = 0; p < single.length; p++) {
-                    assertEquals(single[p], batched[i][p], 1e-4f * max, m.name() + " image " + i + " pixel " + p);
-                }
-            }
-        }
     }
 
     @Test

@@ -46,6 +46,15 @@ public interface Job<O> {
         return Optional.empty();
     }
 
+    /**
+     * The values it runs with inside {@code run}: {@code run}'s own (the shared options, its
+     * {@code --sample} and {@code --queries}, by key name), adjusted where the pipeline wants less
+     * than the job's standalone defaults (e.g. a smaller sample). By key, never by position.
+     */
+    default OptionValues inRun(OptionValues run) {
+        return run;
+    }
+
     /** Whether {@code run} includes it (tools such as {@code train} are not stages). */
     default boolean inPipeline() {
         return true;

@@ -32,8 +32,6 @@ final class RunCommand implements Callable<Integer> {
             "Stages to run, in pipeline order. Default: all of " + String.join(",", stageNames()));
     static final OptionKey<Integer> SAMPLE = SharedOptions.sample(16, "Images for saliency and fool");
     static final OptionKey<Integer> QUERIES = OptionKey.integer("queries", 2000, "Neighbour queries (a seeded sample; 0 = all).");
-    /** The images activations draws inside run (fewer than its own default: the report shows them all). */
-    static final int ACTIVATIONS_SAMPLE = 2;
 
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, STAGES, SAMPLE, QUERIES));
@@ -70,14 +68,15 @@ final class RunCommand implements Callable<Integer> {
         for (OptionKey<?> k : SharedOptions.keys(SharedOptions.IMAGE_INPUT, List.of(SharedOptions.OUT, SharedOptions.MODEL))) {
             shared = copy(shared, given, k);
         }
-        shared = shared.with(SharedOptions.FEATURES, given.get(SharedOptions.OUT));
+        shared = shared.with(SharedOptions.FEATURES, given.get(SharedOptions.OUT)).with(SAMPLE, given.get(SAMPLE))
+                .with(QUERIES, given.get(QUERIES));
         List<RunStages.Stage> stages = new ArrayList<>();
         long t0 = System.nanoTime();
         try (SparkSessions.Handle h = SparkSessions.open("cnnlens run", given.get(SharedOptions.MASTER))) {
             JobContext context = new JobContext(h.spark());
             for (Job<?> job : JobRegistry.pipeline()) {
                 if (chosen.contains(job.name()) && !job.name().equals(ReportJob.NAME)) {
-                    stages.add(runStage(job, context, stageValues(job.name(), shared, given)));
+                    stages.add(runStage(job, context, shared));
                 }
             }
             RunStages.write(h.spark(), given.get(SharedOptions.OUT), stages);
@@ -102,20 +101,10 @@ final class RunCommand implements Callable<Integer> {
         return stages.stream().allMatch(s -> s.status().equals("ran")) ? 0 : 1;
     }
 
-    /** What run sets for a stage beyond the shared options: by key, never by position. */
-    static OptionValues stageValues(String stage, OptionValues shared, OptionValues given) {
-        return switch (stage) {
-            case "saliency", "fool" -> shared.with(SAMPLE, given.get(SAMPLE));
-            case "neighbors" -> shared.with(QUERIES, given.get(QUERIES));
-            case "activations" -> shared.with(SharedOptions.sample(ACTIVATIONS_SAMPLE, "activations"), ACTIVATIONS_SAMPLE);
-            default -> shared;
-        };
-    }
-
     private static <O> RunStages.Stage runStage(Job<O> job, JobContext context, OptionValues values) {
         long ts = System.nanoTime();
         try {
-            O options = job.options(values);
+            O options = job.options(job.inRun(values));
             Optional<String> cannot = job.cannotRun(context, options);
             if (cannot.isPresent()) {
                 System.out.println(job.name() + ": skipped: " + cannot.get());

@@ -5,7 +5,7 @@ package io.cnnlens.embedding;
  * conditional {@code p_j ∝ exp(−β·d_j)} over squared distances {@code d_j}, with the precision
  * β found by bisection so the distribution's perplexity {@code exp(H)} (H in nats) equals the
  * one asked for. Smile's own search mixes log bases and so calibrates to another perplexity
- * (DESIGN.md §5); this one is the paper's.
+ * (docs/methods.md#smile-traps); this one is the paper's (docs/methods.md#perplexity-calibration).
  */
 public final class Perplexity {
 

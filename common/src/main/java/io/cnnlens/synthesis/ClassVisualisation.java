@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * mean-centred image by {@code decay}, every {@code blurEvery} steps a Gaussian blur of radius
  * {@code blurRadius}, then zeroing the pixels whose norm (across channels) or whose contribution
  * |I·∇| is below the given percentiles; pixels stay within 0..255. Defaults are Yosinski's best
- * setting as DESIGN.md gives it: decay 1e-4, blur radius 1.0 every 4 steps, 1000 iterations,
+ * setting (docs/methods.md#class-visualisation): decay 1e-4, blur radius 1.0 every 4 steps, 1000 iterations,
  * learning rate 100, no percentile clipping.
  */
 public record ClassVisualisation(int iterations, double learningRate, double decay, int blurEvery, double blurRadius,

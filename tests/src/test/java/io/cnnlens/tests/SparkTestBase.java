@@ -20,6 +20,7 @@ abstract class SparkTestBase {
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.executor.heartbeatInterval", "1s") // Progress sees running tasks through heartbeats
                 .getOrCreate();
     }
 

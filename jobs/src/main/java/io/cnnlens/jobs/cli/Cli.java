@@ -42,8 +42,13 @@ public final class Cli implements Runnable {
 
     /** The command line: the registry's jobs, then run, show and help. */
     static CommandLine commandLine() {
+        return commandLine(JobRegistry.JOBS);
+    }
+
+    /** The command line over {@code jobs} (the registry's, or a test's own). */
+    public static CommandLine commandLine(List<Job<?>> jobs) {
         CommandLine cl = new CommandLine(new Cli());
-        for (Job<?> job : JobRegistry.JOBS) {
+        for (Job<?> job : jobs) {
             cl.addSubcommand(job.name(), JobCommand.of(job));
         }
         for (Class<?> legacy : LEGACY) {
@@ -57,7 +62,11 @@ public final class Cli implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int run(String... args) {
-        CommandLine cl = commandLine();
+        return run(commandLine(), args);
+    }
+
+    /** Runs {@code args} on a command line from {@link #commandLine(List)}; returns the exit code. */
+    public static int run(CommandLine cl, String... args) {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("cnnlens " + commandLine.getCommandName() + ": " + message(ex));
             if (Boolean.getBoolean("cnnlens.debug")) {

@@ -244,9 +244,12 @@ public final class ImageSource {
                 ? col(o.labelColumn()).cast(DataTypes.StringType)
                 : lit(null).cast(DataTypes.StringType);
         Column content = col(o.imageColumn());
+        // the sample key: the path when the table has one, else the content's hash, so that a
+        // table without paths gives the same sample however its files are split into partitions
+        Column key = columns.contains(o.pathColumn()) ? path : org.apache.spark.sql.functions.sha2(content, 256);
         return t.select(path.as("path"), label.as("label"),
                 org.apache.spark.sql.functions.length(content).cast(DataTypes.LongType).as("length"),
-                content.as("content"), path.as("key"));
+                content.as("content"), key.as("key"));
     }
 
 }

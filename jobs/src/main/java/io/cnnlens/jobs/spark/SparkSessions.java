@@ -38,7 +38,9 @@ public final class SparkSessions {
             b.config("spark.ui.enabled", "false")
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
-                    .config("spark.sql.shuffle.partitions", "8");
+                    .config("spark.sql.shuffle.partitions", "8")
+                    // heartbeats carry running tasks' progress counts to the driver (Progress)
+                    .config("spark.executor.heartbeatInterval", "3s");
         }
         return new Handle(b.getOrCreate(), true);
     }

@@ -1,0 +1,85 @@
+package io.cnnlens.tests;
+
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobRegistry;
+import io.cnnlens.jobs.cli.Cli;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code run} with a user's own TorchScript model that lacks the default taps (its forward
+ * returns only conv3, fc7 and logits; made by deploy/models/make_three_tap_fashion.py): every
+ * stage that can run for it writes its outputs, the others are skipped with a reason, the report
+ * is written and lists them, and run's exit code says whether anything was skipped.
+ */
+class UserModelRunTest extends SparkTestBase {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void everyStageThatCanRunRunsAndTheReportListsTheSkippedOnes() throws Exception {
+        Path spec = resource("models/fashion-three-taps/fashion-three-taps.properties");
+        Path images = tmp.resolve("images");
+        List<Path> sample;
+        try (Stream<Path> w = Files.walk(bundledSample())) {
+            sample = w.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+        }
+        for (int i = 0; i < sample.size(); i += 100) { // 20 images, 2 per class
+            Path t = images.resolve(sample.get(i).getParent().getFileName()).resolve(sample.get(i).getFileName());
+            Files.createDirectories(t.getParent());
+            Files.copy(sample.get(i), t);
+        }
+        Path out = tmp.resolve("run");
+        int code = Cli.run("run", "--images", images.toString(), "--out", out.toString(), "--model", spec.toString(),
+                "--master", "local[2]", "--sample", "4", "--queries", "0");
+
+        assertTrue(Files.isRegularFile(out.resolve("report.html")), "the report is written whatever was skipped");
+        Map<String, Row> stages = new HashMap<>();
+        spark.read().parquet(out.resolve("run_stages").toString()).collectAsList().forEach(r -> stages.put(r.getString(0), r));
+        boolean allRan = true;
+        String html = Files.readString(out.resolve("report.html"));
+        for (Job<?> job : JobRegistry.pipeline()) {
+            if (job.name().equals("report")) {
+                continue;
+            }
+            Row r = stages.get(job.name());
+            assertTrue(r != null, "run recorded stage " + job.name() + ": " + stages.keySet());
+            String status = r.getString(1);
+            assertTrue(!status.equals("failed"), job.name() + " failed instead of running or being skipped: " + r.getString(3));
+            if (status.equals("ran")) {
+                for (String output : job.outputs()) {
+                    assertTrue(Files.exists(out.resolve(output)), job.name() + " ran but " + output + " is missing");
+                }
+            } else {
+                allRan = false;
+                assertEquals("skipped", status);
+                assertFalse(r.isNullAt(3) || r.getString(3).isBlank(), job.name() + " skipped without a reason");
+                assertTrue(html.contains(job.name()) && html.contains(escaped(r.getString(3))),
+                        "the report lists skipped " + job.name() + " with its reason");
+            }
+        }
+        assertEquals("ran", stages.get("features").getString(1), "features runs for any model with fc7 and logits");
+        assertEquals(allRan ? 0 : 1, code, "run exits non-zero after writing the report when a stage was skipped");
+        assertEquals(20, spark.read().parquet(out.resolve("features").toString()).count());
+        assertEquals("conv3", spark.read().parquet(out.resolve("features").toString()).first().getAs("conv_layer"));
+    }
+
+    /** The reason's leading letters, digits and spaces: what survives HTML escaping unchanged. */
+    private static String escaped(String s) {
+        String plain = s.replaceFirst("[^A-Za-z0-9 ].*$", "");
+        return plain.length() >= 8 ? plain : "skipped";
+    }
+}

@@ -118,7 +118,7 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * The taps the network outputs, in its order, each with its per-image shape ({C, H, W} for a
+     * The taps the network outputs, in the order it gives them, each with its per-image shape ({C, H, W} for a
      * conv map), from one forward pass of a blank image (computed once).
      */
     public synchronized Map<String, int[]> taps() {
@@ -135,7 +135,7 @@ public final class LoadedModel implements AutoCloseable {
         return taps().containsKey(name);
     }
 
-    /** The taps that are conv maps ({C, H, W} per image), in the network's order. */
+    /** The taps that are conv maps ({C, H, W} per image), in the order the network gives them (a TorchScript dict: any order). */
     public java.util.List<String> convTaps() {
         return taps().entrySet().stream().filter(e -> e.getValue().length == 3).map(Map.Entry::getKey).toList();
     }

@@ -135,12 +135,9 @@ public final class ActivationsJob implements Job<ActivationsOptions> {
         if (ModelTaps.notConv(m, first).isEmpty()) {
             return new Layer(first, null);
         }
-        List<String> conv = m.convTaps();
-        if (conv.isEmpty()) {
-            throw new IllegalArgumentException("model " + m.spec().name() + " outputs no conv map (C×H×W) to draw: its taps are "
-                    + m.taps().keySet());
-        }
-        return new Layer(conv.get(0), "layer " + conv.get(0) + ", the model's first conv tap (" + ModelTaps.notConv(m, first).get() + ")");
+        String conv = ModelTaps.firstConv(m).orElseThrow(() -> new IllegalArgumentException("model " + m.spec().name()
+                + " outputs no conv map (C×H×W) to draw: its taps are " + m.taps().keySet()));
+        return new Layer(conv, "layer " + conv + ", the model's first conv tap (" + ModelTaps.notConv(m, first).get() + ")");
     }
 
     /** Draws the activation pictures. */

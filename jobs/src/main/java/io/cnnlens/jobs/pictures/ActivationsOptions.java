@@ -13,7 +13,7 @@ import java.util.regex.PatternSyntaxException;
 public record ActivationsOptions(ImageInput input, String out, String model, String layer, int sample, String pathPattern) {
 
     public static final OptionKey<String> LAYER = OptionKey.text("layer", null,
-            "Conv tap. Default: the spec's taps.first-conv, or the model's first conv tap when it does not output that one");
+            "Conv tap. Default: the spec's taps.first-conv, or the model's first (largest) conv map when it does not output that one");
     public static final OptionKey<Integer> SAMPLE = SharedOptions.sample(4,
             "Images drawn, one picture each, however many the input holds");
     public static final OptionKey<String> PATH_PATTERN = OptionKey.text("path-pattern", null,

@@ -11,6 +11,15 @@ public final class ModelTaps {
     private ModelTaps() {
     }
 
+    /**
+     * The model's shallowest conv map: the conv tap with the largest H×W (ties by name), since a
+     * TorchScript model's outputs come in no particular order; empty when it outputs none.
+     */
+    public static Optional<String> firstConv(LoadedModel m) {
+        return m.convTaps().stream().min(java.util.Comparator.<String>comparingInt(t -> -m.taps().get(t)[1] * m.taps().get(t)[2])
+                .thenComparing(t -> t));
+    }
+
     /** {@code model X has no output 'tap'; it has [conv3, fc7, logits]}. */
     public static String missing(LoadedModel m, String tap) {
         return "model " + m.spec().name() + " has no output '" + tap + "'; it has " + m.taps().keySet();

@@ -175,11 +175,8 @@ public final class InvertJob implements Job<InvertOptions> {
         if (!present.isEmpty()) {
             return new Layers(present, "layers " + String.join(",", present) + " (" + why + ")");
         }
-        List<String> conv = m.convTaps();
-        if (conv.isEmpty()) {
-            throw new IllegalArgumentException(why + ", none a conv map; give --layers");
-        }
-        return new Layers(List.of(conv.get(0)), "layer " + conv.get(0) + ", the model's first conv tap (" + why + ")");
+        String conv = ModelTaps.firstConv(m).orElseThrow(() -> new IllegalArgumentException(why + ", none a conv map; give --layers"));
+        return new Layers(List.of(conv), "layer " + conv + ", the model's first conv tap (" + why + ")");
     }
 
     public static Summary run(SparkSession spark, InvertOptions o) {

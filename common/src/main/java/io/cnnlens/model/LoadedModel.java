@@ -27,6 +27,7 @@ public final class LoadedModel implements AutoCloseable {
     private final Model model;
     private final Device device;
     private final boolean gradients;
+    private Map<String, int[]> taps;
 
     private LoadedModel(ModelSpec spec, Model model, Device device, boolean gradients) {
         this.spec = spec;
@@ -116,7 +117,29 @@ public final class LoadedModel implements AutoCloseable {
         return gradients;
     }
 
-    /** A forward context for the calling thread; close it when the thread is done. */
+    /**
+     * The taps the network outputs, in the order it gives them, each with its per-image shape ({C, H, W} for a
+     * conv map), from one forward pass of a blank image (computed once).
+     */
+    public synchronized Map<String, int[]> taps() {
+        if (taps == null) {
+            try (ModelForward f = newForward()) {
+                taps = java.util.Collections.unmodifiableMap(f.tapShapes());
+            }
+        }
+        return taps;
+    }
+
+    /** Whether the network outputs a tap called {@code name}. */
+    public boolean hasTap(String name) {
+        return taps().containsKey(name);
+    }
+
+    /** The taps that are conv maps ({C, H, W} per image), in the order the network gives them (a TorchScript dict: any order). */
+    public java.util.List<String> convTaps() {
+        return taps().entrySet().stream().filter(e -> e.getValue().length == 3).map(Map.Entry::getKey).toList();
+    }
+
     /** A conv tap's per-image shape {C, H, W}, from a forward pass of a blank image; a tap that is not a conv map is an error. */
     public int[] convShape(String tap) {
         try (ModelForward f = newForward()) {
@@ -130,6 +153,7 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** A forward context for the calling thread; close it when the thread is done. */
     public ModelForward newForward() {
         return new ModelForward(this);
     }

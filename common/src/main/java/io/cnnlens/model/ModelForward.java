@@ -112,6 +112,34 @@ public final class ModelForward implements AutoCloseable {
     }
 
     /**
+     * Every output (tap) the network gives, in its order, with its per-image shape (without the
+     * batch axis; {C, H, W} for a conv map), from one forward pass of a blank image.
+     */
+    public Map<String, int[]> tapShapes() {
+        ModelSpec spec = model.spec();
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager batch = manager.newSubManager()) {
+            NDList out = model.block().forward(parameterStore,
+                    new NDList(images(batch, new float[spec.channels() * spec.height() * spec.width()], 1)), false);
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            for (NDArray a : out) {
+                long[] sh = a.getShape().getShape();
+                int[] s = new int[Math.max(0, sh.length - 1)];
+                for (int i = 1; i < sh.length; i++) {
+                    s[i - 1] = (int) sh[i];
+                }
+                if (a.getName() != null) {
+                    shapes.putIfAbsent(a.getName(), s);
+                }
+            }
+            return shapes;
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+    }
+
+    /**
      * The gradient of {@code sum_i tap[i, targets[i]]} (e.g. one class's unnormalised score per
      * image; for a conv tap, channel {@code targets[i]} summed over positions) with respect to the input, NCHW like {@code input}. Needs a model loaded with
      * gradients (TorchScript: {@code trainParam=true}); the network runs in inference mode

@@ -1,7 +1,13 @@
 package io.cnnlens.jobs;
 
 import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.pictures.ActivationsJob;
+import io.cnnlens.jobs.pictures.FiltersJob;
 import io.cnnlens.jobs.report.ReportJob;
+import io.cnnlens.jobs.synthesis.ClassvizJob;
+import io.cnnlens.jobs.synthesis.InvertJob;
+import io.cnnlens.jobs.training.SampleJob;
+import io.cnnlens.jobs.training.TrainJob;
 
 import java.util.List;
 
@@ -13,7 +19,13 @@ public final class JobRegistry {
 
     public static final List<Job<?>> JOBS = List.of(
             new FeaturesJob(),
-            new ReportJob());
+            new FiltersJob(),
+            new ActivationsJob(),
+            new ClassvizJob(),
+            new InvertJob(),
+            new ReportJob(),
+            new TrainJob(),
+            new SampleJob());
 
     private JobRegistry() {
     }

@@ -56,6 +56,26 @@ class CliTest extends SparkTestBase {
     }
 
     @Test
+    void theToolsAndPictureJobsShowTheirOldDefaultsAndCheckTheirOptions() {
+        String a = cli("activations", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(a.contains("--sample=<sample> Images drawn") && a.contains("Default: 4") && a.contains("--max-pixels"), a);
+        String t = cli("train", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(t.contains("Default: 12") && t.contains("Default: 0.002") && t.contains("Default: 42"), t);
+        Result s = cli("sample", "--data", tmp.toString());
+        assertEquals(1, s.code());
+        assertTrue(s.err().contains("--out is required"), s.err());
+        Result split = cli("sample", "--data", tmp.toString(), "--out", tmp.resolve("s").toString(), "--split", "dev");
+        assertTrue(split.err().contains("--split must be test or train"), split.err());
+        if (Files.isDirectory(BundledModelAccuracyTest.DATA)) {
+            Path out = tmp.resolve("sample");
+            Result ok = cli("sample", "--data", BundledModelAccuracyTest.DATA.toString(), "--out", out.toString(), "--per-class", "1");
+            assertEquals(0, ok.code(), ok.err());
+            assertTrue(ok.out().contains("sample: 10 PNG files in " + out), ok.out());
+            assertTrue(Files.exists(out.resolve("bag")));
+        }
+    }
+
+    @Test
     void featuresRunsFromTheCommandLineAndPrintsTheSummary() throws Exception {
         Path images = tmp.resolve("images");
         FeaturesJobTest.writeCorpus(images, 2);

@@ -1,6 +1,10 @@
 package io.cnnlens.tests;
 
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
 import io.cnnlens.jobs.cli.Cli;
+import io.cnnlens.jobs.synthesis.InvertJob;
+import io.cnnlens.jobs.synthesis.InvertOptions;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,5 +45,30 @@ class InvertTest extends SparkTestBase {
         corr.forEach((path, byLayer) -> assertTrue(byLayer.get("conv1") > byLayer.get("conv5"),
                 "the deeper layer keeps less of " + path + ": " + byLayer));
         assertTrue(Files.exists(tmp.resolve("pictures/invert/invert-grid.png")));
+        assertEquals(0, spark.read().parquet(tmp.resolve("invert_errors").toString()).count(), "no bad inputs in the sample");
+    }
+
+    @Test
+    void badInputsAreErrorRowsAndSampleZeroTakesEveryImage() throws Exception {
+        Path images = tmp.resolve("images");
+        Files.createDirectories(images.resolve("bag"));
+        try (var w = Files.list(bundledSample().resolve("bag"))) {
+            Path good = w.filter(p -> p.toString().endsWith(".png")).sorted().findFirst().orElseThrow();
+            Files.copy(good, images.resolve("bag").resolve(good.getFileName()));
+        }
+        Files.write(images.resolve("bag/empty.png"), new byte[0]);
+        Files.writeString(images.resolve("bag/notes.txt"), "not an image\n");
+        Path out = tmp.resolve("out");
+        InvertJob.Summary s = InvertJob.run(spark, InvertOptions.of(OptionValues.defaults()
+                .with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
+                .with(InvertOptions.SAMPLE, 0).with(InvertOptions.LAYERS, List.of("conv1")).with(InvertOptions.ITERATIONS, 20)));
+        assertEquals(3, s.inputs(), "--sample 0: every input");
+        assertEquals(1, s.images());
+        assertEquals(2, s.errors());
+        assertEquals(s.inputs(), s.images() + s.errors(), "inputs = images + errors");
+        assertEquals(1, spark.read().parquet(out.resolve("invert").toString()).count());
+        List<Row> errors = spark.read().parquet(out.resolve("invert_errors").toString()).orderBy("path").collectAsList();
+        assertEquals(List.of("read", "decode"), errors.stream().map(r -> r.getString(1)).toList());
+        assertTrue(errors.get(0).getString(0).endsWith("empty.png"), errors.toString());
     }
 }

@@ -28,13 +28,7 @@ public final class Cli implements Runnable {
             io.cnnlens.jobs.embed.EmbedCommand.class,
             io.cnnlens.jobs.saliency.SaliencyCommand.class,
             io.cnnlens.jobs.adversarial.FoolCommand.class,
-            io.cnnlens.jobs.adversarial.UapCommand.class,
-            io.cnnlens.jobs.pictures.FiltersCommand.class,
-            io.cnnlens.jobs.pictures.ActivationsCommand.class,
-            io.cnnlens.jobs.synthesis.ClassvizCommand.class,
-            io.cnnlens.jobs.synthesis.InvertCommand.class,
-            io.cnnlens.jobs.training.TrainCommand.class,
-            io.cnnlens.jobs.training.SampleCommand.class);
+            io.cnnlens.jobs.adversarial.UapCommand.class);
 
     public static void main(String[] args) {
         System.exit(run(args));

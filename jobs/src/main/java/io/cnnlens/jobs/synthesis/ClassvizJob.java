@@ -1,6 +1,12 @@
 package io.cnnlens.jobs.synthesis;
 
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
 import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.jobs.spark.ModelTaps;
 import io.cnnlens.report.HtmlReport;
 import io.cnnlens.report.HtmlReport.Cell;
 import io.cnnlens.report.HtmlReport.Section;
@@ -31,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The classviz job: one gradient-ascent visualisation per class (or per channel of a conv tap),
@@ -38,7 +45,7 @@ import java.util.Locale;
  * score, probability, settings, image PNG) and {@code <out>/pictures/classviz/} (one PNG per
  * target and a grid).
  */
-public final class ClassvizJob {
+public final class ClassvizJob implements Job<ClassvizOptions> {
 
     public static final String TABLE = "classviz";
     public static final String PICTURES = "pictures/classviz";
@@ -59,23 +66,81 @@ public final class ClassvizJob {
 
     /** What it did. */
     public record Summary(List<Result> results, double seconds, String table, String pictures) {
+        public String line() {
+            return String.format(Locale.ROOT, "classviz: %d targets, %.1f s", results.size(), seconds);
+        }
     }
 
-    /** Its section of the report. */
-    public java.util.Optional<Section> report(ReportContext report) {
+    @Override
+    public String name() {
+        return "classviz";
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {"Images that maximise a class score (Simonyan 2014) with Yosinski 2015's regularisers, one Spark task per "
+                + "class; with --tap, one channel of a conv layer instead.",
+                "Writes <out>/classviz/ (tap, target, target_index, score, probability, seconds, settings, image PNG) and "
+                        + "<out>/pictures/classviz/ (one PNG per target and classviz-grid.png)."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return ClassvizOptions.KEYS;
+    }
+
+    @Override
+    public ClassvizOptions options(OptionValues values) {
+        return ClassvizOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(TABLE, PICTURES);
+    }
+
+    /** The conv tap asked for is absent or not a conv map; or, for classes, the model does not output its logits tap. */
+    @Override
+    public Optional<String> cannotRun(JobContext context, ClassvizOptions options) {
+        LoadedModel m = ExecutorRuntime.model(options.model(), context.hadoop().get(), true);
+        if (options.tap() != null) {
+            return ModelTaps.notConv(m, options.tap());
+        }
+        String logits = m.spec().logitsTap();
+        return m.hasTap(logits) ? Optional.empty() : Optional.of(ModelTaps.missing(m, logits) + " (the spec's taps.logits)");
+    }
+
+    @Override
+    public JobResult run(JobContext context, ClassvizOptions options) {
+        Summary s = run(context.spark(), options);
+        List<String> details = new ArrayList<>();
+        for (Result r : s.results()) {
+            details.add(String.format(Locale.ROOT, "classviz: %-14s score %8.2f  probability %s  %.1f s", r.target(), r.score(),
+                    Double.isNaN(r.probability()) ? "-" : String.format(Locale.ROOT, "%.4f", r.probability()), r.seconds()));
+        }
+        details.add("classviz: " + s.table());
+        details.add("pictures: " + s.pictures());
+        return new JobResult(s.line(), details);
+    }
+
+    @Override
+    public Optional<Section> report(ReportContext report) {
         // the grid holds every class; the one-class PNGs beside it are for other uses
         return report.pictures("classviz", "Class visualisations", "Images that maximise a class score under the regularisers.",
                 List.of(), name -> name.endsWith("-grid.png"));
     }
 
-    private ClassvizJob() {
-    }
-
     /**
-     * @param tap     null for classes (the logits), or a conv tap whose channels are the targets
-     * @param targets class names or indices (channel indices for a conv tap); empty: every class
+     * Its {@code tap} is null for classes (the logits), or a conv tap whose channels are the
+     * targets; its {@code targets} are class names or indices (channel indices for a conv tap),
+     * empty for every class.
      */
-    public static Summary run(SparkSession spark, String out, String model, String tap, List<String> targets, ClassVisualisation cv) {
+    public static Summary run(SparkSession spark, ClassvizOptions o) {
+        String out = o.out();
+        String model = o.model();
+        String tap = o.tap();
+        List<String> targets = o.targets();
+        ClassVisualisation cv = o.visualisation();
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), true);

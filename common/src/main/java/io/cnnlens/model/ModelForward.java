@@ -112,6 +112,33 @@ public final class ModelForward implements AutoCloseable {
     }
 
     /**
+     * Every tap the network gives, in its output order, with its shape per image (e.g. {C, H, W}
+     * for a conv layer), from one forward pass of a blank image: what a job asks before it
+     * relies on a tap the spec or the user named.
+     */
+    public Map<String, int[]> tapShapes() {
+        ModelSpec spec = model.spec();
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager batch = manager.newSubManager()) {
+            NDArray x = images(batch, new float[spec.channels() * spec.height() * spec.width()], 1);
+            NDList out = model.block().forward(parameterStore, new NDList(x), false);
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            for (NDArray a : out) {
+                long[] sh = a.getShape().getShape();
+                int[] s = new int[Math.max(0, sh.length - 1)];
+                for (int i = 1; i < sh.length; i++) {
+                    s[i - 1] = (int) sh[i];
+                }
+                shapes.put(a.getName(), s);
+            }
+            return shapes;
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+    }
+
+    /**
      * The gradient of {@code sum_i tap[i, targets[i]]} (e.g. one class's unnormalised score per
      * image; for a conv tap, channel {@code targets[i]} summed over positions) with respect to the input, NCHW like {@code input}. Needs a model loaded with
      * gradients (TorchScript: {@code trainParam=true}); the network runs in inference mode

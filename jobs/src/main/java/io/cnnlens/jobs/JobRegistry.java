@@ -1,6 +1,9 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.jobs.embed.EmbedJob;
 import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.neighbors.NeighborsJob;
+import io.cnnlens.jobs.patches.PatchesJob;
 import io.cnnlens.jobs.report.ReportJob;
 
 import java.util.List;
@@ -13,6 +16,9 @@ public final class JobRegistry {
 
     public static final List<Job<?>> JOBS = List.of(
             new FeaturesJob(),
+            new PatchesJob(),
+            new NeighborsJob(),
+            new EmbedJob(),
             new ReportJob());
 
     private JobRegistry() {

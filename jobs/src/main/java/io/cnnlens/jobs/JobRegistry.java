@@ -1,8 +1,11 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.jobs.embed.EmbedJob;
 import io.cnnlens.jobs.features.FeaturesJob;
 import io.cnnlens.jobs.pictures.ActivationsJob;
 import io.cnnlens.jobs.pictures.FiltersJob;
+import io.cnnlens.jobs.neighbors.NeighborsJob;
+import io.cnnlens.jobs.patches.PatchesJob;
 import io.cnnlens.jobs.report.ReportJob;
 import io.cnnlens.jobs.synthesis.ClassvizJob;
 import io.cnnlens.jobs.synthesis.InvertJob;
@@ -21,6 +24,9 @@ public final class JobRegistry {
             new FeaturesJob(),
             new FiltersJob(),
             new ActivationsJob(),
+            new PatchesJob(),
+            new NeighborsJob(),
+            new EmbedJob(),
             new ClassvizJob(),
             new InvertJob(),
             new ReportJob(),

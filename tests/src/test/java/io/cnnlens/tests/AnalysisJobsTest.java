@@ -1,13 +1,19 @@
 package io.cnnlens.tests;
 
 import io.cnnlens.activation.ReceptiveField;
-import io.cnnlens.embedding.ExactKnn;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.Preprocessor;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
 import io.cnnlens.jobs.embed.EmbedJob;
+import io.cnnlens.jobs.embed.EmbedOptions;
 import io.cnnlens.jobs.features.FeaturesJob;
 import io.cnnlens.jobs.neighbors.NeighborsJob;
+import io.cnnlens.jobs.neighbors.NeighborsOptions;
 import io.cnnlens.jobs.patches.PatchesJob;
+import io.cnnlens.jobs.patches.PatchesOptions;
 import io.cnnlens.model.ModelSpec;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -54,8 +60,9 @@ class AnalysisJobsTest extends SparkTestBase {
 
     @Test
     void neighboursEqualBruteForceInBothSpaces() throws Exception {
-        NeighborsJob.Summary s = NeighborsJob.run(spark, new NeighborsJob.Settings(features.toString(), tmp.toString(), "bundled",
-                10, List.of(ExactKnn.Metric.L2, ExactKnn.Metric.COSINE), 0, 1, 0, 300, 700, 4, 50_000_000L, true));
+        NeighborsJob.Summary s = NeighborsJob.run(spark, NeighborsOptions.of(on(features, tmp.toString())
+                .with(NeighborsOptions.K, 10).with(NeighborsOptions.METRIC, "both").with(NeighborsOptions.QUERY_BLOCK, 300)
+                .with(NeighborsOptions.REF_BLOCK, 700).with(NeighborsOptions.PICTURE_QUERIES, 4)));
         List<Row> feats = spark.read().parquet(features.resolve("features").toString()).select("path", "label", "fc7").collectAsList();
         int n = feats.size();
         assertEquals((long) n * 10 * 4, s.rows(), "k rows per query, space and metric");
@@ -114,19 +121,24 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(a.get("fc7|l2").knnAccuracy() > a.get("pixels|l2").knnAccuracy() + 0.05,
                 "FC7 space groups classes better than pixel space");
         assertTrue(Files.size(local(s.picture())) > 10_000);
+        assertEquals(0, s.errors());
+        assertEquals(0, spark.read().parquet(s.errorsTable()).count(), "every image re-read for pixel space");
     }
 
     @Test
     void patchesAreTheTopActivationsOfTheFeaturesTablesConvMax() throws Exception {
         int k = 5;
-        PatchesJob.Summary s = PatchesJob.run(spark, new PatchesJob.Settings(features.toString(), tmp.toString(), "bundled",
-                "conv5", null, k, 0, 50_000_000L, 3));
+        PatchesJob.Summary s = PatchesJob.run(spark, PatchesOptions.of(on(features, tmp.toString())
+                .with(PatchesOptions.LAYER, "conv5").with(PatchesOptions.TOP, k).with(PatchesOptions.PARTITIONS, 3)));
         List<Row> feats = spark.read().parquet(features.resolve("features").toString()).dropDuplicates("image_id")
                 .select("image_id", "conv_layer", "conv_max").collectAsList();
         assertEquals("conv5", feats.get(0).getString(1));
         int channels = FeaturesJobTest.floats(feats.get(0), "conv_max").length;
         assertEquals((long) channels * k, s.rows());
         assertEquals(feats.size(), s.scanned());
+        assertEquals(feats.size(), s.inputs());
+        assertEquals(0, s.errors());
+        assertEquals(0, spark.read().parquet(s.errorsTable()).count());
         ModelSpec spec = ModelSpec.load(bundledSpec());
         ReceptiveField.Field field = ReceptiveField.parse(spec.geometry()).of("conv5");
         Dataset<Row> table = spark.read().parquet(s.table());
@@ -158,11 +170,16 @@ class AnalysisJobsTest extends SparkTestBase {
 
     @Test
     void embedMapsKeepNeighbourhoods() throws Exception {
-        EmbedJob.Settings d = EmbedJob.Settings.defaults(features.toString(), tmp.toString());
-        EmbedJob.Settings s = new EmbedJob.Settings(d.features(), d.out(), "fc7", d.pcaSample(), 50, 800, 30, 600,
-                d.placePerplexity(), d.placeIterations(), 2000, 10, 7, 20, 24, d.maxPixels());
+        EmbedOptions s = EmbedOptions.of(on(features, tmp.toString()).with(EmbedOptions.VECTOR, "fc7")
+                .with(EmbedOptions.PCA_DIMS, 50).with(EmbedOptions.TSNE_SAMPLE, 800).with(EmbedOptions.PERPLEXITY, 30.0)
+                .with(EmbedOptions.ITERATIONS, 600).with(EmbedOptions.QUALITY_SAMPLE, 2000).with(EmbedOptions.QUALITY_K, 10)
+                .with(EmbedOptions.SEED, 7L).with(EmbedOptions.MOSAIC_GRID, 20).with(EmbedOptions.MOSAIC_TILE, 24));
         EmbedJob.Summary r = EmbedJob.run(spark, s);
         assertEquals(4000, r.rows());
+        assertEquals(List.of(), r.caps(), "2000 images carry the perplexity and k asked for");
+        assertEquals(30.0, r.perplexity());
+        assertEquals(0, r.mosaicEmpty());
+        assertTrue(!r.line().contains("errors"), r.line());
         Dataset<Row> t = spark.read().parquet(r.table());
         assertEquals(2000, t.filter(col("method").equalTo("tsne")).select("path").distinct().count());
         assertEquals(2000, t.filter(col("method").equalTo("pca")).count());
@@ -188,9 +205,9 @@ class AnalysisJobsTest extends SparkTestBase {
 
         assertMessage("has no rows", () -> PatchesJob.run(spark, patches(empty, out, "conv5", null)));
         assertMessage("has 0 image(s)", () -> NeighborsJob.run(spark, neighbors(empty, out, 10)));
-        assertMessage("has 0 image(s)", () -> EmbedJob.run(spark, EmbedJob.Settings.defaults(empty.toString(), out)));
+        assertMessage("has 0 image(s)", () -> EmbedJob.run(spark, embed(empty, out)));
         assertMessage("has 1 image(s); neighbours need at least 2", () -> NeighborsJob.run(spark, neighbors(one, out, 10)));
-        assertMessage("a map needs at least 4", () -> EmbedJob.run(spark, EmbedJob.Settings.defaults(one.toString(), out)));
+        assertMessage("a map needs at least 4", () -> EmbedJob.run(spark, embed(one, out)));
         assertMessage("use --k between 1 and 1999", () -> NeighborsJob.run(spark, neighbors(features, out, 2000)));
         assertMessage("is not in the model's layers.geometry", () -> PatchesJob.run(spark, patches(features, out, "conv9", null)));
         assertMessage("there is no channel 64", () -> PatchesJob.run(spark, patches(features, out, "conv5", new int[] {3, 64})));
@@ -203,13 +220,116 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(!Files.exists(Path.of(out, "neighbors")) && !Files.exists(Path.of(out, "embed")));
     }
 
-    private static PatchesJob.Settings patches(Path f, String out, String layer, int[] channels) {
-        return new PatchesJob.Settings(f.toString(), out, "bundled", layer, channels, 9, 0, 50_000_000L, 0);
+    @Test
+    void unreadableImagesGoToTheErrorTables() throws Exception {
+        // 30 images of the features table, 2 of them gone and 1 no longer an image
+        Path garbage = tmp.resolve("not-an-image.png");
+        Files.write(garbage, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        List<Row> rows = spark.read().parquet(features.resolve("features").toString()).orderBy("path").limit(30).collectAsList();
+        Map<String, String> broken = new LinkedHashMap<>();
+        broken.put(rows.get(3).getString(rows.get(3).fieldIndex("path")), tmp.resolve("gone-1.png").toUri().toString());
+        broken.put(rows.get(11).getString(rows.get(11).fieldIndex("path")), tmp.resolve("gone-2.png").toUri().toString());
+        broken.put(rows.get(20).getString(rows.get(20).fieldIndex("path")), garbage.toUri().toString());
+        Dataset<Row> table = spark.read().parquet(features.resolve("features").toString()).orderBy("path").limit(30);
+        org.apache.spark.sql.Column path = col("path");
+        for (Map.Entry<String, String> e : broken.entrySet()) {
+            path = org.apache.spark.sql.functions.when(col("path").equalTo(e.getKey()), e.getValue()).otherwise(path);
+        }
+        Path f = tmp.resolve("broken");
+        table.withColumn("path", path).write().parquet(f.resolve("features").toString());
+        String out = tmp.resolve("out").toString();
+
+        PatchesJob.Summary p = PatchesJob.run(spark, patches(f, out, "conv5", new int[] {0, 1}));
+        assertEquals(30, p.inputs());
+        assertEquals(27, p.scanned());
+        assertEquals(3, p.errors());
+        assertEquals(p.inputs(), p.scanned() + p.errors(), "inputs = scanned + errors");
+        Dataset<Row> pe = spark.read().parquet(Path.of(out, "patches_errors").toString());
+        assertEquals(List.of("path", "stage", "reason"), List.of(pe.columns()));
+        assertEquals(new java.util.TreeSet<>(broken.values()), new java.util.TreeSet<>(pe.select("path").as(
+                org.apache.spark.sql.Encoders.STRING()).collectAsList()));
+        assertEquals(2, pe.filter(col("stage").equalTo("read")).count(), "the two missing files fail to read");
+        assertEquals(2 * 9, p.rows());
+        assertEquals(0, spark.read().parquet(p.table()).filter(col("path").isin(broken.values().toArray())).count());
+
+        NeighborsJob.Summary nb = NeighborsJob.run(spark, NeighborsOptions.of(on(f, out).with(NeighborsOptions.K, 5)
+                .with(NeighborsOptions.PICTURE_QUERIES, 2)));
+        assertEquals(30, nb.inputs());
+        assertEquals(3, nb.errors());
+        assertEquals(30 * 5 + 27 * 5, nb.rows(), "all 30 in FC7 space, the 27 readable ones in pixel space");
+        Dataset<Row> ne = spark.read().parquet(nb.errorsTable());
+        assertEquals(Path.of(out, "neighbors_errors").toUri().toString().replaceAll("/$", ""),
+                local(nb.errorsTable()).toUri().toString().replaceAll("/$", ""));
+        assertEquals(3, ne.count());
+        assertEquals(new java.util.TreeSet<>(broken.values()), new java.util.TreeSet<>(ne.select("path").as(
+                org.apache.spark.sql.Encoders.STRING()).collectAsList()));
+        assertEquals(0, spark.read().parquet(nb.table()).filter(col("space").equalTo("pixels")
+                .and(col("query_path").isin(broken.values().toArray()).or(col("neighbor_path").isin(broken.values().toArray())))).count());
+
+        // through the job contract: the summary line, and the errors table among the outputs
+        JobResult r = new PatchesJob().run(new JobContext(spark), patches(f, out, "conv5", new int[] {0}));
+        assertTrue(r.summary().startsWith("patches: inputs 30, scanned 27, errors 3, rows 9,"), r.summary());
+        assertTrue(new PatchesJob().outputs().contains("patches_errors") && new NeighborsJob().outputs().contains("neighbors_errors"));
     }
 
-    private static NeighborsJob.Settings neighbors(Path f, String out, int k) {
-        return new NeighborsJob.Settings(f.toString(), out, "bundled", k, List.of(ExactKnn.Metric.L2), 0, 1, 0, 1024, 8192,
-                4, 50_000_000L, true);
+    @Test
+    void cannotRunNamesWhatIsMissing() {
+        JobContext context = new JobContext(spark);
+        String out = tmp.resolve("out").toString();
+        PatchesJob patches = new PatchesJob();
+        assertEquals(java.util.Optional.empty(), patches.cannotRun(context, patches(features, out, null, null)));
+        String missing = patches.cannotRun(context, patches(features, out, "conv9", null)).orElseThrow();
+        assertTrue(missing.contains("no tap 'conv9' (--layer)") && missing.contains("conv1") && missing.contains("conv5")
+                && !missing.contains("fc7"), missing);
+        String notConv = patches.cannotRun(context, patches(features, out, "fc7", null)).orElseThrow();
+        assertTrue(notConv.contains("'fc7'") && notConv.contains("is not a conv layer") && notConv.contains("conv5"), notConv);
+
+        Path five = tmp.resolve("five");
+        spark.read().parquet(features.resolve("features").toString()).limit(5).write().parquet(five.resolve("features").toString());
+        EmbedJob embed = new EmbedJob();
+        assertEquals("5 images are too few for a map", embed.cannotRun(context, embed(five, out)).orElseThrow());
+        assertEquals(java.util.Optional.empty(), embed.cannotRun(context, embed(features, out)));
+
+        // run passes its --queries (2000) by the key name "queries"
+        OptionValues run = OptionValues.defaults().with(io.cnnlens.jobs.OptionKey.integer("queries", 2000, "run's"), 2000);
+        assertEquals("queries", NeighborsOptions.QUERIES.name());
+        assertEquals(2000, new NeighborsJob().options(new NeighborsJob().inRun(run)).queries());
+        assertEquals(0, NeighborsOptions.of(OptionValues.defaults()).queries(), "standalone: every image a query");
+    }
+
+    @Test
+    void embedLowersPerplexityAndKForSmallInputs() {
+        Path twenty = tmp.resolve("twenty");
+        spark.read().parquet(features.resolve("features").toString()).orderBy("path").limit(20).write()
+                .parquet(twenty.resolve("features").toString());
+        EmbedOptions o = EmbedOptions.of(on(twenty, tmp.resolve("out").toString()).with(EmbedOptions.ITERATIONS, 250)
+                .with(EmbedOptions.MOSAIC_GRID, 4));
+        assertEquals(java.util.Optional.empty(), new EmbedJob().cannotRun(new JobContext(spark), o));
+        JobResult r = new EmbedJob().run(new JobContext(spark), o);
+        assertTrue(r.summary().startsWith("embed: inputs 20, rows 40, ") && !r.summary().contains("errors"), r.summary());
+        assertTrue(r.details().contains("embed: perplexity 30 lowered to 6.00: 20 images carry at most (n - 2) / 3"), r.details().toString());
+        assertTrue(r.details().contains("embed: quality k 10 lowered to 9: 20 images carry at most (n - 2) / 2"), r.details().toString());
+        assertTrue(r.details().stream().anyMatch(l -> l.contains("gives the paper's 6)")), r.details().toString());
+        assertTrue(r.details().stream().anyMatch(l -> l.contains("kNN-9 accuracy")), r.details().toString());
+        assertEquals(40, spark.read().parquet(tmp.resolve("out").resolve("embed").toString()).count());
+    }
+
+    /** The features run at {@code f} and the output folder {@code out}, everything else at its default. */
+    private static OptionValues on(Path f, String out) {
+        return OptionValues.defaults().with(SharedOptions.FEATURES, f.toString()).with(SharedOptions.OUT, out)
+                .with(SharedOptions.MODEL, "bundled");
+    }
+
+    private static PatchesOptions patches(Path f, String out, String layer, int[] channels) {
+        return PatchesOptions.of(on(f, out).with(PatchesOptions.LAYER, layer).with(PatchesOptions.CHANNELS, channels));
+    }
+
+    private static NeighborsOptions neighbors(Path f, String out, int k) {
+        return NeighborsOptions.of(on(f, out).with(NeighborsOptions.K, k).with(NeighborsOptions.PICTURE_QUERIES, 4));
+    }
+
+    private static EmbedOptions embed(Path f, String out) {
+        return EmbedOptions.of(on(f, out));
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {

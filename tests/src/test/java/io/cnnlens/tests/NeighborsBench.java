@@ -5,10 +5,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.cnnlens.data.FashionMnist;
-import io.cnnlens.embedding.ExactKnn;
 import io.cnnlens.image.PngWriter;
 import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
 import io.cnnlens.jobs.neighbors.NeighborsJob;
+import io.cnnlens.jobs.neighbors.NeighborsOptions;
 import io.cnnlens.model.TorchRuntime;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -16,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,8 +59,11 @@ class NeighborsBench extends SparkTestBase {
         System.out.printf(Locale.ROOT, "bench: PyTorch float32 GEMM, %d threads: %.1f GFLOP/s at 1024x128 · 128x8192, "
                 + "%.1f GFLOP/s at 2048^3%n", cores, block / 1e9, square / 1e9);
 
-        NeighborsJob.Summary s = NeighborsJob.run(spark, new NeighborsJob.Settings(features.toString(), tmp.resolve("out").toString(),
-                "bundled", 10, List.of(ExactKnn.Metric.L2), 10_000, 1, 0, 1024, 8192, 4, 50_000_000L, true));
+        NeighborsJob.Summary s = NeighborsJob.run(spark, NeighborsOptions.of(OptionValues.defaults()
+                .with(SharedOptions.FEATURES, features.toString()).with(SharedOptions.OUT, tmp.resolve("out").toString())
+                .with(SharedOptions.MODEL, "bundled").with(NeighborsOptions.K, 10).with(NeighborsOptions.METRIC, "l2")
+                .with(NeighborsOptions.QUERIES, 10_000).with(NeighborsOptions.SEED, 1L).with(NeighborsOptions.QUERY_BLOCK, 1024)
+                .with(NeighborsOptions.REF_BLOCK, 8192).with(NeighborsOptions.PICTURE_QUERIES, 4)));
         assertEquals(10_000, s.queries());
         System.out.println("bench: " + s.line());
         s.agreement().forEach(a -> System.out.printf(Locale.ROOT, "bench: %s %s kNN-10 accuracy %.4f, label agreement %.4f%n",

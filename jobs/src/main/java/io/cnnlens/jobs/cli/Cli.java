@@ -23,9 +23,6 @@ public final class Cli implements Runnable {
 
     /** Commands not yet in the registry's shape (each moves into JobRegistry as it is converted). */
     private static final List<Class<?>> LEGACY = List.of(
-            io.cnnlens.jobs.patches.PatchesCommand.class,
-            io.cnnlens.jobs.neighbors.NeighborsCommand.class,
-            io.cnnlens.jobs.embed.EmbedCommand.class,
             io.cnnlens.jobs.saliency.SaliencyCommand.class,
             io.cnnlens.jobs.adversarial.FoolCommand.class,
             io.cnnlens.jobs.adversarial.UapCommand.class);

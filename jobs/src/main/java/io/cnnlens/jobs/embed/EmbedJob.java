@@ -1,6 +1,12 @@
 package io.cnnlens.jobs.embed;
 
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
 import io.cnnlens.jobs.ReportContext;
+import java.util.Optional;
 import io.cnnlens.report.HtmlReport;
 import io.cnnlens.report.HtmlReport.Cell;
 import io.cnnlens.report.HtmlReport.Section;
@@ -54,9 +60,14 @@ import java.util.TreeSet;
  * point is placed against that fixed map on executors ({@link TsnePlacement}). Writes
  * {@code <out>/embed/} (image_id, path, label, method, x, y) and scatter plots plus a thumbnail
  * mosaic under {@code <out>/pictures/embed/}; reports kNN accuracy and trustworthiness of both
- * maps on a sample.
+ * maps on a sample. Needs at least {@value #MIN_IMAGES} images ({@link #cannotRun}); on a small
+ * input the perplexity is lowered to (n − 2) / 3 and the quality k to (n − 2) / 2.
  */
-public final class EmbedJob {
+public final class EmbedJob implements Job<EmbedOptions> {
+
+    public static final String NAME = "embed";
+    /** Fewer images than this make no map worth drawing; {@code run} skips the stage. */
+    public static final int MIN_IMAGES = 8;
 
     public static final String TABLE = "embed";
     public static final String PICTURES = "pictures/embed";
@@ -69,26 +80,28 @@ public final class EmbedJob {
             DataTypes.createStructField("x", DataTypes.FloatType, false),
             DataTypes.createStructField("y", DataTypes.FloatType, false)});
 
-    /** What the job was asked to do. */
-    public record Settings(String features, String out, String vector, int pcaSample, int pcaDims, int tsneSample,
-                           double perplexity, int iterations, double placePerplexity, int placeIterations,
-                           int qualitySample, int qualityK, long seed, int mosaicGrid, int mosaicTile, long maxPixels) {
-        public static Settings defaults(String features, String out) {
-            return new Settings(features, out, "fc7", 20_000, 50, 5_000, 30, 1000, 5, 100, 10_000, 10, 1, 40, 32, 50_000_000L);
-        }
-    }
-
     /** Map quality on the quality sample: kNN-k accuracy per space and trustworthiness of each map. */
     public record Quality(long points, int k, double knnFeatures, double knnPca, double knnTsne,
                           double trustPca, double trustTsne) {
     }
 
-    /** What it did. */
+    /**
+     * What it did.
+     *
+     * @param perplexity  the t-SNE perplexity used (the option's, or lower on a small input)
+     * @param caps        what was lowered for a small input, one line each (empty when nothing was)
+     * @param mosaicEmpty mosaic cells left empty because their image could not be re-read
+     */
     public record Summary(long inputs, long rows, double seconds, double pcaSeconds, double tsneFitSeconds,
                           double placeSeconds, int tsneFitted, double smilePerplexityArgument, Quality quality,
-                          String table, String pictures) {
+                          String table, String pictures, double perplexity, List<String> caps, int mosaicEmpty) {
+        public Summary {
+            caps = List.copyOf(caps);
+        }
+
+        /** The embed job reads no image for its rows, so it has no errors figure (the old line printed a literal 0). */
         public String line() {
-            return String.format(Locale.ROOT, "embed: inputs %d, rows %d, errors 0, %.1f s, %.1f images/s",
+            return String.format(Locale.ROOT, "embed: inputs %d, rows %d, %.1f s, %.1f images/s",
                     inputs, rows, seconds, inputs / seconds);
         }
     }
@@ -97,25 +110,114 @@ public final class EmbedJob {
     record Point(long key, long hash, String id, String path, String label, float[] vector, float[] pca) implements Serializable {
     }
 
+    public EmbedJob() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "2-D maps of a feature column: PCA (fitted on a sample, applied to all rows) and t-SNE (fitted exactly on a "
+                        + "sample of the 50-D PCA, with the paper's perplexity and a PCA start; other points placed against "
+                        + "the fixed map on executors).",
+                "Writes <out>/embed/ (image_id, path, label, method, x, y) and <out>/pictures/embed/{pca,tsne,tsne-mosaic}.png; "
+                        + "prints kNN accuracy and trustworthiness of both maps on a sample. Needs at least " + MIN_IMAGES
+                        + " images; on fewer than about 100 the perplexity and the quality k are lowered to what they can carry."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return EmbedOptions.KEYS;
+    }
+
+    @Override
+    public EmbedOptions options(OptionValues values) {
+        return EmbedOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(TABLE, PICTURES);
+    }
+
+    /** Inside {@code run}: every option at its default, over run's features table (the small-input caps are the job's own). */
+    @Override
+    public OptionValues inRun(OptionValues run) {
+        return run;
+    }
+
+    /** Fewer than {@value #MIN_IMAGES} images in the features table: no map. */
+    @Override
+    public Optional<String> cannotRun(JobContext context, EmbedOptions options) {
+        long n = TableReader.read(context.spark(), options.features(), "image_id", "path", "label", options.vector()).count();
+        return n < MIN_IMAGES ? Optional.of(n + " images are too few for a map") : Optional.empty();
+    }
+
+    @Override
+    public JobResult run(JobContext context, EmbedOptions options) {
+        Summary r = run(context.spark(), options);
+        List<String> details = new ArrayList<>(r.caps());
+        details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE fitted on %d points in %.1f s (Smile perplexity argument %.2f "
+                        + "gives the paper's %.0f); placing the rest %.1f s",
+                r.pcaSeconds(), r.tsneFitted(), r.tsneFitSeconds(), r.smilePerplexityArgument(), r.perplexity(), r.placeSeconds()));
+        Quality q = r.quality();
+        details.add(String.format(Locale.ROOT, "embed: on %d points, kNN-%d accuracy: %s %.4f, PCA-2D %.4f, t-SNE %.4f; "
+                        + "trustworthiness (k=%d): PCA-2D %.4f, t-SNE %.4f",
+                q.points(), q.k(), options.vector(), q.knnFeatures(), q.knnPca(), q.knnTsne(), q.k(), q.trustPca(), q.trustTsne()));
+        if (r.mosaicEmpty() > 0) {
+            details.add("embed: " + r.mosaicEmpty() + " mosaic cell(s) left empty: their image could not be re-read");
+        }
+        details.add("embed:    " + r.table());
+        details.add("pictures: " + r.pictures());
+        return new JobResult(r.line(), details);
+    }
+
     /** Its section of the report. */
-    public java.util.Optional<Section> report(ReportContext report) {
+    @Override
+    public Optional<Section> report(ReportContext report) {
         return report.pictures("embed", "PCA and t-SNE maps", "Coloured by label, and a thumbnail mosaic of the t-SNE map.", List.of());
     }
 
-    private EmbedJob() {
+    /**
+     * The options a small input can carry: perplexity at most (n − 2) / 3 and quality k at most
+     * (n − 2) / 2 (what {@code run} used to apply before calling the job), with a line for each
+     * value lowered.
+     */
+    static EmbedOptions capped(EmbedOptions s, long n, List<String> caps) {
+        double perplexity = Math.min(s.perplexity(), (n - 2) / 3.0);
+        int qualityK = (int) Math.min(s.qualityK(), (n - 2) / 2);
+        if (perplexity < s.perplexity()) {
+            caps.add(String.format(Locale.ROOT, "embed: perplexity %s lowered to %.2f: %d images carry at most (n - 2) / 3",
+                    plain(s.perplexity()), perplexity, n));
+        }
+        if (qualityK < s.qualityK()) {
+            caps.add(String.format(Locale.ROOT, "embed: quality k %d lowered to %d: %d images carry at most (n - 2) / 2",
+                    s.qualityK(), qualityK, n));
+        }
+        return s.with(perplexity, qualityK);
     }
 
-    public static Summary run(SparkSession spark, Settings s) {
+    private static String plain(double x) {
+        return x == Math.rint(x) ? String.valueOf((long) x) : String.valueOf(x);
+    }
+
+    public static Summary run(SparkSession spark, EmbedOptions options) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
-        Dataset<Row> df = TableReader.read(spark, s.features(), "image_id", "path", "label", s.vector())
+        Dataset<Row> df = TableReader.read(spark, options.features(), "image_id", "path", "label", options.vector())
                 .select(org.apache.spark.sql.functions.col("image_id"), org.apache.spark.sql.functions.col("path"),
-                        org.apache.spark.sql.functions.col("label"), org.apache.spark.sql.functions.col(s.vector()));
+                        org.apache.spark.sql.functions.col("label"), org.apache.spark.sql.functions.col(options.vector()));
         long n = df.count();
         if (n < 4) {
-            throw new IllegalArgumentException("the features table at " + s.features() + " has " + n
+            throw new IllegalArgumentException("the features table at " + options.features() + " has " + n
                     + " image(s); a map needs at least 4");
         }
+        List<String> caps = new ArrayList<>();
+        EmbedOptions s = capped(options, n, caps);
         if (s.perplexity() >= Math.min(n, s.tsneSample()) - 1) {
             throw new IllegalArgumentException("perplexity " + s.perplexity() + " needs more than " + (int) (s.perplexity() + 1)
                     + " points in the t-SNE sample; there are " + Math.min(n, s.tsneSample()) + " (lower --perplexity)");
@@ -131,6 +233,7 @@ public final class EmbedJob {
             return new Point(t._2(), Permutations.mix(seed, t._2()), r.getString(0), r.getString(1),
                     r.isNullAt(2) ? null : r.getString(2), v, null);
         }).persist(StorageLevel.MEMORY_AND_DISK());
+        List<JavaRDD<?>> persisted = new ArrayList<>(List.of(raw));
         try {
             // PCA on a sample, applied everywhere
             long tp = System.nanoTime();
@@ -144,6 +247,7 @@ public final class EmbedJob {
             int dims = pca.dimensions();
             JavaRDD<Point> points = raw.map(p -> new Point(p.key(), p.hash(), p.id(), p.path(), p.label(), p.vector(),
                     toFloat(pb.value().project(p.vector(), dims)))).persist(StorageLevel.MEMORY_AND_DISK());
+            persisted.add(points);
             points.count();
             double pcaSeconds = (System.nanoTime() - tp) / 1e9;
 
@@ -183,6 +287,7 @@ public final class EmbedJob {
                 }
                 return new Tuple2<>(p, t);
             }).persist(StorageLevel.MEMORY_AND_DISK());
+            persisted.add(placed);
             placed.count();
             double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
             Dataset<Row> table = spark.createDataFrame(placed.flatMap(t -> {
@@ -195,19 +300,20 @@ public final class EmbedJob {
             Quality quality = quality(placed, s);
             try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
                 table.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
-                writePictures(committer, placed, s, hadoop, n);
+                int mosaicEmpty = writePictures(committer, placed, s, hadoop, n);
                 committer.commit(List.of(TABLE, PICTURES));
-                placed.unpersist();
-                points.unpersist();
                 return new Summary(n, 2 * n, (System.nanoTime() - t0) / 1e9, pcaSeconds, fit.seconds(), placeSeconds, m,
-                        fit.smilePerplexityArgument(), quality, committer.finalPath(TABLE), committer.finalPath(PICTURES));
+                        fit.smilePerplexityArgument(), quality, committer.finalPath(TABLE), committer.finalPath(PICTURES),
+                        s.perplexity(), caps, mosaicEmpty);
             }
         } finally {
-            raw.unpersist();
+            for (int i = persisted.size() - 1; i >= 0; i--) {
+                persisted.get(i).unpersist();
+            }
         }
     }
 
-    private static Quality quality(JavaRDD<Tuple2<Point, float[]>> placed, Settings s) {
+    private static Quality quality(JavaRDD<Tuple2<Point, float[]>> placed, EmbedOptions s) {
         List<Tuple2<Point, float[]>> q = placed.takeOrdered(s.qualitySample(), new ByPointHash());
         int n = q.size();
         int d = q.get(0)._1().vector().length;
@@ -243,8 +349,9 @@ public final class EmbedJob {
                 MapQuality.trustworthiness(high, d, tsne, n, k));
     }
 
-    private static void writePictures(TableCommitter committer, JavaRDD<Tuple2<Point, float[]>> placed, Settings s,
-                                      HadoopConf hadoop, long n) {
+    /** The scatter plots and the mosaic; returns the mosaic cells left empty (their image could not be re-read). */
+    private static int writePictures(TableCommitter committer, JavaRDD<Tuple2<Point, float[]>> placed, EmbedOptions s,
+                                     HadoopConf hadoop, long n) {
         // scatter plots on at most 30,000 points (a seeded sample)
         List<Tuple2<Point, float[]>> shown = placed.takeOrdered((int) Math.min(n, 30_000), new ByPointHash());
         double[] px = new double[shown.size()];
@@ -264,7 +371,9 @@ public final class EmbedJob {
         committer.writeFile(PICTURES, "pca.png", PngWriter.encode(LabelledScatter.render("PCA of " + s.vector() + of, px, py, labels, 1000, 800)));
         committer.writeFile(PICTURES, "tsne.png", PngWriter.encode(LabelledScatter.render(
                 String.format(Locale.ROOT, "t-SNE of %s, perplexity %.0f%s", s.vector(), s.perplexity(), of), tx, ty, labels, 1000, 800)));
-        committer.writeFile(PICTURES, "tsne-mosaic.png", PngWriter.encode(mosaic(placed, s, hadoop)));
+        int[] empty = new int[1];
+        committer.writeFile(PICTURES, "tsne-mosaic.png", PngWriter.encode(mosaic(placed, s, hadoop, empty)));
+        return empty[0];
     }
 
     /**
@@ -272,7 +381,7 @@ public final class EmbedJob {
      * the not yet used image nearest to the cell's centre (on a seeded sample of at most 30,000
      * points, so the assignment runs on the driver).
      */
-    private static BufferedImage mosaic(JavaRDD<Tuple2<Point, float[]>> placed, Settings s, HadoopConf hadoop) {
+    private static BufferedImage mosaic(JavaRDD<Tuple2<Point, float[]>> placed, EmbedOptions s, HadoopConf hadoop, int[] emptyOut) {
         List<Tuple2<Point, float[]>> pts = placed.takeOrdered(30_000, new ByPointHash());
         List<Tuple2<Integer, Tuple2<Double, String>>> cells = new ArrayList<>();
         int g = Math.min(s.mosaicGrid(), (int) Math.floor(Math.sqrt(pts.size())));
@@ -312,6 +421,7 @@ public final class EmbedJob {
         }
         int tile = s.mosaicTile();
         long maxPixels = s.maxPixels();
+        long maxBytes = s.maxBytes();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(placed.context());
         List<Tuple2<Integer, byte[]>> thumbs = jsc.parallelize(cells, Math.max(1, Math.min(cells.size() / 50 + 1, jsc.defaultParallelism())))
                 .mapPartitions((Iterator<Tuple2<Integer, Tuple2<Double, String>>> it) -> {
@@ -321,7 +431,7 @@ public final class EmbedJob {
                         Tuple2<Integer, Tuple2<Double, String>> c = it.next();
                         try {
                             BufferedImage img = ImageGrid.toImage(decoder.decode(ImageBytes.read(c._2()._2(), -1, null,
-                                    ImageBytes.MAX_BYTES, hadoop.get())));
+                                    maxBytes, hadoop.get())));
                             BufferedImage t = new BufferedImage(tile, tile, BufferedImage.TYPE_INT_RGB);
                             Graphics2D gr = t.createGraphics();
                             gr.setColor(Color.WHITE);
@@ -337,6 +447,7 @@ public final class EmbedJob {
                     }
                     return out.iterator();
                 }).collect();
+        emptyOut[0] = cells.size() - thumbs.size();
         BufferedImage mosaic = new BufferedImage(g * tile, g * tile, BufferedImage.TYPE_INT_RGB);
         Graphics2D gr = mosaic.createGraphics();
         gr.setColor(Color.WHITE);

@@ -1,6 +1,17 @@
 package io.cnnlens.jobs.neighbors;
 
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
 import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.jobs.spark.ErrorChannel;
+import io.cnnlens.jobs.spark.ErrorStash;
+import io.cnnlens.jobs.spark.Progress;
+import io.cnnlens.features.ErrorRow;
+import io.cnnlens.image.DecodeException;
+import java.util.Optional;
 import io.cnnlens.report.HtmlReport;
 import io.cnnlens.report.HtmlReport.Cell;
 import io.cnnlens.report.HtmlReport.Section;
@@ -60,11 +71,15 @@ import static org.apache.spark.sql.functions.expr;
  * and queries are cut into blocks; each (query block, reference block) pair is one matrix
  * product on an executor ({@link ExactKnn}), and the partial top-k lists of a query block merge
  * by key, so no all-pairs matrix exists anywhere and the driver sees only the picture's rows.
- * Writes {@code <out>/neighbors/} and {@code <out>/pictures/neighbors/neighbors.png}.
+ * An image that cannot be re-read for pixel space goes to {@code <out>/neighbors_errors/} (it
+ * stays in FC7 space); pixel-space images + errors = inputs, checked before the commit. Writes
+ * {@code <out>/neighbors/} and {@code <out>/pictures/neighbors/neighbors.png}.
  */
-public final class NeighborsJob {
+public final class NeighborsJob implements Job<NeighborsOptions> {
 
+    public static final String NAME = "neighbors";
     public static final String TABLE = "neighbors";
+    public static final String ERRORS = "neighbors_errors";
     public static final String PICTURES = "pictures/neighbors";
 
     public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
@@ -81,19 +96,13 @@ public final class NeighborsJob {
             DataTypes.createStructField("path", DataTypes.StringType, false),
             DataTypes.createStructField("label", DataTypes.StringType, true)});
 
-    /** What the job was asked to do. */
-    public record Settings(String features, String out, String model, int k, List<ExactKnn.Metric> metrics,
-                           int queries, long seed, int pixelSize, int queryBlock, int refBlock, int pictureQueries,
-                           long maxPixels, boolean pixelSpace) {
-    }
-
     /** Per space and metric: mean label agreement of the k neighbours and kNN-k (majority) accuracy. */
     public record Agreement(String space, String metric, double labelAgreement, double knnAccuracy, long queries) {
     }
 
     /** What it did. */
     public record Summary(long inputs, long queries, long errors, long rows, double seconds, List<Agreement> agreement,
-                          double searchSeconds, double flops, String table, String picture) {
+                          double searchSeconds, double flops, String table, String picture, String errorsTable) {
         public String line() {
             return String.format(Locale.ROOT, "neighbors: inputs %d, queries %d, errors %d, rows %d, %.1f s, %.1f queries/s",
                     inputs, queries, errors, rows, seconds, queries / seconds);
@@ -108,8 +117,64 @@ public final class NeighborsJob {
     record Block(int id, long[] keys, float[] data, int d) implements Serializable {
     }
 
+    public NeighborsJob() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "Exact k nearest neighbours of every image (or of a sample of queries) among all images, in FC7 space "
+                        + "and in pixel space (images stretched to one small size), by blocked matrix products on executors.",
+                "Writes <out>/neighbors/ (query_id, query_path, query_label, space, metric, rank, neighbor_id, neighbor_path, "
+                        + "neighbor_label, distance), <out>/neighbors_errors/ (path, stage, reason: images pixel space could not "
+                        + "re-read) and <out>/pictures/neighbors/neighbors.png; prints the kNN label agreement in each space."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return NeighborsOptions.KEYS;
+    }
+
+    @Override
+    public NeighborsOptions options(OptionValues values) {
+        return NeighborsOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(TABLE, ERRORS, PICTURES);
+    }
+
+    /** Inside {@code run}: the defaults, with run's {@code --queries} (2000 unless given), which run passes by this key. */
+    @Override
+    public OptionValues inRun(OptionValues run) {
+        return run;
+    }
+
+    @Override
+    public JobResult run(JobContext context, NeighborsOptions options) {
+        Summary s = run(context.spark(), options);
+        List<String> details = new ArrayList<>();
+        for (Agreement a : s.agreement()) {
+            details.add(String.format(Locale.ROOT, "neighbors: %-6s %-6s label agreement of the %d neighbours %.4f, kNN-%d accuracy %.4f (%d labelled queries)",
+                    a.space(), a.metric(), options.k(), a.labelAgreement(), options.k(), a.knnAccuracy(), a.queries()));
+        }
+        details.add(String.format(Locale.ROOT, "neighbors: search %.1f s, %.1f GFLOP/s in the distance products",
+                s.searchSeconds(), s.flops() / s.searchSeconds() / 1e9));
+        details.add("neighbors: " + s.table());
+        details.add("errors:    " + s.errorsTable());
+        details.add("picture:   " + s.picture());
+        return new JobResult(s.line(), details);
+    }
+
     /** Its section of the report. */
-    public java.util.Optional<Section> report(ReportContext report) {
+    @Override
+    public Optional<Section> report(ReportContext report) {
         return report.pictures("neighbors", "Nearest neighbours", "FC7 space against pixel space; green = same label as the query.",
                 report.table(TABLE).map(t -> List.of(neighbours(t))).orElse(List.of()));
     }
@@ -125,10 +190,7 @@ public final class NeighborsJob {
         return new Table("label agreement of neighbours", List.of("space", "metric", "same label", "pairs"), rows, null);
     }
 
-    private NeighborsJob() {
-    }
-
-    public static Summary run(SparkSession spark, Settings s) {
+    public static Summary run(SparkSession spark, NeighborsOptions s) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         ModelSpec spec = ModelLocator.load(s.model(), hadoop.get());
@@ -145,35 +207,50 @@ public final class NeighborsJob {
             throw new IllegalArgumentException("k = " + s.k() + " but the collection has " + n + " images, so each has at most "
                     + (n - 1) + " neighbours: use --k between 1 and " + (n - 1));
         }
-        LongAccumulator errors = spark.sparkContext().longAccumulator("neighbors pixel errors");
         long maxPixels = s.maxPixels();
+        long maxBytes = s.maxBytes();
         boolean pixelSpace = s.pixelSpace();
-        JavaRDD<Item> items = df.javaRDD().zipWithIndex().mapPartitions((Iterator<Tuple2<Row, Long>> it) -> {
-            ImageDecoder decoder = new ImageDecoder(maxPixels);
-            List<Item> out = new ArrayList<>();
-            while (it.hasNext()) {
-                Tuple2<Row, Long> t = it.next();
-                Row r = t._1();
-                float[] pix = null;
-                if (pixelSpace) {
-                    try {
-                        pix = Preprocessor.pixelVector(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
-                                ImageBytes.MAX_BYTES, hadoop.get())), channels, pixelSize);
-                    } catch (Exception e) {
-                        errors.add(1);
+        List<Runnable> unpersist = new ArrayList<>();
+        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+            ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
+            JavaRDD<Item> items;
+            try (Progress progress = Progress.start(spark, NAME, n)) {
+                LongAccumulator done = progress.counter();
+                items = df.javaRDD().zipWithIndex().mapPartitions((Iterator<Tuple2<Row, Long>> it) -> {
+                    ImageDecoder decoder = new ImageDecoder(maxPixels);
+                    ErrorStash.Writer errors = channel.writer();
+                    List<Item> out = new ArrayList<>();
+                    while (it.hasNext()) {
+                        Tuple2<Row, Long> t = it.next();
+                        Row r = t._1();
+                        float[] pix = null;
+                        if (pixelSpace) {
+                            try {
+                                pix = Preprocessor.pixelVector(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
+                                        maxBytes, hadoop.get())), channels, pixelSize);
+                            } catch (DecodeException e) {
+                                errors.add(new ErrorRow(r.getString(1), e.stage(), e.getMessage()));
+                            } catch (RuntimeException e) {
+                                errors.add(new ErrorRow(r.getString(1), "decode", e.getClass().getSimpleName() + ": " + e.getMessage()));
+                            }
+                        }
+                        List<Float> f = r.getList(3);
+                        float[] fc7 = new float[f.size()];
+                        for (int i = 0; i < fc7.length; i++) {
+                            fc7[i] = f.get(i);
+                        }
+                        out.add(new Item(t._2(), r.getString(0), r.getString(1), r.isNullAt(2) ? null : r.getString(2), fc7, pix));
+                        done.add(1);
                     }
-                }
-                List<Float> f = r.getList(3);
-                float[] fc7 = new float[f.size()];
-                for (int i = 0; i < fc7.length; i++) {
-                    fc7[i] = f.get(i);
-                }
-                out.add(new Item(t._2(), r.getString(0), r.getString(1), r.isNullAt(2) ? null : r.getString(2), fc7, pix));
+                    errors.publish();
+                    return out.iterator();
+                }).persist(StorageLevel.MEMORY_AND_DISK());
+                JavaRDD<Item> persisted = items;
+                unpersist.add(persisted::unpersist);
+                items.count();
             }
-            return out.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK());
-        try {
-            items.count();
+            // counted once, from the table the pass wrote (a recomputed partition rewrites its own stash file)
+            long errorCount = channel.commitTable(spark, committer);
             Set<Long> queryKeys = chooseQueries(items, s.queries(), s.seed(), n);
             Broadcast<Set<Long>> qb = queryKeys == null ? null
                     : spark.sparkContext().broadcast(queryKeys, scala.reflect.ClassTag$.MODULE$.apply(Set.class));
@@ -187,14 +264,20 @@ public final class NeighborsJob {
                 boolean pix = space.equals("pixels");
                 JavaRDD<Item> usable = items.filter(it -> (pix ? it.pixels() : it.fc7()) != null);
                 long usableCount = usable.count();
+                if (pix && usableCount + errorCount != n) {
+                    throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + usableCount
+                            + " images in pixel space + " + errorCount + " errors; nothing was committed");
+                }
                 if (usableCount < 2) {
                     continue; // e.g. no image could be re-read for pixel space: counted as errors
                 }
                 Item firstItem = usable.first();
                 int d = (pix ? firstItem.pixels() : firstItem.fc7()).length;
                 JavaRDD<Block> refs = blocks(usable, s.refBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
+                unpersist.add(refs::unpersist);
                 JavaRDD<Item> qItems = qb == null ? usable : usable.filter(it -> qb.value().contains(it.key()));
                 JavaRDD<Block> qs = blocks(qItems, s.queryBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
+                unpersist.add(qs::unpersist);
                 long nRef = usableCount;
                 long nQ = qItems.count();
                 for (ExactKnn.Metric metric : s.metrics()) {
@@ -230,6 +313,7 @@ public final class NeighborsJob {
                 throw new IllegalStateException("no space had two usable images");
             }
             Dataset<Row> raw = spark.createDataFrame(all, SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+            unpersist.add(raw::unpersist);
             long rowCount = raw.count();
             double searchSeconds = (System.nanoTime() - tSearch) / 1e9;
             Dataset<Row> meta = spark.createDataFrame(items.map(it -> RowFactory.create(it.key(), it.id(), it.path(), it.label())), META);
@@ -241,19 +325,19 @@ public final class NeighborsJob {
                     .select("query_id", "query_path", "query_label", "space", "metric", "rank", "neighbor_id",
                             "neighbor_path", "neighbor_label", "distance", "query_key", "neighbor_key")
                     .persist(StorageLevel.MEMORY_AND_DISK());
+            unpersist.add(joined::unpersist);
             List<Agreement> agreement = agreement(joined, s.k());
-            try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
-                joined.drop("query_key", "neighbor_key").write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
-                String picture = "neighbors.png";
-                committer.writeFile(PICTURES, picture, PngWriter.encode(picture(joined, s, spec, hadoop, queryKeys, n)));
-                committer.commit(List.of(TABLE, PICTURES));
-                joined.unpersist();
-                raw.unpersist();
-                return new Summary(n, queries, errors.value(), rowCount, (System.nanoTime() - t0) / 1e9, agreement,
-                        searchSeconds, flops, committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture);
-            }
+            joined.drop("query_key", "neighbor_key").write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
+            String picture = "neighbors.png";
+            committer.writeFile(PICTURES, picture, PngWriter.encode(picture(joined, s, hadoop)));
+            committer.commit(List.of(TABLE, ERRORS, PICTURES));
+            return new Summary(n, queries, errorCount, rowCount, (System.nanoTime() - t0) / 1e9, agreement,
+                    searchSeconds, flops, committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture,
+                    committer.finalPath(ERRORS));
         } finally {
-            items.unpersist();
+            for (int i = unpersist.size() - 1; i >= 0; i--) {
+                unpersist.get(i).run();
+            }
         }
     }
 
@@ -366,8 +450,7 @@ public final class NeighborsJob {
     }
 
     /** A few queries: the query, then its neighbours in FC7 space, and beneath them in pixel space. */
-    private static BufferedImage picture(Dataset<Row> joined, Settings s, ModelSpec spec, HadoopConf hadoop, Set<Long> queryKeys,
-                                         long n) {
+    private static BufferedImage picture(Dataset<Row> joined, NeighborsOptions s, HadoopConf hadoop) {
         String metric = s.metrics().get(0).name().toLowerCase(Locale.ROOT);
         List<Long> shown = joined.select("query_key").distinct().javaRDD().map(r -> r.getLong(0))
                 .takeOrdered(s.pictureQueries(), new KeyHashOrder(s.seed()));
@@ -393,12 +476,12 @@ public final class NeighborsJob {
                 Row first = mine.get(0);
                 String qLabel = first.getAs("query_label");
                 List<ImageGrid.Tile> tiles = new ArrayList<>();
-                tiles.add(new ImageGrid.Tile(thumb(thumbs, decoder, first.getAs("query_path"), hadoop),
+                tiles.add(new ImageGrid.Tile(thumb(thumbs, decoder, first.getAs("query_path"), s.maxBytes(), hadoop),
                         (qLabel == null ? "?" : qLabel), new Color(0x1F4E9A)));
                 for (Row r : mine) {
                     String l = r.getAs("neighbor_label");
                     boolean same = l != null && l.equals(qLabel);
-                    tiles.add(new ImageGrid.Tile(thumb(thumbs, decoder, r.getAs("neighbor_path"), hadoop),
+                    tiles.add(new ImageGrid.Tile(thumb(thumbs, decoder, r.getAs("neighbor_path"), s.maxBytes(), hadoop),
                             (l == null ? "?" : l), same ? new Color(0x2E8B57) : new Color(0xC0392B)));
                 }
                 labels.add(space.equals("fc7") ? "FC7" : "pixels");
@@ -409,10 +492,11 @@ public final class NeighborsJob {
                 + "(blue: query; green/red: same/other label)", s.k(), metric), labels, grid, 64);
     }
 
-    private static BufferedImage thumb(Map<String, BufferedImage> cache, ImageDecoder decoder, String path, HadoopConf hadoop) {
+    private static BufferedImage thumb(Map<String, BufferedImage> cache, ImageDecoder decoder, String path, long maxBytes,
+                                       HadoopConf hadoop) {
         return cache.computeIfAbsent(path, p -> {
             try {
-                return ImageGrid.toImage(decoder.decode(ImageBytes.read(p, -1, null, ImageBytes.MAX_BYTES, hadoop.get())));
+                return ImageGrid.toImage(decoder.decode(ImageBytes.read(p, -1, null, maxBytes, hadoop.get())));
             } catch (Exception e) {
                 BufferedImage blank = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
                 return blank;

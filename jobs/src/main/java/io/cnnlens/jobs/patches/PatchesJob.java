@@ -1,6 +1,16 @@
 package io.cnnlens.jobs.patches;
 
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
 import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.jobs.spark.ErrorChannel;
+import io.cnnlens.jobs.spark.ImageBatches;
+import io.cnnlens.jobs.spark.Progress;
+import scala.Tuple2;
+import java.util.Optional;
 import io.cnnlens.report.HtmlReport;
 import io.cnnlens.report.HtmlReport.Cell;
 import io.cnnlens.report.HtmlReport.Section;
@@ -54,12 +64,16 @@ import io.cnnlens.jobs.spark.FileNames;
  * (spatial maximum of the channel) is highest over the whole collection, each cropped to the
  * receptive field of its maximum unit. Pass 1 runs the model over every image of the features
  * table, each partition keeping a bounded heap per channel ({@link TopActivations}); the heaps
- * merge in a tree, so only channels × K hits reach the driver. Pass 2 reads just the images of
- * those hits and crops them. Writes {@code <out>/patches/} and {@code <out>/pictures/patches/}.
+ * merge in a tree, so only channels × K hits reach the driver. An image that cannot be re-read
+ * goes to {@code <out>/patches_errors/}; inputs = scanned + errors, checked before the commit.
+ * Pass 2 reads just the images of those hits and crops them. Writes {@code <out>/patches/} and
+ * {@code <out>/pictures/patches/}.
  */
-public final class PatchesJob {
+public final class PatchesJob implements Job<PatchesOptions> {
 
+    public static final String NAME = "patches";
     public static final String TABLE = "patches";
+    public static final String ERRORS = "patches_errors";
     public static final String PICTURES = "pictures/patches";
 
     public static final StructType BOX = DataTypes.createStructType(new StructField[] {
@@ -80,30 +94,117 @@ public final class PatchesJob {
             DataTypes.createStructField("box", BOX, false),
             DataTypes.createStructField("patch", DataTypes.BinaryType, false)});
 
-    /** What the job was asked to do. */
-    public record Settings(String features, String out, String model, String layer, int[] channels, int k,
-                           int batchSize, long maxPixels, int partitions) {
-    }
-
     /** What it did. */
     public record Summary(long inputs, long scanned, long errors, long rows, double seconds, String table, String picture,
-                          String note) {
+                          String note, String errorsTable) {
         public String line() {
             return String.format(Locale.ROOT, "patches: inputs %d, scanned %d, errors %d, rows %d, %.1f s, %.1f images/s",
                     inputs, scanned, errors, rows, seconds, inputs / seconds);
         }
     }
 
+    public PatchesJob() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "For a conv layer and its channels, find the top-K images by activation over the whole collection "
+                        + "and crop each to the receptive field of its strongest unit.",
+                "Writes <out>/patches/ (layer, channel, rank, image_id, path, activation, unit_y, unit_x, box, patch PNG), "
+                        + "<out>/patches_errors/ (path, stage, reason: images that could not be re-read) "
+                        + "and <out>/pictures/patches/patches-<layer>.png (one row per channel)."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return PatchesOptions.KEYS;
+    }
+
+    @Override
+    public PatchesOptions options(OptionValues values) {
+        return PatchesOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(TABLE, ERRORS, PICTURES);
+    }
+
+    /** Inside {@code run}: every option at its default, over run's features table (as the old pipeline did). */
+    @Override
+    public OptionValues inRun(OptionValues run) {
+        return run;
+    }
+
+    /**
+     * The model must give the conv tap asked for ({@code --layer}, else the spec's
+     * {@code taps.conv}) and its receptive field (the spec's {@code layers.geometry}); one forward
+     * pass of a blank image tells which taps the model has.
+     */
+    @Override
+    public Optional<String> cannotRun(JobContext context, PatchesOptions options) {
+        LoadedModel model = ExecutorRuntime.model(options.model(), context.hadoop().get(), false);
+        ModelSpec spec = model.spec();
+        Map<String, int[]> taps;
+        try (ModelForward f = model.newForward()) {
+            taps = f.tapShapes();
+        }
+        List<String> conv = new ArrayList<>();
+        taps.forEach((name, shape) -> {
+            if (shape.length == 3) {
+                conv.add(name);
+            }
+        });
+        String has = conv.isEmpty() ? "it has no conv taps (its taps: " + String.join(", ", taps.keySet()) + ")"
+                : "its conv taps: " + String.join(", ", conv);
+        String layer = options.layer() == null ? spec.convTap() : options.layer();
+        String asked = options.layer() == null ? "the spec's taps.conv" : "--layer";
+        if (layer == null || layer.isEmpty()) {
+            return Optional.of("model " + spec.name() + " names no conv tap (taps.conv) and no --layer was given; " + has);
+        }
+        int[] shape = taps.get(layer);
+        if (shape == null) {
+            return Optional.of("model " + spec.name() + " has no tap '" + layer + "' (" + asked + "); " + has);
+        }
+        if (shape.length != 3) {
+            return Optional.of("tap '" + layer + "' (" + asked + ") of model " + spec.name() + " is not a conv layer (shape "
+                    + java.util.Arrays.toString(shape) + " per image); " + has);
+        }
+        try {
+            ReceptiveField.parse(spec.geometry()).of(layer);
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public JobResult run(JobContext context, PatchesOptions options) {
+        Summary s = run(context.spark(), options);
+        List<String> details = new ArrayList<>();
+        if (s.note() != null) {
+            details.add("patches: note: " + s.note());
+        }
+        details.add("patches: " + s.table());
+        details.add("errors:  " + s.errorsTable());
+        details.add("picture: " + s.picture());
+        return new JobResult(s.line(), details);
+    }
+
     /** Its section of the report. */
-    public java.util.Optional<Section> report(ReportContext report) {
+    @Override
+    public Optional<Section> report(ReportContext report) {
         return report.pictures("patches", "Maximally activating patches",
                 "Per channel, the images with the highest activation over the collection, cropped to the receptive field.", List.of());
     }
 
-    private PatchesJob() {
-    }
-
-    public static Summary run(SparkSession spark, Settings s) {
+    public static Summary run(SparkSession spark, PatchesOptions s) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         LoadedModel model = ExecutorRuntime.model(s.model(), hadoop.get(), false);
@@ -117,9 +218,6 @@ public final class PatchesJob {
                 throw new IllegalArgumentException("layer " + layer + " has channels 0.." + (shape[0] - 1) + "; there is no channel " + c);
             }
         }
-        if (s.k() < 1) {
-            throw new IllegalArgumentException("--top must be at least 1");
-        }
         Dataset<Row> images = TableReader.read(spark, s.features(), "image_id", "path")
                 .select("image_id", "path").dropDuplicates("image_id");
         long n = images.count();
@@ -128,38 +226,52 @@ public final class PatchesJob {
         }
         int parallelism = spark.sparkContext().defaultParallelism();
         int partitions = s.partitions() > 0 ? s.partitions() : (int) Math.max(1, Math.min(n / 64 + 1, (long) parallelism * 4));
-        LongAccumulator errors = spark.sparkContext().longAccumulator("patches errors");
         JavaRDD<Row> rows = images.javaRDD().repartition(partitions);
-        TopActivations top = rows.mapPartitions(new Scan(s.model(), hadoop, layer, channels, s.k(), s.batchSize(),
-                s.maxPixels(), errors)).treeReduce(TopActivations::merge);
-
-        // pass 2: crop the winners
-        Map<String, List<Object[]>> wanted = new HashMap<>();
-        for (int i = 0; i < channels.length; i++) {
-            List<TopActivations.Hit> hits = top.sorted(i);
-            for (int r = 0; r < hits.size(); r++) {
-                TopActivations.Hit h = hits.get(r);
-                wanted.computeIfAbsent(h.imageId(), x -> new ArrayList<>()).add(new Object[] {channels[i], r, h});
-            }
-        }
-        Broadcast<Map<String, List<Object[]>>> wb = spark.sparkContext().broadcast(wanted,
-                scala.reflect.ClassTag$.MODULE$.apply(Map.class));
-        List<Row> patches = new ArrayList<>(rows.mapPartitions(new Crop(s.model(), hadoop, layer, field, s.maxPixels(), wb))
-                .collect());
-        wb.destroy();
-        patches.sort(java.util.Comparator.<Row>comparingInt(r -> indexOf(channels, r.getInt(1))).thenComparingInt(r -> r.getInt(2)));
-
         try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+            ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
+            // pass 1: each partition's heaps and how many images it scanned, merged in a tree
+            Tuple2<Long, TopActivations> scan;
+            try (Progress progress = Progress.start(spark, NAME, n)) {
+                scan = rows.mapPartitions(new Scan(s.model(), hadoop, layer, channels, s.k(), s.batchSize(), s.maxPixels(),
+                        s.maxBytes(), channel, progress.counter())).treeReduce((a, b) -> new Tuple2<>(a._1() + b._1(), a._2().merge(b._2())));
+            }
+            long scanned = scan._1();
+            TopActivations top = scan._2();
+            long err = channel.commitTable(spark, committer);
+            if (scanned + err != n) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + scanned + " scanned + " + err
+                        + " errors; nothing was committed");
+            }
+
+            // pass 2: crop the winners
+            Map<String, List<Object[]>> wanted = new HashMap<>();
+            for (int i = 0; i < channels.length; i++) {
+                List<TopActivations.Hit> hits = top.sorted(i);
+                for (int r = 0; r < hits.size(); r++) {
+                    TopActivations.Hit h = hits.get(r);
+                    wanted.computeIfAbsent(h.imageId(), x -> new ArrayList<>()).add(new Object[] {channels[i], r, h});
+                }
+            }
+            Broadcast<Map<String, List<Object[]>>> wb = spark.sparkContext().broadcast(wanted,
+                    scala.reflect.ClassTag$.MODULE$.apply(Map.class));
+            List<Row> patches;
+            try {
+                patches = new ArrayList<>(rows.mapPartitions(new Crop(s.model(), hadoop, layer, field, s.maxPixels(), s.maxBytes(), wb))
+                        .collect());
+            } finally {
+                wb.destroy();
+            }
+            patches.sort(java.util.Comparator.<Row>comparingInt(r -> indexOf(channels, r.getInt(1))).thenComparingInt(r -> r.getInt(2)));
+
             spark.createDataFrame(patches, SCHEMA).coalesce(1).write().mode(SaveMode.ErrorIfExists)
                     .parquet(committer.staging(TABLE));
             String picture = "patches-" + FileNames.safe(layer) + ".png";
             committer.writeFile(PICTURES, picture, PngWriter.encode(grid(layer, field, channels, patches, s.k())));
-            committer.commit(List.of(TABLE, PICTURES));
-            long err = errors.value();
-            String note = n - err < s.k() ? String.format(Locale.ROOT,
-                    "only %d image(s) could be scanned, so each channel has %d patch(es) instead of %d", n - err, n - err, s.k()) : null;
-            return new Summary(n, n - err, err, patches.size(), (System.nanoTime() - t0) / 1e9,
-                    committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture, note);
+            committer.commit(List.of(TABLE, ERRORS, PICTURES));
+            String note = scanned < s.k() ? String.format(Locale.ROOT,
+                    "only %d image(s) could be scanned, so each channel has %d patch(es) instead of %d", scanned, scanned, s.k()) : null;
+            return new Summary(n, scanned, err, patches.size(), (System.nanoTime() - t0) / 1e9,
+                    committer.finalPath(TABLE), committer.finalPath(PICTURES) + "/" + picture, note, committer.finalPath(ERRORS));
         }
     }
 
@@ -223,8 +335,16 @@ public final class PatchesJob {
                 layer, k, field.size()), labels, rows, tile);
     }
 
-    /** Pass 1: every image through the model; a heap per channel per partition. */
-    static final class Scan implements FlatMapFunction<Iterator<Row>, TopActivations> {
+    /** One image ready for the model: its id and path, and its preprocessed floats. */
+    private record Scanned(String id, String path, float[] input) {
+    }
+
+    /**
+     * Pass 1: every image through the model, one batch in memory at a time ({@link ImageBatches});
+     * a heap per channel per partition, and the count of images scanned. An image that cannot be
+     * re-read goes to the errors channel.
+     */
+    static final class Scan implements FlatMapFunction<Iterator<Row>, Tuple2<Long, TopActivations>> {
         private static final long serialVersionUID = 1L;
         private final String modelLocation;
         private final HadoopConf hadoop;
@@ -233,10 +353,12 @@ public final class PatchesJob {
         private final int k;
         private final int batchSize;
         private final long maxPixels;
-        private final LongAccumulator errors;
+        private final long maxBytes;
+        private final ErrorChannel errors;
+        private final LongAccumulator progress;
 
         Scan(String modelLocation, HadoopConf hadoop, String layer, int[] channels, int k, int batchSize, long maxPixels,
-             LongAccumulator errors) {
+             long maxBytes, ErrorChannel errors, LongAccumulator progress) {
             this.modelLocation = modelLocation;
             this.hadoop = hadoop;
             this.layer = layer;
@@ -244,56 +366,61 @@ public final class PatchesJob {
             this.k = k;
             this.batchSize = batchSize;
             this.maxPixels = maxPixels;
+            this.maxBytes = maxBytes;
             this.errors = errors;
+            this.progress = progress;
         }
 
         @Override
-        public Iterator<TopActivations> call(Iterator<Row> rows) {
+        public Iterator<Tuple2<Long, TopActivations>> call(Iterator<Row> rows) {
             LoadedModel model = ExecutorRuntime.model(modelLocation, hadoop.get(), false);
             ModelSpec spec = model.spec();
             Preprocessor pre = new Preprocessor(spec);
             ImageDecoder decoder = new ImageDecoder(maxPixels);
+            org.apache.hadoop.conf.Configuration conf = hadoop.get();
             int per = pre.floatsPerImage();
             int batch = batchSize > 0 ? batchSize : (model.device().isGpu() ? 256 : 64);
             TopActivations top = new TopActivations(channels, k);
+            // the features table's (image_id, path) as image inputs: the label slot carries the image id
+            Iterator<Row> inputs = new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    Row r = rows.next();
+                    return RowFactory.create(r.getString(1), r.getString(0), null, null);
+                }
+            };
+            ImageBatches<Scanned> batches = new ImageBatches<>(inputs, batch, in -> {
+                float[] x = new float[per];
+                pre.apply(decoder.decode(in.bytes(maxBytes, conf)), x, 0);
+                return new Scanned(in.label(), in.path(), x);
+            }, errors.writer(), progress);
+            long scanned = 0;
             float[] input = new float[batch * per];
-            String[] ids = new String[batch];
-            String[] paths = new String[batch];
             try (ModelForward f = model.newForward()) {
-                int b = 0;
-                while (rows.hasNext() || b > 0) {
-                    if (rows.hasNext()) {
-                        Row r = rows.next();
-                        try {
-                            Pixels p = decoder.decode(ImageBytes.read(r.getString(1), -1, null, ImageBytes.MAX_BYTES, hadoop.get()));
-                            pre.apply(p, input, b * per);
-                            ids[b] = r.getString(0);
-                            paths[b] = r.getString(1);
-                            b++;
-                        } catch (DecodeException | RuntimeException e) {
-                            errors.add(1);
-                        }
-                        if (b < batch && rows.hasNext()) {
-                            continue;
-                        }
+                while (batches.hasNext()) {
+                    List<Scanned> b = batches.next();
+                    for (int i = 0; i < b.size(); i++) {
+                        System.arraycopy(b.get(i).input(), 0, input, i * per, per);
                     }
-                    if (b == 0) {
-                        continue;
-                    }
-                    ModelForward.Outputs o = f.run(input, b, List.of(layer), List.of());
+                    ModelForward.Outputs o = f.run(input, b.size(), List.of(layer), List.of());
                     int[] sh = o.shape(layer);
                     float[][] maps = o.values(layer);
-                    for (int i = 0; i < b; i++) {
-                        top.offerMap(maps[i], 0, sh[1], sh[2], ids[i], paths[i]);
+                    for (int i = 0; i < b.size(); i++) {
+                        top.offerMap(maps[i], 0, sh[1], sh[2], b.get(i).id(), b.get(i).path());
                     }
-                    b = 0;
+                    scanned += b.size();
                     TaskContext tc = TaskContext.get();
                     if (tc != null && tc.isInterrupted()) {
-                        break;
+                        throw new org.apache.spark.TaskKilledException("interrupted");
                     }
                 }
             }
-            return List.of(top).iterator();
+            return List.of(new Tuple2<>(scanned, top)).iterator();
         }
     }
 
@@ -305,15 +432,17 @@ public final class PatchesJob {
         private final String layer;
         private final ReceptiveField.Field field;
         private final long maxPixels;
+        private final long maxBytes;
         private final Broadcast<Map<String, List<Object[]>>> wanted;
 
-        Crop(String modelLocation, HadoopConf hadoop, String layer, ReceptiveField.Field field, long maxPixels,
+        Crop(String modelLocation, HadoopConf hadoop, String layer, ReceptiveField.Field field, long maxPixels, long maxBytes,
              Broadcast<Map<String, List<Object[]>>> wanted) {
             this.modelLocation = modelLocation;
             this.hadoop = hadoop;
             this.layer = layer;
             this.field = field;
             this.maxPixels = maxPixels;
+            this.maxBytes = maxBytes;
             this.wanted = wanted;
         }
 
@@ -334,7 +463,7 @@ public final class PatchesJob {
                 }
                 Pixels p;
                 try {
-                    p = pre.modelPixels(decoder.decode(ImageBytes.read(r.getString(1), -1, null, ImageBytes.MAX_BYTES, hadoop.get())));
+                    p = pre.modelPixels(decoder.decode(ImageBytes.read(r.getString(1), -1, null, maxBytes, hadoop.get())));
                 } catch (DecodeException | RuntimeException e) {
                     continue; // read in pass 1 but not now (changed or removed since): its hits are left out
                 }

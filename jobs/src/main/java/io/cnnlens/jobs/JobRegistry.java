@@ -1,7 +1,10 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.jobs.adversarial.FoolJob;
+import io.cnnlens.jobs.adversarial.UapJob;
 import io.cnnlens.jobs.features.FeaturesJob;
 import io.cnnlens.jobs.report.ReportJob;
+import io.cnnlens.jobs.saliency.SaliencyJob;
 
 import java.util.List;
 
@@ -13,6 +16,9 @@ public final class JobRegistry {
 
     public static final List<Job<?>> JOBS = List.of(
             new FeaturesJob(),
+            new SaliencyJob(),
+            new FoolJob(),
+            new UapJob(),
             new ReportJob());
 
     private JobRegistry() {

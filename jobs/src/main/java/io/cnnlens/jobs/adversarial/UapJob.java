@@ -38,7 +38,6 @@ import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 import java.awt.image.BufferedImage;
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

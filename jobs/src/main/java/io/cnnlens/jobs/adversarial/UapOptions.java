@@ -34,7 +34,7 @@ public record UapOptions(ImageInput input, String evalImages, String out, String
             "A second model spec to apply each v to.");
 
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
-            List.of(EVAL_IMAGES, SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, NORM, XI, VARIANTS, DELTA, MAX_PASSES,
+            List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, EVAL_IMAGES, NORM, XI, VARIANTS, DELTA, MAX_PASSES,
                     FIT_SAMPLE, EVAL_SAMPLE, SGD_ITERATIONS, SGD_BATCH, SGD_LR, SEED, TRANSFER_MODEL));
 
     public UapOptions {

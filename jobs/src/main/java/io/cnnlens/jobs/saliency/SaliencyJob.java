@@ -1,7 +1,6 @@
 package io.cnnlens.jobs.saliency;
 
 import io.cnnlens.attribution.Saliency;
-import io.cnnlens.attribution.SaliencyMethod;
 import io.cnnlens.attribution.SaliencyMethods;
 import io.cnnlens.image.ContentHash;
 import io.cnnlens.image.DecodeException;

@@ -1,12 +1,15 @@
 package io.cnnlens.jobs;
 
+import io.cnnlens.jobs.adversarial.FoolJob;
+import io.cnnlens.jobs.adversarial.UapJob;
 import io.cnnlens.jobs.embed.EmbedJob;
 import io.cnnlens.jobs.features.FeaturesJob;
-import io.cnnlens.jobs.pictures.ActivationsJob;
-import io.cnnlens.jobs.pictures.FiltersJob;
 import io.cnnlens.jobs.neighbors.NeighborsJob;
 import io.cnnlens.jobs.patches.PatchesJob;
+import io.cnnlens.jobs.pictures.ActivationsJob;
+import io.cnnlens.jobs.pictures.FiltersJob;
 import io.cnnlens.jobs.report.ReportJob;
+import io.cnnlens.jobs.saliency.SaliencyJob;
 import io.cnnlens.jobs.synthesis.ClassvizJob;
 import io.cnnlens.jobs.synthesis.InvertJob;
 import io.cnnlens.jobs.training.SampleJob;
@@ -27,6 +30,9 @@ public final class JobRegistry {
             new PatchesJob(),
             new NeighborsJob(),
             new EmbedJob(),
+            new SaliencyJob(),
+            new FoolJob(),
+            new UapJob(),
             new ClassvizJob(),
             new InvertJob(),
             new ReportJob(),

@@ -125,6 +125,7 @@ class SaliencyBench {
             System.out.printf(Locale.ROOT, "bench: deletion / insertion AUC (Petsiuk 2018), bundled model, %d test images, %d steps, "
                     + "target = predicted class (deletion: lower is better; insertion: higher is better)%n", n, steps);
             System.out.printf(Locale.ROOT, "bench: %-22s deletion %.4f  insertion %.4f%n", "random order", rnd[0], rnd[1]);
+            List<String> notBetter = new ArrayList<>();
             for (Saliency s : SaliencySettings.defaults().create(METHODS)) {
                 float[][] maps = maps(s, f, x, n, targets);
                 int[][] order = new int[n][];
@@ -132,9 +133,14 @@ class SaliencyBench {
                     order[i] = SanityChecks.orderOf(maps[i]);
                 }
                 double[] auc = mean(SanityChecks.deletionInsertion(f, x, n, targets, order, steps));
-                System.out.printf(Locale.ROOT, "bench: %-22s deletion %.4f  insertion %.4f  (%s random on deletion)%n",
-                        s.name(), auc[0], auc[1], auc[0] < rnd[0] ? "beats" : "does NOT beat");
+                System.out.printf(Locale.ROOT, "bench: %-22s deletion %.4f  insertion %.4f  (%s random on deletion: ratio %.3f)%n",
+                        s.name(), auc[0], auc[1], auc[0] < rnd[0] ? "beats" : "does NOT beat", auc[0] / rnd[0]);
+                if (!(auc[0] < rnd[0])) {
+                    notBetter.add(String.format(Locale.ROOT, "%s (deletion AUC %.4f vs random %.4f)", s.name(), auc[0], rnd[0]));
+                }
             }
+            // every line is printed first; then every method must delete the evidence faster than a random order
+            assertTrue(notBetter.isEmpty(), "methods that do not beat a random order on deletion: " + notBetter);
         }
     }
 

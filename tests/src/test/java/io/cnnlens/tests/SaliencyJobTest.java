@@ -1,12 +1,15 @@
 package io.cnnlens.tests;
 
 import ai.djl.Device;
-import io.cnnlens.attribution.SaliencySettings;
 import io.cnnlens.attribution.VanillaGradient;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.Preprocessor;
-import io.cnnlens.jobs.spark.ImageSource;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
 import io.cnnlens.jobs.saliency.SaliencyJob;
+import io.cnnlens.jobs.saliency.SaliencyOptions;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
@@ -30,10 +33,19 @@ class SaliencyJobTest extends SparkTestBase {
     @TempDir
     Path tmp;
 
-    static SaliencyJob.Settings settings(Path images, Path out, String model, List<String> methods, String target) {
-        return new SaliencyJob.Settings(images.toString(), out.toString(), model, ImageSource.Options.defaults(), methods, target,
-                new SaliencySettings(4, 0.15, 8, 7, 3, null, 4, 4, 1, 64), 0, null, 8, 50_000_000L, 6, 3);
+    static OptionValues values(Path images, Path out, String model, List<String> methods, String target) {
+        return OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
+                .with(SharedOptions.MODEL, model).with(SaliencyOptions.METHODS, methods).with(SaliencyOptions.TARGET, target)
+                .with(SaliencyOptions.SMOOTHGRAD_SAMPLES, 4).with(SaliencyOptions.IG_STEPS, 8).with(SaliencyOptions.OCCLUSION_SIZE, 7)
+                .with(SaliencyOptions.OCCLUSION_STRIDE, 3).with(SaliencyOptions.SHAPLEY_PERMUTATIONS, 4).with(SaliencyOptions.SAMPLE, 0)
+                .with(SaliencyOptions.BATCH_SIZE, 8).with(SaliencyOptions.PICTURE_IMAGES, 6).with(SaliencyOptions.PARTITIONS, 3);
     }
+
+    static SaliencyOptions settings(Path images, Path out, String model, List<String> methods, String target) {
+        return SaliencyOptions.of(values(images, out, model, methods, target));
+    }
+
+    static final String TORCHSCRIPT = "models/fashion-small/fashion-small.properties";
 
     @Test
     void everyImageGetsItsMapsOrAnErrorRowAndMapsEqualADirectComputation() throws Exception {
@@ -45,10 +57,15 @@ class SaliencyJobTest extends SparkTestBase {
         assertEquals(bad, s.errors());
         assertEquals(s.inputs() - bad, s.images());
         assertEquals(3 * s.images(), s.rows());
-        for (Row r : spark.read().parquet(s.errorsTable()).collectAsList()) {
+        List<Row> errorRows = spark.read().parquet(s.errorsTable()).collectAsList();
+        assertEquals(s.errors(), errorRows.size(), "the errors table holds every error, once");
+        for (Row r : errorRows) {
             String name = Path.of(URI.create(r.getString(0))).getFileName().toString();
             assertEquals(expected.get(name), r.getString(1), name);
         }
+        assertEquals(s.rows(), spark.read().parquet(s.table()).count());
+        assertEquals(s.images(), spark.read().parquet(s.table()).select("path").distinct().count());
+        assertTrue(s.leftOut().isEmpty());
         assertTrue(Files.size(Path.of(s.picture())) > 10_000);
 
         // the job's gradient maps equal the method run directly on the same images
@@ -99,10 +116,42 @@ class SaliencyJobTest extends SparkTestBase {
         Path out = tmp.resolve("out");
         assertMessage("unknown target 'boots'", () -> SaliencyJob.run(spark, settings(images, out, "bundled", List.of("gradient"), "boots")));
         assertMessage("unknown saliency method 'lime'", () -> SaliencyJob.run(spark, settings(images, out, "bundled", List.of("lime"), "predicted")));
-        assertMessage("guided-backprop needs the network as an ordered list of stages",
-                () -> SaliencyJob.run(spark, settings(images, out, resource("models/fashion-small/fashion-small.properties").toString(),
-                        List.of("gradient", "guided-backprop"), "predicted")));
+        assertMessage("--sample must be 0 (all) or positive",
+                () -> SaliencyOptions.of(values(images, out, "bundled", List.of("gradient"), "predicted").with(SaliencyOptions.SAMPLE, -1)));
+        assertMessage("--path-pattern is not a regular expression",
+                () -> SaliencyOptions.of(values(images, out, "bundled", List.of("gradient"), "predicted").with(SaliencyOptions.PATH_PATTERN, "(")));
+        // a model without stages can run none of these: cannotRun says why, and the job refuses with the same reason
+        SaliencyJob job = new SaliencyJob();
+        SaliencyOptions guidedOnly = settings(images, out, resource(TORCHSCRIPT).toString(), List.of("guided-backprop"), "predicted");
+        String reason = job.cannotRun(new JobContext(spark), guidedOnly).orElseThrow();
+        assertTrue(reason.contains("guided-backprop needs the network as an ordered list of stages"), reason);
+        assertMessage("guided-backprop needs the network as an ordered list of stages", () -> SaliencyJob.run(spark, guidedOnly));
         assertTrue(!Files.exists(out.resolve("saliency")));
+    }
+
+    @Test
+    void methodsTheModelCannotRunAreLeftOutWithTheReason() {
+        Path out = tmp.resolve("out");
+        SaliencyJob job = new SaliencyJob();
+        SaliencyOptions o = SaliencyOptions.of(values(bundledSample(), out, resource(TORCHSCRIPT).toString(),
+                List.of("gradient", "guided-backprop"), "predicted").with(SaliencyOptions.SAMPLE, 4).with(SaliencyOptions.PARTITIONS, 0));
+        assertTrue(job.cannotRun(new JobContext(spark), o).isEmpty(), "gradient can run");
+        JobResult r = job.run(new JobContext(spark), o);
+        assertTrue(r.summary().startsWith("saliency: inputs 4, images 4, rows 4, errors 0"), r.summary());
+        assertTrue(r.details().get(0).startsWith("saliency: guided-backprop left out: guided-backprop needs the network as an ordered list"),
+                r.details().toString());
+        List<Row> methods = spark.read().parquet(out.resolve("saliency").toString()).select("method").distinct().collectAsList();
+        assertEquals(List.of("gradient"), methods.stream().map(x -> x.getString(0)).toList());
+        assertEquals(0, spark.read().parquet(out.resolve("saliency_errors").toString()).count());
+    }
+
+    @Test
+    void theDefaultsAskForEverySixMethodsAndRunGivesItsSample() {
+        SaliencyJob job = new SaliencyJob();
+        assertEquals(List.of("gradient", "guided-backprop", "smoothgrad", "integrated-gradients", "occlusion", "shapley"),
+                job.options(OptionValues.defaults()).methods());
+        assertEquals(64, job.options(OptionValues.defaults()).sample());
+        assertEquals(16, job.options(job.inRun(OptionValues.defaults().with(SaliencyOptions.SAMPLE, 16))).sample());
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {

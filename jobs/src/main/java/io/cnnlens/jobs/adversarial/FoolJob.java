@@ -1,67 +1,91 @@
 package io.cnnlens.jobs.adversarial;
 
-import io.cnnlens.jobs.ReportContext;
-import io.cnnlens.report.HtmlReport;
-import io.cnnlens.report.HtmlReport.Cell;
-import io.cnnlens.report.HtmlReport.Section;
-import io.cnnlens.report.HtmlReport.Table;
-
-import io.cnnlens.jobs.spark.ExecutorRuntime;
-import io.cnnlens.jobs.spark.HadoopConf;
-import io.cnnlens.jobs.spark.ImageSource;
-import io.cnnlens.jobs.spark.ModelPixels;
-import io.cnnlens.jobs.spark.TableCommitter;
-
 import io.cnnlens.adversarial.Attack;
 import io.cnnlens.adversarial.FoolingImages;
 import io.cnnlens.adversarial.Pgd;
 import io.cnnlens.adversarial.PixelSpace;
+import io.cnnlens.image.ContentHash;
+import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.Pixels;
 import io.cnnlens.image.PngWriter;
+import io.cnnlens.image.Preprocessor;
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.jobs.spark.ChosenInputs;
+import io.cnnlens.jobs.spark.ErrorChannel;
+import io.cnnlens.jobs.spark.ExecutorRuntime;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.ImageBatches;
+import io.cnnlens.jobs.spark.ModelPixels;
+import io.cnnlens.jobs.spark.Progress;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.model.ClassTargets;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
 import io.cnnlens.model.Predictions;
 import io.cnnlens.plot.ImageGrid;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 
 import java.awt.image.BufferedImage;
-import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * The fool job: for each image and target, the lecture's fooling image (normalised-gradient
  * steps until the model says the target) and PGD within an L∞ ε (untargeted, and targeted). Rows
  * with success, steps, norms (0..255 pixel units), the target's probability and the adversarial
- * image; an errors table; a picture of original | perturbation (magnified) | adversarial.
+ * image; an errors table; a picture of original | perturbation (magnified) | adversarial. One
+ * pass: each task holds one batch, its rows stream into the table's Parquet writer and its bad
+ * inputs into the errors channel; the counts and per-method figures are read back from the
+ * written tables before they are committed.
  */
-public final class FoolJob {
+public final class FoolJob implements Job<FoolOptions> {
 
     public static final String TABLE = "fool";
     public static final String ERRORS = "fool_errors";
     public static final String PICTURES = "pictures/fool";
+    static final String PICTURE = "fool-grid.png";
     public static final List<String> METHODS = List.of("fool", "pgd", "pgd-targeted");
+    /** Automatic partitioning gives a task at most this many images. */
+    static final int IMAGES_PER_TASK = 512;
 
-    public static final StructType COMBINED = DataTypes.createStructType(new StructField[] {
-            DataTypes.createStructField("kind", DataTypes.StringType, false),
+    public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, true),
             DataTypes.createStructField("path", DataTypes.StringType, false),
             DataTypes.createStructField("label", DataTypes.StringType, true),
@@ -74,35 +98,86 @@ public final class FoolJob {
             DataTypes.createStructField("linf", DataTypes.DoubleType, true),
             DataTypes.createStructField("target_probability", DataTypes.DoubleType, true),
             DataTypes.createStructField("adversarial_pred", DataTypes.StringType, true),
-            DataTypes.createStructField("original", DataTypes.BinaryType, true),
-            DataTypes.createStructField("adversarial", DataTypes.BinaryType, true),
-            DataTypes.createStructField("stage", DataTypes.StringType, true),
-            DataTypes.createStructField("reason", DataTypes.StringType, true)});
-
-    static final String[] ROW_COLUMNS = {"image_id", "path", "label", "method", "original_pred", "target", "success", "steps", "l2",
-            "linf", "target_probability", "adversarial_pred", "adversarial"};
-
-    /** What the job was asked to do. */
-    public record Settings(String images, String out, String model, ImageSource.Options source, List<String> methods,
-                           String target, double step, int maxSteps, double epsilon, double alpha, int pgdSteps, long seed,
-                           int sample, int batchSize, long maxPixels, int pictureImages) implements Serializable {
-    }
+            DataTypes.createStructField("adversarial", DataTypes.BinaryType, true)});
 
     /** Per method: attempts, success rate, median steps, median L2 and L∞. */
     public record MethodSummary(String method, long attempts, double successRate, double medianSteps, double medianL2,
                                 double medianLinf) {
+        public String line() {
+            return String.format(Locale.ROOT, "fool: %-13s attempts %d, success rate %.3f, median steps %.0f, median L2 %.1f, median L∞ %.1f",
+                    method, attempts, successRate, medianSteps, medianL2, medianLinf);
+        }
     }
 
     /** What it did. */
     public record Summary(long inputs, long images, long rows, long errors, double seconds, List<MethodSummary> methods,
-                          String table, String picture) {
+                          String table, String errorsTable, String picture) {
         public String line() {
             return String.format(Locale.ROOT, "fool: inputs %d, images %d, rows %d, errors %d, %.1f s, %.2f images/s",
                     inputs, images, rows, errors, seconds, inputs / seconds);
         }
+
+        /** The lines printed after the summary. */
+        public List<String> details() {
+            List<String> d = new ArrayList<>();
+            methods.forEach(m -> d.add(m.line()));
+            d.add("fool:    " + table);
+            d.add("picture: " + picture);
+            return d;
+        }
+    }
+
+    public FoolJob() {
+    }
+
+    @Override
+    public String name() {
+        return "fool";
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "Per image and target class: the lecture's fooling image (normalised-gradient steps on the target score until "
+                        + "the model predicts it) and PGD within an L∞ ε (untargeted and targeted). Norms in 0..255 pixel units.",
+                "Writes <out>/fool/ (image_id, path, label, method, original_pred, target, success, steps, l2, linf, "
+                        + "target_probability, adversarial_pred, adversarial PNG), <out>/fool_errors/ and "
+                        + "<out>/pictures/fool/fool-grid.png."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return FoolOptions.KEYS;
+    }
+
+    @Override
+    public FoolOptions options(OptionValues values) {
+        return FoolOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(TABLE, ERRORS, PICTURES);
+    }
+
+    /**
+     * Inside {@code run}: its {@code --sample} (16); every other value as the old pipeline gave it
+     * is this job's default (all three attacks, least-likely, step 20, 100 steps, ε 16, α ε/4,
+     * 20 PGD steps, seed 1, batches of 32, 4 picture images).
+     */
+    @Override
+    public OptionValues inRun(OptionValues run) {
+        return run;
+    }
+
+    @Override
+    public JobResult run(JobContext context, FoolOptions options) {
+        Summary s = run(context.spark(), options);
+        return new JobResult(s.line(), s.details());
     }
 
     /** Its section of the report. */
+    @Override
     public java.util.Optional<Section> report(ReportContext report) {
         return report.pictures("fool", "Fooling images", "Original | perturbation (magnified) | adversarial, with predictions.",
                 report.table(TABLE).map(t -> List.of(fooling(t))).orElse(List.of()));
@@ -122,64 +197,71 @@ public final class FoolJob {
                 "Norms in 0..255 pixel units.");
     }
 
-    private FoolJob() {
-    }
 
-    public static Summary run(SparkSession spark, Settings s) {
+    public static Summary run(SparkSession spark, FoolOptions s) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         ModelSpec spec = ExecutorRuntime.model(s.model(), hadoop.get(), true).spec();
-        for (String m : s.methods()) {
-            if (!METHODS.contains(m)) {
-                throw new IllegalArgumentException("unknown attack '" + m + "'; known: " + METHODS);
-            }
-        }
         int[] fixedTargets = targets(s.target(), spec);
-        Dataset<Row> inputs = ImageSource.read(spark, s.images(), s.source()).partitioned().apply(0);
-        if (s.sample() > 0) {
-            inputs = ImageSource.sample(inputs, s.sample());
-        }
-        long n = inputs.count();
+        ChosenInputs chosen = ChosenInputs.of(spark, s.input().images(), s.input().source(), null, s.sample());
+        long n = chosen.count();
         if (n == 0) {
-            throw new IllegalArgumentException("no input images under " + s.images());
+            throw new IllegalArgumentException("no input images under " + s.input().images());
         }
-        int partitions = (int) Math.max(1, Math.min(n / 16 + 1, (long) spark.sparkContext().defaultParallelism() * 4));
-        Dataset<Row> all = spark.createDataFrame(inputs.repartition(partitions).javaRDD()
-                .mapPartitions(new Partition(s, hadoop, fixedTargets)), COMBINED).persist(StorageLevel.MEMORY_AND_DISK());
+        int partitions = chosen.partitions(spark, IMAGES_PER_TASK, s.partitions());
+        int targetCount = fixedTargets == null ? 1 : fixedTargets.length;
+        long rowsPerImage = s.methods().stream().mapToLong(m -> m.equals("pgd") ? 1 : targetCount).sum();
         try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
-            long rows = all.filter(col("kind").equalTo("ok")).count();
-            long errors = all.filter(col("kind").equalTo("error")).count();
-            long images = all.filter(col("kind").equalTo("ok")).select("path").distinct().count();
-            if (images + errors != n) {
-                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images + " + errors
-                        + " errors; nothing was committed");
+            ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
+            String table = committer.staging(TABLE);
+            try (Progress progress = Progress.start(spark, "fool", n)) {
+                JavaRDD<Row> rows = chosen.rows().repartition(partitions).javaRDD()
+                        .mapPartitions(new Partition(s, hadoop, fixedTargets, channel, progress.counter()));
+                spark.createDataFrame(rows, SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(table);
             }
-            all.filter(col("kind").equalTo("ok")).selectExpr(ROW_COLUMNS).write().mode(SaveMode.ErrorIfExists)
-                    .parquet(committer.staging(TABLE));
-            all.filter(col("kind").equalTo("error")).select("path", "stage", "reason").coalesce(1).write().mode(SaveMode.ErrorIfExists)
-                    .parquet(committer.staging(ERRORS));
-            String picture = "fool-grid.png";
-            committer.writeFile(PICTURES, picture, PngWriter.encode(grid(all, s)));
+            long errors = channel.commitTable(spark, committer);
+            Dataset<Row> written = spark.read().schema(SCHEMA).parquet(table);
+            long rows = written.count();
+            long images = written.select("path").distinct().count();
+            if (images + errors != n || rows != images * rowsPerImage) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images (" + rows
+                        + " rows, " + rowsPerImage + " per image) + " + errors + " errors; nothing was committed");
+            }
+            List<MethodSummary> ms = methodSummaries(written, s.methods());
+            committer.writeFile(PICTURES, PICTURE, PngWriter.encode(grid(written, chosen, s, spec, hadoop)));
             committer.commit(List.of(TABLE, ERRORS, PICTURES));
-            List<MethodSummary> ms = new ArrayList<>();
-            for (String m : s.methods()) {
-                List<Row> r = all.filter(col("kind").equalTo("ok").and(col("method").equalTo(m))).select("success", "steps", "l2", "linf")
-                        .collectAsList();
-                double[] steps = r.stream().mapToDouble(x -> x.getInt(1)).sorted().toArray();
-                double[] l2 = r.stream().mapToDouble(x -> x.getDouble(2)).sorted().toArray();
-                double[] li = r.stream().mapToDouble(x -> x.getDouble(3)).sorted().toArray();
-                long ok = r.stream().filter(x -> x.getBoolean(0)).count();
-                ms.add(new MethodSummary(m, r.size(), r.isEmpty() ? Double.NaN : (double) ok / r.size(), median(steps), median(l2), median(li)));
-            }
             return new Summary(n, images, rows, errors, (System.nanoTime() - t0) / 1e9, ms, committer.finalPath(TABLE),
-                    committer.finalPath(PICTURES) + "/" + picture);
-        } finally {
-            all.unpersist();
+                    committer.finalPath(ERRORS), committer.finalPath(PICTURES) + "/" + PICTURE);
         }
     }
 
-    static double median(double[] sorted) {
-        return sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
+    /**
+     * Attempts, success rate and the medians (the value at index ⌊n/2⌋ of the sorted values) per
+     * method, computed by Spark from the written table: nothing of it is collected but the
+     * figures.
+     */
+    static List<MethodSummary> methodSummaries(Dataset<Row> written, List<String> methods) {
+        Map<String, long[]> counts = new HashMap<>();
+        for (Row r : written.groupBy("method").agg(count(lit(1)), sum(when(col("success"), 1L).otherwise(0L))).collectAsList()) {
+            counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+        }
+        Map<String, Map<String, Double>> medians = new HashMap<>();
+        for (String c : List.of("steps", "l2", "linf")) {
+            Dataset<Row> ranked = written.select(col("method"), col(c).cast(DataTypes.DoubleType).as("v"),
+                    row_number().over(Window.partitionBy("method").orderBy(c)).as("rank"),
+                    count(lit(1)).over(Window.partitionBy("method")).as("n"));
+            for (Row r : ranked.filter(expr("rank = floor(n / 2) + 1")).select("method", "v").collectAsList()) {
+                medians.computeIfAbsent(r.getString(0), k -> new HashMap<>()).put(c, r.getDouble(1));
+            }
+        }
+        List<MethodSummary> out = new ArrayList<>();
+        for (String m : methods) {
+            long[] k = counts.getOrDefault(m, new long[2]);
+            Map<String, Double> med = medians.getOrDefault(m, Map.of());
+            out.add(new MethodSummary(m, k[0], k[0] == 0 ? Double.NaN : (double) k[1] / k[0], med.getOrDefault("steps", Double.NaN),
+                    med.getOrDefault("l2", Double.NaN), med.getOrDefault("linf", Double.NaN)));
+        }
+        return out;
     }
 
     /** Fixed target classes, or null for "least likely" (per image). */
@@ -188,33 +270,24 @@ public final class FoolJob {
         if (v.equals("least-likely")) {
             return null;
         }
-        String[] parts = v.split(",");
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            String p = parts[i].strip();
-            int k = spec.labels().indexOf(p);
-            if (k < 0 && p.matches("\\d+")) {
-                k = Integer.parseInt(p);
-            }
-            if (k < 0 || k >= spec.classes()) {
-                throw new IllegalArgumentException("unknown target class '" + p + "': use least-likely, class indices 0.."
-                        + (spec.classes() - 1) + " or names of the model's classes");
-            }
-            out[i] = k;
-        }
-        return out;
+        return ClassTargets.indices(v, spec.labels(), "least-likely");
     }
 
+    /** Executor side: inputs decoded and batched lazily (one batch in memory), every attack on each batch. */
     static final class Partition implements FlatMapFunction<Iterator<Row>, Row> {
         private static final long serialVersionUID = 1L;
-        private final Settings s;
+        private final FoolOptions s;
         private final HadoopConf hadoop;
         private final int[] fixedTargets;
+        private final ErrorChannel channel;
+        private final LongAccumulator progress;
 
-        Partition(Settings s, HadoopConf hadoop, int[] fixedTargets) {
+        Partition(FoolOptions s, HadoopConf hadoop, int[] fixedTargets, ErrorChannel channel, LongAccumulator progress) {
             this.s = s;
             this.hadoop = hadoop;
             this.fixedTargets = fixedTargets;
+            this.channel = channel;
+            this.progress = progress;
         }
 
         @Override
@@ -222,31 +295,18 @@ public final class FoolJob {
             LoadedModel model = ExecutorRuntime.model(s.model(), hadoop.get(), true);
             ModelSpec spec = model.spec();
             PixelSpace ps = new PixelSpace(spec);
-            ImageDecoder decoder = new ImageDecoder(s.maxPixels());
-            int batch = s.batchSize() > 0 ? s.batchSize() : 32;
-            List<Row> out = new ArrayList<>();
-            List<ModelPixels> pending = new ArrayList<>();
-            try (ModelForward f = model.newForward()) {
-                while (rows.hasNext() || !pending.isEmpty()) {
-                    if (rows.hasNext()) {
-                        ModelPixels p = ModelPixels.read(rows.next(), spec, decoder, hadoop);
-                        if (!p.ok()) {
-                            out.add(RowFactory.create("error", null, p.path(), p.label(), null, null, null, null, null, null, null, null,
-                                    null, null, null, p.stage(), p.reason()));
-                        } else {
-                            pending.add(p);
-                        }
-                        if (pending.size() < batch && rows.hasNext()) {
-                            continue;
-                        }
-                    }
-                    if (!pending.isEmpty()) {
-                        out.addAll(attack(f, ps, spec, pending));
-                        pending.clear();
-                    }
-                }
+            Preprocessor pre = new Preprocessor(spec);
+            ImageDecoder decoder = new ImageDecoder(s.input().maxPixels());
+            ModelForward f = model.newForward();
+            TaskContext tc = TaskContext.get();
+            if (tc != null) {
+                tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> f.close());
             }
-            return out.iterator();
+            ImageBatches<ModelPixels> batches = new ImageBatches<>(rows, s.batchSize(), in -> {
+                byte[] bytes = in.bytes(s.input().maxBytes(), hadoop.get());
+                return new ModelPixels(in.path(), in.label(), ContentHash.of(bytes), pre.modelPixels(decoder.decode(bytes)).data());
+            }, channel.writer(), progress);
+            return ImageBatches.flatten(batches, b -> attack(f, ps, spec, b));
         }
 
         private List<Row> attack(ModelForward f, PixelSpace ps, ModelSpec spec, List<ModelPixels> items) {
@@ -286,9 +346,9 @@ public final class FoolJob {
                     for (int i = 0; i < n; i++) {
                         ModelPixels it = items.get(i);
                         String target = method.equals("pgd") ? "not " + spec.labels().get(pred[i]) : spec.labels().get(ts[i]);
-                        out.add(RowFactory.create("ok", it.imageId(), it.path(), it.label(), method, spec.labels().get(pred[i]), target,
+                        out.add(RowFactory.create(it.imageId(), it.path(), it.label(), method, spec.labels().get(pred[i]), target,
                                 r[i].success(), r[i].steps(), r[i].l2(), r[i].linf(), r[i].targetProbability(),
-                                spec.labels().get(r[i].predicted()), png(it.pixels(), spec), png(r[i].pixels(), spec), null, null));
+                                spec.labels().get(r[i].predicted()), png(r[i].pixels(), spec)));
                     }
                 }
             }
@@ -300,25 +360,36 @@ public final class FoolJob {
         return PngWriter.encode(ImageGrid.toImage(new Pixels(spec.width(), spec.height(), spec.channels(), pixels)));
     }
 
-    /** Rows: (image, method); columns: original | perturbation magnified | adversarial. */
-    private static BufferedImage grid(Dataset<Row> all, Settings s) {
-        List<Row> first = all.filter(col("kind").equalTo("ok")).select("path").distinct().orderBy("path").limit(s.pictureImages())
-                .collectAsList();
+    /** Rows: (image, method); columns: original | perturbation magnified | adversarial; read back from the written table. */
+    private static BufferedImage grid(Dataset<Row> written, ChosenInputs chosen, FoolOptions s, ModelSpec spec, HadoopConf hadoop) {
         List<String> paths = new ArrayList<>();
-        first.forEach(r -> paths.add(r.getString(0)));
-        List<Row> rows = all.filter(col("kind").equalTo("ok").and(col("path").isin(paths.toArray())))
+        written.select("path").distinct().orderBy("path").limit(s.pictureImages()).collectAsList().forEach(r -> paths.add(r.getString(0)));
+        List<Row> rows = paths.isEmpty() ? List.of() : written.filter(col("path").isin(paths.toArray()))
                 .orderBy("path", "method", "target").collectAsList();
+        // the originals as the attacks saw them (model size and channels), from the inputs' bytes
+        Map<String, BufferedImage> originals = new HashMap<>();
+        Preprocessor pre = new Preprocessor(spec);
+        ImageDecoder decoder = new ImageDecoder(s.input().maxPixels());
+        chosen.bytesOf(paths, s.input().maxBytes(), hadoop.get()).forEach((path, bytes) -> {
+            try {
+                originals.put(path, PngWriter.decode(png(pre.modelPixels(decoder.decode(bytes)).data(), spec)));
+            } catch (DecodeException | RuntimeException e) {
+                // an empty tile
+            }
+        });
         List<String> labels = new ArrayList<>();
         List<List<ImageGrid.Tile>> grid = new ArrayList<>();
         for (Row r : rows) {
-            BufferedImage orig = PngWriter.decode(r.getAs("original"));
+            BufferedImage orig = originals.get(r.<String>getAs("path"));
             BufferedImage adv = PngWriter.decode(r.getAs("adversarial"));
             labels.add(String.format(Locale.ROOT, "%s → %s%s", r.<String>getAs("method"), r.<String>getAs("target"),
                     r.<Boolean>getAs("success") ? "" : " (failed)"));
-            grid.add(List.of(new ImageGrid.Tile(orig, "pred: " + r.<String>getAs("original_pred"), null),
-                    new ImageGrid.Tile(difference(orig, adv), String.format(Locale.ROOT, "L2 %.0f, L∞ %.0f", r.<Double>getAs("l2"),
-                            r.<Double>getAs("linf")), null),
-                    new ImageGrid.Tile(adv, "pred: " + r.<String>getAs("adversarial_pred"), null)));
+            List<ImageGrid.Tile> tiles = new ArrayList<>();
+            tiles.add(orig == null ? null : new ImageGrid.Tile(orig, "pred: " + r.<String>getAs("original_pred"), null));
+            tiles.add(orig == null ? null : new ImageGrid.Tile(difference(orig, adv), String.format(Locale.ROOT, "L2 %.0f, L∞ %.0f",
+                    r.<Double>getAs("l2"), r.<Double>getAs("linf")), null));
+            tiles.add(new ImageGrid.Tile(adv, "pred: " + r.<String>getAs("adversarial_pred"), null));
+            grid.add(tiles);
         }
         return ImageGrid.render("original | perturbation (magnified: grey = 0) | adversarial", labels, grid, 96);
     }

@@ -38,7 +38,6 @@ import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 import java.awt.image.BufferedImage;
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -47,6 +46,23 @@ import java.util.List;
 import java.util.Locale;
 
 import static org.apache.spark.sql.functions.col;
+import io.cnnlens.image.ContentHash;
+import io.cnnlens.image.Preprocessor;
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.spark.ErrorChannel;
+import io.cnnlens.jobs.spark.ImageBatches;
+import io.cnnlens.jobs.spark.Progress;
+import org.apache.spark.TaskContext;
+import org.apache.spark.util.LongAccumulator;
+import java.util.Map;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * The uap job: universal adversarial perturbations (Moosavi-Dezfooli et al. 2017) fitted on one
@@ -56,9 +72,15 @@ import static org.apache.spark.sql.functions.col;
  * steps and projects), for collections larger than one machine. Evaluation runs on executors:
  * fooling rate of v and of random noise of the same norm, optionally on a second model
  * (transfer). Writes {@code <out>/uap/} (one stats row per variant and ξ, with v),
- * {@code <out>/uap_flips/}, {@code <out>/uap_errors/} and pictures of v.
+ * {@code <out>/uap_flips/} (written by the executors: evaluation is not bounded by the driver's
+ * memory), {@code <out>/uap_errors/} and pictures of v.
  */
-public final class UapJob {
+public final class UapJob implements Job<UapOptions> {
+
+    /** Images per forward pass in the evaluation and the Spark variant's clean predictions. */
+    static final int BATCH = 256;
+    /** Automatic partitioning gives an evaluation task at most this many images. */
+    static final int IMAGES_PER_TASK = 2048;
 
     public static final String STATS = "uap";
     public static final String FLIPS = "uap_flips";
@@ -93,28 +115,88 @@ public final class UapJob {
             DataTypes.createStructField("flipped", DataTypes.BooleanType, false),
             DataTypes.createStructField("random_flipped", DataTypes.BooleanType, false)});
 
-    /** What the job was asked to do. */
-    public record Settings(String images, String evalImages, String out, String model, ImageSource.Options source,
-                           DeepFool.Norm norm, double[] xis, List<String> variants, double delta, int maxPasses, int fitSample,
-                           int sgdIterations, int sgdBatch, double sgdLr, long seed, String transferModel, long maxPixels,
-                           int evalSample) implements Serializable {
-    }
-
     /** One fitted perturbation and its evaluation. */
     public record Result(String variant, double xi, int passes, double fitRate, double rate, double randomRate,
                          Double transferRate, Double transferRandomRate, double seconds, float[] v) {
     }
 
+
     /** What it did. */
-    public record Summary(long fitImages, long evalImages, long errors, double seconds, List<Result> results, String table,
-                          String pictures) {
+    public record Summary(long fitImages, long evalImages, long errors, double seconds, List<Result> results, String norm,
+                          String transferModel, String table, String errorsTable, String pictures) {
         public String line() {
             return String.format(Locale.ROOT, "uap: fit images %d, eval images %d, errors %d, perturbations %d, %.1f s",
                     fitImages, evalImages, errors, results.size(), seconds);
         }
+
+        /** The lines printed after the summary. */
+        public List<String> details() {
+            List<String> d = new ArrayList<>();
+            for (Result x : results) {
+                d.add(String.format(Locale.ROOT, "uap: %-6s %s ξ=%-6s fooling rate %.3f (fit %.3f), random noise %.3f%s, %d passes/steps, %.1f s",
+                        x.variant(), norm, trim(x.xi()), x.rate(), x.fitRate(), x.randomRate(),
+                        x.transferRate() == null ? "" : String.format(Locale.ROOT, "; on %s: %.3f (random %.3f)", transferModel,
+                                x.transferRate(), x.transferRandomRate()),
+                        x.passes(), x.seconds()));
+            }
+            d.add("uap:      " + table);
+            d.add("pictures: " + pictures);
+            return d;
+        }
+    }
+
+    public UapJob() {
+    }
+
+    @Override
+    public String name() {
+        return "uap";
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "One perturbation v with ‖v‖_p ≤ ξ for a whole data set, fitted on --images and evaluated on --eval-images "
+                        + "(without it, the images are split in two by path hash): the paper's DeepFool algorithm (driver) and a "
+                        + "data-parallel variant on Spark; fooling rate against random noise of the same norm; optional transfer "
+                        + "to a second model.",
+                "Writes <out>/uap/ (stats and v per variant and ξ), <out>/uap_flips/, <out>/uap_errors/ and "
+                        + "<out>/pictures/uap/uap-<variant>-<norm>-<ξ>.{png,f32}."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return UapOptions.KEYS;
+    }
+
+    @Override
+    public UapOptions options(OptionValues values) {
+        return UapOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(STATS, FLIPS, ERRORS, PICTURES);
+    }
+
+    /**
+     * Inside {@code run}, as the old pipeline ran it: the Spark variant only, L2 with ξ = 1000, fitted
+     * on at most 5000 images with 20 steps of 500 images; the rest at the defaults.
+     */
+    @Override
+    public OptionValues inRun(OptionValues run) {
+        return run.with(UapOptions.NORM, "2").with(UapOptions.XI, new double[] {1000}).with(UapOptions.VARIANTS, List.of("spark"))
+                .with(UapOptions.FIT_SAMPLE, 5000).with(UapOptions.SGD_ITERATIONS, 20).with(UapOptions.SGD_BATCH, 500);
+    }
+
+    @Override
+    public JobResult run(JobContext context, UapOptions options) {
+        Summary s = run(context.spark(), options);
+        return new JobResult(s.line(), s.details());
     }
 
     /** Its section of the report. */
+    @Override
     public java.util.Optional<Section> report(ReportContext report) {
         return report.pictures("uap", "Universal adversarial perturbations", "v magnified, and held-out images without and with it.",
                 report.table(STATS).map(t -> List.of(uapTable(t))).orElse(List.of()));
@@ -135,22 +217,11 @@ public final class UapJob {
                 "Fooling rates on held-out images.");
     }
 
-    private UapJob() {
-    }
-
-    public static Summary run(SparkSession spark, Settings s) {
+    public static Summary run(SparkSession spark, UapOptions s) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         LoadedModel model = ExecutorRuntime.model(s.model(), hadoop.get(), true);
         ModelSpec spec = model.spec();
-        for (String v : s.variants()) {
-            if (!v.equals("paper") && !v.equals("spark")) {
-                throw new IllegalArgumentException("unknown variant '" + v + "': paper or spark");
-            }
-        }
-        if (s.xis().length == 0) {
-            throw new IllegalArgumentException("give at least one --xi");
-        }
         if (s.transferModel() != null) {
             ModelSpec t = ModelLocator.load(s.transferModel(), hadoop.get());
             if (t.channels() != spec.channels() || t.height() != spec.height() || t.width() != spec.width()) {
@@ -160,118 +231,220 @@ public final class UapJob {
         }
         Dataset<Row> fitRows;
         Dataset<Row> evalRows;
-        Dataset<Row> in = ImageSource.read(spark, s.images(), s.source()).partitioned().apply(0);
+        Dataset<Row> in = ImageSource.read(spark, s.input().images(), s.input().source()).partitioned().apply(0);
         if (s.evalImages() == null) { // one folder: split it by path hash into fit and eval halves
             Dataset<Row> h = in.withColumn("_half", ImageSource.half());
             fitRows = h.filter(col("_half").equalTo(0)).drop("_half");
             evalRows = h.filter(col("_half").equalTo(1)).drop("_half");
         } else {
             fitRows = in;
-            evalRows = ImageSource.read(spark, s.evalImages(), s.source()).partitioned().apply(0);
+            evalRows = ImageSource.read(spark, s.evalImages(), s.input().source()).partitioned().apply(0);
         }
-        fitRows = ImageSource.sample(fitRows, s.fitSample());
+        if (s.fitSample() > 0) {
+            fitRows = ImageSource.sample(fitRows, s.fitSample());
+        }
         if (s.evalSample() > 0) {
             evalRows = ImageSource.sample(evalRows, s.evalSample());
         }
+        long nFitIn = fitRows.count();
+        long nEvalIn = evalRows.count();
         int parallelism = spark.sparkContext().defaultParallelism();
-        JavaRDD<ModelPixels> fitPx = pixels(fitRows.orderBy("path"), s, hadoop, parallelism).persist(StorageLevel.MEMORY_AND_DISK());
-        JavaRDD<ModelPixels> evalPx = pixels(evalRows.orderBy("path"), s, hadoop, parallelism).persist(StorageLevel.MEMORY_AND_DISK());
-        try {
-            List<ModelPixels> errorItems = fitPx.filter(p -> !p.ok()).union(evalPx.filter(p -> !p.ok())).collect();
-            JavaRDD<ModelPixels> fitOk = fitPx.filter(ModelPixels::ok);
-            JavaRDD<ModelPixels> evalOk = evalPx.filter(ModelPixels::ok);
-            long nFit = fitOk.count();
-            long nEval = evalOk.count();
-            if (nFit == 0 || nEval == 0) {
-                throw new IllegalArgumentException("need images to fit on and to evaluate on; got " + nFit + " and " + nEval);
+        int evalPartitions = (int) Math.max(1, Math.min(Math.max(1, nEvalIn), Math.max(parallelism, (nEvalIn + IMAGES_PER_TASK - 1) / IMAGES_PER_TASK)));
+        // the paper's variant visits the fit images in path order
+        JavaRDD<Row> fitIn = fitRows.orderBy("path").javaRDD();
+        JavaRDD<Row> evalIn = evalRows.repartition(evalPartitions).javaRDD();
+        int fitParts = fitIn.getNumPartitions();
+        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+            ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
+            // one pass decodes both sets (partitions below fitParts are the fit set's), bad inputs to the errors channel
+            JavaRDD<Tuple2<Boolean, ModelPixels>> px;
+            Map<Boolean, Long> decoded;
+            try (Progress progress = Progress.start(spark, "uap", nFitIn + nEvalIn)) {
+                px = decode(fitIn.union(evalIn), fitParts, s, hadoop, channel, progress.counter()).persist(StorageLevel.MEMORY_AND_DISK());
+                decoded = px.map(Tuple2::_1).countByValue();
             }
-            List<ModelPixels> examples = evalOk.take(6);
-            List<Result> results = new ArrayList<>();
-            List<Row> flips = new ArrayList<>();
-            for (double xi : s.xis()) {
-                for (String variant : s.variants()) {
-                    long tv = System.nanoTime();
-                    float[] v;
-                    int passes;
-                    double fitRate;
-                    if (variant.equals("paper")) {
-                        List<ModelPixels> fit = fitOk.collect();
-                        int per = fit.get(0).pixels().length;
-                        float[] x = new float[fit.size() * per];
-                        for (int i = 0; i < fit.size(); i++) {
-                            System.arraycopy(fit.get(i).pixels(), 0, x, i * per, per);
-                        }
-                        try (ModelForward f = model.newForward()) {
-                            UniversalPerturbation.Fit r = UniversalPerturbation.fit(f, new PixelSpace(spec), x, fit.size(), s.norm(), xi,
-                                    s.delta(), s.maxPasses(), s.seed());
-                            v = r.v();
-                            passes = r.passes();
-                            fitRate = r.fitFoolingRate();
-                        }
-                    } else {
-                        Object[] r = sgd(spark, fitOk, nFit, s, xi, hadoop);
-                        v = (float[]) r[0];
-                        passes = (Integer) r[1];
-                        fitRate = (Double) r[2];
-                    }
-                    double fitSeconds = (System.nanoTime() - tv) / 1e9;
-                    float[] noise = UniversalPerturbation.randomNoise(v.length, s.norm(), xi, s.seed() + 17);
-                    List<Row> evalRowsOut = evaluate(spark, evalOk, s.model(), hadoop, v, noise, variant, xi, true);
-                    flips.addAll(evalRowsOut);
-                    double rate = evalRowsOut.stream().filter(r -> r.getBoolean(7)).count() / (double) nEval;
-                    double rnd = evalRowsOut.stream().filter(r -> r.getBoolean(8)).count() / (double) nEval;
-                    Double tRate = null;
-                    Double tRnd = null;
-                    if (s.transferModel() != null) {
-                        List<Row> t = evaluate(spark, evalOk, s.transferModel(), hadoop, v, noise, variant, xi, false);
-                        tRate = t.stream().filter(r -> r.getBoolean(7)).count() / (double) nEval;
-                        tRnd = t.stream().filter(r -> r.getBoolean(8)).count() / (double) nEval;
-                    }
-                    results.add(new Result(variant, xi, passes, fitRate, rate, rnd, tRate, tRnd, fitSeconds, v));
+            try {
+                long errors = channel.commitTable(spark, committer);
+                long nFit = decoded.getOrDefault(true, 0L);
+                long nEval = decoded.getOrDefault(false, 0L);
+                if (nFit + nEval + errors != nFitIn + nEvalIn) {
+                    throw new IllegalStateException("counts do not reconcile: " + (nFitIn + nEvalIn) + " inputs but " + nFit + " fit + "
+                            + nEval + " eval images + " + errors + " errors; nothing was committed");
                 }
-            }
-            try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+                if (nFit == 0 || nEval == 0) {
+                    throw new IllegalArgumentException("need images to fit on and to evaluate on; got " + nFit + " and " + nEval);
+                }
+                JavaRDD<ModelPixels> fitOk = px.filter(Tuple2::_1).map(Tuple2::_2);
+                JavaRDD<ModelPixels> evalOk = px.filter(t -> !t._1()).map(Tuple2::_2);
+                List<ModelPixels> examples = evalOk.take(6);
+                List<Result> results = new ArrayList<>();
+                String flips = committer.staging(FLIPS);
+                boolean first = true;
+                for (double xi : s.xis()) {
+                    for (String variant : s.variants()) {
+                        long tv = System.nanoTime();
+                        float[] v;
+                        int passes;
+                        double fitRate;
+                        if (variant.equals("paper")) {
+                            List<ModelPixels> fit = fitOk.collect();
+                            int per = fit.get(0).pixels().length;
+                            float[] x = new float[fit.size() * per];
+                            for (int i = 0; i < fit.size(); i++) {
+                                System.arraycopy(fit.get(i).pixels(), 0, x, i * per, per);
+                            }
+                            try (ModelForward f = model.newForward()) {
+                                UniversalPerturbation.Fit r = UniversalPerturbation.fit(f, new PixelSpace(spec), x, fit.size(), s.norm(), xi,
+                                        s.delta(), s.maxPasses(), s.seed());
+                                v = r.v();
+                                passes = r.passes();
+                                fitRate = r.fitFoolingRate();
+                            }
+                        } else {
+                            Object[] r = sgd(spark, fitOk, nFit, s, xi, hadoop);
+                            v = (float[]) r[0];
+                            passes = (Integer) r[1];
+                            fitRate = (Double) r[2];
+                        }
+                        double fitSeconds = (System.nanoTime() - tv) / 1e9;
+                        float[] noise = UniversalPerturbation.randomNoise(v.length, s.norm(), xi, s.seed() + 17);
+                        // the flip rows are written by the executors; the rates are read back from the table
+                        spark.createDataFrame(evaluate(spark, evalOk, s.model(), hadoop, v, noise, variant, xi), FLIPS_SCHEMA)
+                                .write().mode(first ? SaveMode.ErrorIfExists : SaveMode.Append).parquet(flips);
+                        first = false;
+                        Row c = spark.read().schema(FLIPS_SCHEMA).parquet(flips)
+                                .filter(col("variant").equalTo(variant).and(col("xi").equalTo(xi)))
+                                .agg(count(lit(1)), sum(when(col("flipped"), 1L).otherwise(0L)), sum(when(col("random_flipped"), 1L).otherwise(0L)))
+                                .first();
+                        if (c.getLong(0) != nEval) {
+                            throw new IllegalStateException("counts do not reconcile: " + nEval + " eval images but " + c.getLong(0)
+                                    + " flip rows for " + variant + " ξ=" + trim(xi) + "; nothing was committed");
+                        }
+                        double rate = c.getLong(1) / (double) nEval;
+                        double rnd = c.getLong(2) / (double) nEval;
+                        Double tRate = null;
+                        Double tRnd = null;
+                        if (s.transferModel() != null) {
+                            long[] t = evaluate(spark, evalOk, s.transferModel(), hadoop, v, noise, variant, xi)
+                                    .map(r -> new long[] {r.getBoolean(7) ? 1 : 0, r.getBoolean(8) ? 1 : 0})
+                                    .fold(new long[2], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+                            tRate = t[0] / (double) nEval;
+                            tRnd = t[1] / (double) nEval;
+                        }
+                        results.add(new Result(variant, xi, passes, fitRate, rate, rnd, tRate, tRnd, fitSeconds, v));
+                    }
+                }
                 List<Row> stats = new ArrayList<>();
                 for (Result r : results) {
-                    stats.add(RowFactory.create(r.variant(), s.norm() == DeepFool.Norm.LINF ? "linf" : "l2", r.xi(), nFit, nEval,
+                    stats.add(RowFactory.create(r.variant(), s.normName(), r.xi(), nFit, nEval,
                             r.passes(), r.fitRate(), r.rate(), r.randomRate(), s.transferModel(), r.transferRate(), r.transferRandomRate(),
                             r.seconds(), new Integer[] {spec.channels(), spec.height(), spec.width()}, r.v()));
-                    String name = String.format(Locale.ROOT, "uap-%s-%s-%s", r.variant(), s.norm() == DeepFool.Norm.LINF ? "linf" : "l2",
-                            trim(r.xi()));
+                    String name = String.format(Locale.ROOT, "uap-%s-%s-%s", r.variant(), s.normName(), trim(r.xi()));
                     committer.writeFile(PICTURES, name + ".png", PngWriter.encode(picture(r, spec, name, examples, model)));
                     committer.writeFile(PICTURES, name + ".f32", littleEndian(r.v()));
                 }
                 spark.createDataFrame(stats, STATS_SCHEMA).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(STATS));
-                spark.createDataFrame(flips, FLIPS_SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(FLIPS));
-                List<Row> errs = new ArrayList<>();
-                errorItems.forEach(e -> errs.add(RowFactory.create(e.path(), e.stage(), e.reason())));
-                spark.createDataFrame(errs, DataTypes.createStructType(new StructField[] {
-                        DataTypes.createStructField("path", DataTypes.StringType, false),
-                        DataTypes.createStructField("stage", DataTypes.StringType, true),
-                        DataTypes.createStructField("reason", DataTypes.StringType, true)})).coalesce(1).write()
-                        .mode(SaveMode.ErrorIfExists).parquet(committer.staging(ERRORS));
                 committer.commit(List.of(STATS, FLIPS, ERRORS, PICTURES));
-                return new Summary(nFit, nEval, errorItems.size(), (System.nanoTime() - t0) / 1e9, results, committer.finalPath(STATS),
-                        committer.finalPath(PICTURES));
+                return new Summary(nFit, nEval, errors, (System.nanoTime() - t0) / 1e9, results,
+                        s.norm() == DeepFool.Norm.LINF ? "inf" : "2", s.transferModel(), committer.finalPath(STATS),
+                        committer.finalPath(ERRORS), committer.finalPath(PICTURES));
+            } finally {
+                px.unpersist();
             }
-        } finally {
-            fitPx.unpersist();
-            evalPx.unpersist();
         }
     }
 
-    private static JavaRDD<ModelPixels> pixels(Dataset<Row> rows, Settings s, HadoopConf hadoop, int parallelism) {
+    /**
+     * Both sets decoded in one pass, lazily (one batch of a task in memory while it decodes); an
+     * input is tagged {@code true} when its partition is one of the fit set's (the union keeps the
+     * fit set's partitions first). Bad inputs go to the errors channel, not to the result.
+     */
+    private static JavaRDD<Tuple2<Boolean, ModelPixels>> decode(JavaRDD<Row> inputs, int fitParts, UapOptions s, HadoopConf hadoop,
+                                                             ErrorChannel channel, LongAccumulator progress) {
         String model = s.model();
-        long maxPixels = s.maxPixels();
-        return rows.javaRDD().mapPartitions((Iterator<Row> it) -> {
+        long maxPixels = s.input().maxPixels();
+        long maxBytes = s.input().maxBytes();
+        return inputs.mapPartitionsWithIndex((idx, rows) -> {
             ModelSpec spec = ExecutorRuntime.model(model, hadoop.get(), true).spec();
+            Preprocessor pre = new Preprocessor(spec);
             ImageDecoder d = new ImageDecoder(maxPixels);
-            List<ModelPixels> out = new ArrayList<>();
-            while (it.hasNext()) {
-                out.add(ModelPixels.read(it.next(), spec, d, hadoop));
-            }
-            return out.iterator();
+            boolean fit = idx < fitParts;
+            ImageBatches<ModelPixels> batches = new ImageBatches<>(rows, 64, in -> {
+                byte[] bytes = in.bytes(maxBytes, hadoop.get());
+                return new ModelPixels(in.path(), in.label(), ContentHash.of(bytes), pre.modelPixels(d.decode(bytes)).data());
+            }, channel.writer(), progress);
+            return ImageBatches.flatten(batches, b -> {
+                List<Tuple2<Boolean, ModelPixels>> out = new ArrayList<>(b.size());
+                b.forEach(p -> out.add(new Tuple2<>(fit, p)));
+                return out;
+            });
+        }, true);
+    }
+
+    /** Per eval image: clean and adversarial prediction of {@code model}, flipped by v and by the noise; computed lazily in batches. */
+    private static JavaRDD<Row> evaluate(SparkSession spark, JavaRDD<ModelPixels> eval, String model, HadoopConf hadoop, float[] v,
+                                         float[] noise, String variant, double xi) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<float[]> vb = jsc.broadcast(v);
+        Broadcast<float[]> nb = jsc.broadcast(noise);
+        return eval.mapPartitions((Iterator<ModelPixels> it) -> {
+            LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), false);
+            PixelSpace ps = new PixelSpace(m.spec());
+            ModelForward f = forward(m);
+            return ImageBatches.flatten(chunks(it, BATCH), items -> {
+                float[] x = stack(items, ps.perImage());
+                int[] clean = UniversalPerturbation.predictions(f, ps, x, items.size(), null);
+                int[] adv = UniversalPerturbation.predictions(f, ps, x, items.size(), vb.value());
+                int[] rnd = UniversalPerturbation.predictions(f, ps, x, items.size(), nb.value());
+                List<Row> res = new ArrayList<>(items.size());
+                for (int i = 0; i < items.size(); i++) {
+                    ModelPixels mp = items.get(i);
+                    res.add(RowFactory.create(mp.imageId(), mp.path(), mp.label(), variant, xi, m.spec().labels().get(clean[i]),
+                            m.spec().labels().get(adv[i]), adv[i] != clean[i], rnd[i] != clean[i]));
+                }
+                return res;
+            });
         });
+    }
+
+    /** A forward context for this task, closed when the task completes. */
+    private static ModelForward forward(LoadedModel m) {
+        ModelForward f = m.newForward();
+        TaskContext tc = TaskContext.get();
+        if (tc != null) {
+            tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> f.close());
+        }
+        return f;
+    }
+
+    /** The items in lists of at most {@code n}, lazily. */
+    static <T> Iterator<List<T>> chunks(Iterator<T> it, int n) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public List<T> next() {
+                if (!it.hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                List<T> c = new ArrayList<>(n);
+                while (c.size() < n && it.hasNext()) {
+                    c.add(it.next());
+                }
+                return c;
+            }
+        };
+    }
+
+    private static float[] stack(List<ModelPixels> items, int per) {
+        float[] x = new float[items.size() * per];
+        for (int i = 0; i < items.size(); i++) {
+            System.arraycopy(items.get(i).pixels(), 0, x, i * per, per);
+        }
+        return x;
     }
 
     /**
@@ -279,30 +452,21 @@ public final class UapJob {
      * (seeded), sums the loss gradients per partition, and the driver adds them up in partition
      * order (so the result does not depend on task timing) and takes one projected step.
      */
-    private static Object[] sgd(SparkSession spark, JavaRDD<ModelPixels> fit, long nFit, Settings s, double xi, HadoopConf hadoop) {
+    private static Object[] sgd(SparkSession spark, JavaRDD<ModelPixels> fit, long nFit, UapOptions s, double xi, HadoopConf hadoop) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String model = s.model();
         JavaRDD<Tuple2<ModelPixels, Integer>> withClean = fit.mapPartitions((Iterator<ModelPixels> it) -> {
             LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), true);
             PixelSpace ps = new PixelSpace(m.spec());
-            List<ModelPixels> items = new ArrayList<>();
-            it.forEachRemaining(items::add);
-            List<Tuple2<ModelPixels, Integer>> out = new ArrayList<>();
-            if (items.isEmpty()) {
-                return out.iterator();
-            }
-            int per = ps.perImage();
-            float[] x = new float[items.size() * per];
-            for (int i = 0; i < items.size(); i++) {
-                System.arraycopy(items.get(i).pixels(), 0, x, i * per, per);
-            }
-            try (ModelForward f = m.newForward()) {
-                int[] clean = UniversalPerturbation.predictions(f, ps, x, items.size(), null);
+            ModelForward f = forward(m);
+            return ImageBatches.flatten(chunks(it, BATCH), items -> {
+                int[] clean = UniversalPerturbation.predictions(f, ps, stack(items, ps.perImage()), items.size(), null);
+                List<Tuple2<ModelPixels, Integer>> out = new ArrayList<>(items.size());
                 for (int i = 0; i < items.size(); i++) {
                     out.add(new Tuple2<>(items.get(i), clean[i]));
                 }
-            }
-            return out.iterator();
+                return out;
+            });
         }).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             int per = withClean.first()._1().pixels().length;
@@ -347,21 +511,20 @@ public final class UapJob {
             long fooled = withClean.mapPartitions((Iterator<Tuple2<ModelPixels, Integer>> items) -> {
                 LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), true);
                 PixelSpace ps = new PixelSpace(m.spec());
-                List<Tuple2<ModelPixels, Integer>> list = new ArrayList<>();
-                items.forEachRemaining(list::add);
+                ModelForward f = forward(m);
                 long c = 0;
-                if (!list.isEmpty()) {
+                Iterator<List<Tuple2<ModelPixels, Integer>>> chunks = chunks(items, BATCH);
+                while (chunks.hasNext()) {
+                    List<Tuple2<ModelPixels, Integer>> list = chunks.next();
                     int p = ps.perImage();
                     float[] x = new float[list.size() * p];
                     for (int i = 0; i < list.size(); i++) {
                         System.arraycopy(list.get(i)._1().pixels(), 0, x, i * p, p);
                     }
-                    try (ModelForward f = m.newForward()) {
-                        int[] adv = UniversalPerturbation.predictions(f, ps, x, list.size(), vb.value());
-                        for (int i = 0; i < list.size(); i++) {
-                            if (adv[i] != list.get(i)._2()) {
-                                c++;
-                            }
+                    int[] adv = UniversalPerturbation.predictions(f, ps, x, list.size(), vb.value());
+                    for (int i = 0; i < list.size(); i++) {
+                        if (adv[i] != list.get(i)._2()) {
+                            c++;
                         }
                     }
                 }
@@ -371,43 +534,6 @@ public final class UapJob {
         } finally {
             withClean.unpersist();
         }
-    }
-
-    /** Per eval image: clean and adversarial prediction of {@code model}, flipped by v and by the noise. */
-    private static List<Row> evaluate(SparkSession spark, JavaRDD<ModelPixels> eval, String model, HadoopConf hadoop, float[] v,
-                                      float[] noise, String variant, double xi, boolean rows) {
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<float[]> vb = jsc.broadcast(v);
-        Broadcast<float[]> nb = jsc.broadcast(noise);
-        List<Row> out = eval.mapPartitions((Iterator<ModelPixels> it) -> {
-            LoadedModel m = ExecutorRuntime.model(model, hadoop.get(), false);
-            PixelSpace ps = new PixelSpace(m.spec());
-            List<ModelPixels> items = new ArrayList<>();
-            it.forEachRemaining(items::add);
-            List<Row> res = new ArrayList<>();
-            if (items.isEmpty()) {
-                return res.iterator();
-            }
-            int p = ps.perImage();
-            float[] x = new float[items.size() * p];
-            for (int i = 0; i < items.size(); i++) {
-                System.arraycopy(items.get(i).pixels(), 0, x, i * p, p);
-            }
-            try (ModelForward f = m.newForward()) {
-                int[] clean = UniversalPerturbation.predictions(f, ps, x, items.size(), null);
-                int[] adv = UniversalPerturbation.predictions(f, ps, x, items.size(), vb.value());
-                int[] rnd = UniversalPerturbation.predictions(f, ps, x, items.size(), nb.value());
-                for (int i = 0; i < items.size(); i++) {
-                    ModelPixels mp = items.get(i);
-                    res.add(RowFactory.create(mp.imageId(), mp.path(), mp.label(), variant, xi, m.spec().labels().get(clean[i]),
-                            m.spec().labels().get(adv[i]), adv[i] != clean[i], rnd[i] != clean[i]));
-                }
-            }
-            return res.iterator();
-        }).collect();
-        vb.destroy();
-        nb.destroy();
-        return out;
     }
 
     static String trim(double xi) {

@@ -21,12 +21,6 @@ public final class Cli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Commands not yet in the registry's shape (each moves into JobRegistry as it is converted). */
-    private static final List<Class<?>> LEGACY = List.of(
-            io.cnnlens.jobs.saliency.SaliencyCommand.class,
-            io.cnnlens.jobs.adversarial.FoolCommand.class,
-            io.cnnlens.jobs.adversarial.UapCommand.class);
-
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -41,9 +35,6 @@ public final class Cli implements Runnable {
         CommandLine cl = new CommandLine(new Cli());
         for (Job<?> job : jobs) {
             cl.addSubcommand(job.name(), JobCommand.of(job));
-        }
-        for (Class<?> legacy : LEGACY) {
-            cl.addSubcommand(legacy);
         }
         cl.addSubcommand("run", RunCommand.commandLine());
         cl.addSubcommand("show", new ShowCommand());

@@ -1,31 +1,40 @@
 package io.cnnlens.jobs.saliency;
 
-import io.cnnlens.jobs.ReportContext;
-import io.cnnlens.report.HtmlReport;
-import io.cnnlens.report.HtmlReport.Cell;
-import io.cnnlens.report.HtmlReport.Section;
-import io.cnnlens.report.HtmlReport.Table;
-
-import io.cnnlens.jobs.spark.ExecutorRuntime;
-import io.cnnlens.jobs.spark.HadoopConf;
-import io.cnnlens.jobs.spark.ImageBytes;
-import io.cnnlens.jobs.spark.ImageSource;
-import io.cnnlens.jobs.spark.TableCommitter;
-
 import io.cnnlens.attribution.Saliency;
-import io.cnnlens.attribution.SaliencySettings;
+import io.cnnlens.attribution.SaliencyMethods;
 import io.cnnlens.image.ContentHash;
 import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.Pixels;
 import io.cnnlens.image.PngWriter;
 import io.cnnlens.image.Preprocessor;
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.ReportContext;
+import io.cnnlens.jobs.spark.ChosenInputs;
+import io.cnnlens.jobs.spark.ErrorChannel;
+import io.cnnlens.jobs.spark.ExecutorRuntime;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.ImageBatches;
+import io.cnnlens.jobs.spark.InputRow;
+import io.cnnlens.jobs.spark.Progress;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.model.ClassTargets;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
 import io.cnnlens.model.Predictions;
 import io.cnnlens.plot.Heatmap;
 import io.cnnlens.plot.ImageGrid;
+import io.cnnlens.report.HtmlReport;
+import io.cnnlens.report.HtmlReport.Cell;
+import io.cnnlens.report.HtmlReport.Section;
+import io.cnnlens.report.HtmlReport.Table;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -35,7 +44,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 
 import java.awt.image.BufferedImage;
@@ -45,26 +53,32 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 
 /**
  * The saliency job: for every image (or a sample, or those whose path matches a pattern), the
  * chosen methods' maps for a target class (predicted, the label, or a given class), as Parquet
  * rows with an overlay PNG, an errors table, and a picture grid of images × methods. Methods are
- * in {@code io.cnnlens.attribution}; this class only reads, batches and writes. Inputs = images
- * with maps + error rows, checked before the tables are committed.
+ * in {@code io.cnnlens.attribution}; this class only reads, batches and writes. One pass: each
+ * task holds one batch, its map rows stream into the table's Parquet writer and its bad inputs
+ * into the errors channel; inputs = images with maps + error rows, counted from the written
+ * tables before they are committed. Methods the model cannot run (guided backprop on a
+ * TorchScript model) are left out with the reason.
  */
-public final class SaliencyJob {
+public final class SaliencyJob implements Job<SaliencyOptions> {
 
     public static final String TABLE = "saliency";
     public static final String ERRORS = "saliency_errors";
     public static final String PICTURES = "pictures/saliency";
+    static final String PICTURE = "saliency-grid.png";
+    /** Automatic partitioning gives a task at most this many images. */
+    static final int IMAGES_PER_TASK = 512;
 
-    public static final StructType COMBINED = DataTypes.createStructType(new StructField[] {
-            DataTypes.createStructField("kind", DataTypes.StringType, false),
+    public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, true),
             DataTypes.createStructField("path", DataTypes.StringType, false),
             DataTypes.createStructField("label", DataTypes.StringType, true),
@@ -75,31 +89,96 @@ public final class SaliencyJob {
             DataTypes.createStructField("height", DataTypes.IntegerType, true),
             DataTypes.createStructField("width", DataTypes.IntegerType, true),
             DataTypes.createStructField("map", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-            DataTypes.createStructField("overlay", DataTypes.BinaryType, true),
-            DataTypes.createStructField("stage", DataTypes.StringType, true),
-            DataTypes.createStructField("reason", DataTypes.StringType, true)});
+            DataTypes.createStructField("overlay", DataTypes.BinaryType, true)});
 
-    static final String[] MAP_COLUMNS = {"image_id", "path", "label", "method", "target", "target_index", "target_probability",
-            "height", "width", "map", "overlay"};
-    static final String[] ERROR_COLUMNS = {"path", "stage", "reason"};
-
-    /** What the job was asked to do. */
-    public record Settings(String images, String out, String model, ImageSource.Options source, List<String> methods,
-                           String target, SaliencySettings saliency, int sample, String pathPattern, int batchSize,
-                           long maxPixels, int pictureImages, int partitions) implements java.io.Serializable {
-    }
-
-    /** What it did. */
+    /** What it did; {@code leftOut}: the methods asked for that the model cannot run, with the reason. */
     public record Summary(long inputs, long images, long rows, long errors, double seconds, Map<String, Double> secondsPerImage,
-                          String table, String errorsTable, String picture) {
+                          Map<String, String> leftOut, String table, String errorsTable, String picture) {
         public String line() {
             return String.format(Locale.ROOT, "saliency: inputs %d, images %d, rows %d, errors %d, %.1f s, %.2f images/s",
                     inputs, images, rows, errors, seconds, inputs / seconds);
         }
+
+        /** The lines printed after the summary. */
+        public List<String> details() {
+            List<String> d = new ArrayList<>();
+            leftOut.forEach((m, why) -> d.add("saliency: " + m + " left out: " + why));
+            secondsPerImage.forEach((m, sec) -> d.add(String.format(Locale.ROOT, "saliency: %-21s %.4f s per image", m, sec)));
+            d.add("saliency: " + table);
+            d.add("errors:   " + errorsTable);
+            d.add("picture:  " + picture);
+            return d;
+        }
+    }
+
+    public SaliencyJob() {
+    }
+
+    @Override
+    public String name() {
+        return "saliency";
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "Saliency maps of every image (or a sample) for a target class: vanilla gradient, guided backprop, SmoothGrad, "
+                        + "integrated gradients, occlusion and Shapley values.",
+                "Writes <out>/saliency/ (image_id, path, label, method, target, target_index, target_probability, height, width, "
+                        + "map, overlay PNG), <out>/saliency_errors/ (path, stage, reason) and "
+                        + "<out>/pictures/saliency/saliency-grid.png (images × methods)."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return SaliencyOptions.KEYS;
+    }
+
+    @Override
+    public SaliencyOptions options(OptionValues values) {
+        return SaliencyOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(TABLE, ERRORS, PICTURES);
+    }
+
+    /** Inside {@code run}: its {@code --sample} (16), every method the model can run, batches of 16, 8 picture rows (the defaults). */
+    @Override
+    public OptionValues inRun(OptionValues run) {
+        return run;
+    }
+
+    /** Only when none of the methods asked for can run on this model (each one's reason). */
+    @Override
+    public Optional<String> cannotRun(JobContext context, SaliencyOptions options) {
+        LoadedModel model = ExecutorRuntime.model(options.model(), context.spark().sparkContext().hadoopConfiguration(), true);
+        Map<String, String> leftOut = leftOut(options.methods(), model.hasStages());
+        if (leftOut.size() < options.methods().size()) {
+            return Optional.empty();
+        }
+        return Optional.of("model " + model.spec().name() + " cannot run any of the methods asked for: " + String.join("; ", leftOut.values()));
+    }
+
+    @Override
+    public JobResult run(JobContext context, SaliencyOptions options) {
+        Summary s = run(context.spark(), options);
+        return new JobResult(s.line(), s.details());
+    }
+
+    /** The methods asked for that a model cannot run, each with its reason, in the order asked. */
+    static Map<String, String> leftOut(List<String> methods, boolean hasStages) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String m : methods) {
+            SaliencyMethods.byName(m).flatMap(r -> r.unsupportedReason(hasStages)).ifPresent(why -> out.put(m, why));
+        }
+        return out;
     }
 
     /** Its section of the report. */
-    public java.util.Optional<Section> report(ReportContext report) {
+    @Override
+    public Optional<Section> report(ReportContext report) {
         return report.pictures("saliency", "Saliency", "Images × methods for the target class.",
                 report.table(TABLE).map(t -> List.of(saliencyImages(t))).orElse(List.of()));
     }
@@ -113,64 +192,52 @@ public final class SaliencyJob {
         return new Table("maps", List.of("method", "images", "mean target probability"), rows, null);
     }
 
-    private SaliencyJob() {
-    }
-
-    public static Summary run(SparkSession spark, Settings s) {
+    public static Summary run(SparkSession spark, SaliencyOptions s) {
         long t0 = System.nanoTime();
         HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         LoadedModel model = ExecutorRuntime.model(s.model(), hadoop.get(), true);
         ModelSpec spec = model.spec();
-        List<Saliency> methods = s.saliency().create(s.methods());
-        for (Saliency m : methods) {
-            if (m.name().equals("guided-backprop") && !model.hasStages()) {
-                throw new IllegalArgumentException("guided-backprop needs the network as an ordered list of stages; model "
-                        + spec.name() + " (TorchScript) does not expose them: leave it out of --methods");
-            }
+        Map<String, String> leftOut = leftOut(s.methods(), model.hasStages());
+        List<String> names = s.methods().stream().filter(m -> !leftOut.containsKey(m)).toList();
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("model " + spec.name() + " cannot run any of the methods asked for: "
+                    + String.join("; ", leftOut.values()));
         }
+        List<Saliency> methods = s.saliency().create(names);
         Target target = Target.parse(s.target(), spec);
-        ImageSource.Inputs listed = ImageSource.read(spark, s.images(), s.source());
-        Dataset<Row> inputs = listed.partitioned().apply(0);
-        if (s.pathPattern() != null && !s.pathPattern().isBlank()) {
-            inputs = inputs.filter(col("path").rlike(s.pathPattern()));
-        }
-        if (s.sample() > 0) {
-            inputs = ImageSource.sample(inputs, s.sample());
-        }
-        long n = inputs.count();
+        ChosenInputs chosen = ChosenInputs.of(spark, s.input().images(), s.input().source(), s.pathPattern(), s.sample());
+        long n = chosen.count();
         if (n == 0) {
-            throw new IllegalArgumentException("no input images under " + s.images()
+            throw new IllegalArgumentException("no input images under " + s.input().images()
                     + (s.pathPattern() == null ? "" : " matching '" + s.pathPattern() + "'"));
         }
-        int parallelism = spark.sparkContext().defaultParallelism();
-        int partitions = s.partitions() > 0 ? s.partitions() : (int) Math.max(1, Math.min(n / 8 + 1, (long) parallelism * 4));
+        int partitions = chosen.partitions(spark, IMAGES_PER_TASK, s.partitions());
         Map<String, LongAccumulator> nanos = new LinkedHashMap<>();
         for (Saliency m : methods) {
             nanos.put(m.name(), spark.sparkContext().longAccumulator("saliency " + m.name()));
         }
-        Dataset<Row> all = spark.createDataFrame(inputs.repartition(partitions).javaRDD()
-                .mapPartitions(new Partition(s, hadoop, target, nanos)), COMBINED).persist(StorageLevel.MEMORY_AND_DISK());
         try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
-            long rows = all.filter(col("kind").equalTo("ok")).count();
-            long errors = all.filter(col("kind").equalTo("error")).count();
-            long images = rows / methods.size();
-            if (rows % methods.size() != 0 || images + errors != n) {
-                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images with maps + "
-                        + errors + " errors; nothing was committed");
+            ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
+            String table = committer.staging(TABLE);
+            try (Progress progress = Progress.start(spark, "saliency", n)) {
+                JavaRDD<Row> rows = chosen.rows().repartition(partitions).javaRDD()
+                        .mapPartitions(new Partition(s, names, hadoop, target, nanos, channel, progress.counter()));
+                spark.createDataFrame(rows, SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(table);
             }
-            all.filter(col("kind").equalTo("ok")).selectExpr(MAP_COLUMNS).write().mode(SaveMode.ErrorIfExists)
-                    .parquet(committer.staging(TABLE));
-            all.filter(col("kind").equalTo("error")).selectExpr(ERROR_COLUMNS).coalesce(1).write().mode(SaveMode.ErrorIfExists)
-                    .parquet(committer.staging(ERRORS));
-            String picture = "saliency-grid.png";
-            committer.writeFile(PICTURES, picture, PngWriter.encode(grid(all, methods, s, spec, hadoop)));
+            long errors = channel.commitTable(spark, committer);
+            Dataset<Row> written = spark.read().schema(SCHEMA).parquet(table);
+            long rows = written.count();
+            long images = written.select("path").distinct().count();
+            if (rows != images * methods.size() || images + errors != n) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images with maps ("
+                        + rows + " rows for " + methods.size() + " methods) + " + errors + " errors; nothing was committed");
+            }
+            committer.writeFile(PICTURES, PICTURE, PngWriter.encode(grid(written, chosen, methods, s, spec, hadoop)));
             committer.commit(List.of(TABLE, ERRORS, PICTURES));
             Map<String, Double> per = new LinkedHashMap<>();
             nanos.forEach((k, v) -> per.put(k, images == 0 ? Double.NaN : v.value() / 1e9 / images));
-            return new Summary(n, images, rows, errors, (System.nanoTime() - t0) / 1e9, per, committer.finalPath(TABLE),
-                    committer.finalPath(ERRORS), committer.finalPath(PICTURES) + "/" + picture);
-        } finally {
-            all.unpersist();
+            return new Summary(n, images, rows, errors, (System.nanoTime() - t0) / 1e9, per, leftOut, committer.finalPath(TABLE),
+                    committer.finalPath(ERRORS), committer.finalPath(PICTURES) + "/" + PICTURE);
         }
     }
 
@@ -181,91 +248,79 @@ public final class SaliencyJob {
             if (v.equals("predicted") || v.equals("label")) {
                 return new Target(v, -1);
             }
-            int i = spec.labels().indexOf(v);
-            if (i < 0 && v.matches("\\d+")) {
-                i = Integer.parseInt(v);
-            }
-            if (i < 0 || i >= spec.classes()) {
-                throw new IllegalArgumentException("unknown target '" + v + "': use predicted, label, a class index 0.."
-                        + (spec.classes() - 1) + " or one of the model's classes " + spec.labels().subList(0, Math.min(12, spec.classes()))
-                        + (spec.classes() > 12 ? " …" : ""));
-            }
-            return new Target("class", i);
+            return new Target("class", ClassTargets.index(v, spec.labels(), "predicted", "label"));
         }
     }
 
-    /** Executor side: decode, batch, run every method on the batch, one row per image and method. */
+    /** One decoded input: path, label, content id, model pixels, target index (−1: the predicted class). */
+    record Item(String path, String label, String id, Pixels pixels, int target) {
+    }
+
+    /**
+     * Executor side: inputs decoded and batched lazily (one batch in memory), every method run on
+     * each batch, one row per image and method; bad inputs (and, for the label target, images
+     * without a known label) go to the errors channel.
+     */
     static final class Partition implements FlatMapFunction<Iterator<Row>, Row> {
         private static final long serialVersionUID = 1L;
-        private final Settings s;
+        private final SaliencyOptions s;
+        private final List<String> names;
         private final HadoopConf hadoop;
         private final Target target;
         private final Map<String, LongAccumulator> nanos;
+        private final ErrorChannel channel;
+        private final LongAccumulator progress;
 
-        Partition(Settings s, HadoopConf hadoop, Target target, Map<String, LongAccumulator> nanos) {
+        Partition(SaliencyOptions s, List<String> names, HadoopConf hadoop, Target target, Map<String, LongAccumulator> nanos,
+                  ErrorChannel channel, LongAccumulator progress) {
             this.s = s;
+            this.names = names;
             this.hadoop = hadoop;
             this.target = target;
             this.nanos = nanos;
+            this.channel = channel;
+            this.progress = progress;
         }
 
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
             LoadedModel model = ExecutorRuntime.model(s.model(), hadoop.get(), true);
             ModelSpec spec = model.spec();
-            List<Saliency> methods = s.saliency().create(s.methods());
+            List<Saliency> methods = s.saliency().create(names);
             Preprocessor pre = new Preprocessor(spec);
-            ImageDecoder decoder = new ImageDecoder(s.maxPixels());
+            ImageDecoder decoder = new ImageDecoder(s.input().maxPixels());
             int per = pre.floatsPerImage();
-            int batch = s.batchSize() > 0 ? s.batchSize() : 16;
-            List<Row> out = new ArrayList<>();
-            try (ModelForward f = model.newForward()) {
-                List<Object[]> pending = new ArrayList<>(); // {path, label, id, modelPixels, int target}
-                while (rows.hasNext() || !pending.isEmpty()) {
-                    if (rows.hasNext()) {
-                        Row r = rows.next();
-                        String path = r.getString(0);
-                        String label = r.isNullAt(1) ? null : r.getString(1);
-                        try {
-                            byte[] bytes = ImageBytes.read(path, r.isNullAt(2) ? -1 : r.getLong(2), r.isNullAt(3) ? null : (byte[]) r.get(3),
-                                    ImageBytes.MAX_BYTES, hadoop.get());
-                            Pixels p = pre.modelPixels(decoder.decode(bytes));
-                            int t = target.index();
-                            if (target.kind().equals("label")) {
-                                t = label == null ? -1 : spec.labels().indexOf(label);
-                                if (t < 0) {
-                                    out.add(error(path, "target", label == null ? "the image has no label (it is not in a class folder)"
-                                            : "label '" + label + "' is not one of the model's classes"));
-                                    continue;
-                                }
-                            }
-                            pending.add(new Object[] {path, label, ContentHash.of(bytes), p, t});
-                        } catch (DecodeException e) {
-                            out.add(error(path, e.stage(), e.getMessage()));
-                        } catch (RuntimeException e) {
-                            out.add(error(path, "decode", e.getClass().getSimpleName() + ": " + e.getMessage()));
-                        }
-                        if (pending.size() < batch && rows.hasNext()) {
-                            continue;
-                        }
-                    }
-                    if (!pending.isEmpty()) {
-                        out.addAll(runBatch(f, spec, pre, methods, pending, per));
-                        pending.clear();
-                    }
-                }
+            ModelForward f = model.newForward();
+            TaskContext tc = TaskContext.get();
+            if (tc != null) {
+                tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> f.close());
             }
-            return out.iterator();
+            ImageBatches<Item> batches = new ImageBatches<>(rows, s.batchSize(), in -> decode(in, spec, pre, decoder),
+                    channel.writer(), progress);
+            return ImageBatches.flatten(batches, b -> runBatch(f, spec, methods, b, per));
         }
 
-        private List<Row> runBatch(ModelForward f, ModelSpec spec, Preprocessor pre, List<Saliency> methods, List<Object[]> batch, int per) {
+        private Item decode(InputRow in, ModelSpec spec, Preprocessor pre, ImageDecoder decoder) throws DecodeException {
+            byte[] bytes = in.bytes(s.input().maxBytes(), hadoop.get());
+            Pixels p = pre.modelPixels(decoder.decode(bytes));
+            int t = target.index();
+            if (target.kind().equals("label")) {
+                t = in.label() == null ? -1 : spec.labels().indexOf(in.label());
+                if (t < 0) {
+                    throw new DecodeException("target", in.label() == null ? "the image has no label (it is not in a class folder)"
+                            : "label '" + in.label() + "' is not one of the model's classes");
+                }
+            }
+            return new Item(in.path(), in.label(), ContentHash.of(bytes), p, t);
+        }
+
+        private List<Row> runBatch(ModelForward f, ModelSpec spec, List<Saliency> methods, List<Item> batch, int per) {
             int b = batch.size();
             float[] input = new float[b * per];
             int[] targets = new int[b];
             for (int i = 0; i < b; i++) {
-                Pixels p = (Pixels) batch.get(i)[3];
-                normalise(p, spec, input, i * per);
-                targets[i] = (Integer) batch.get(i)[4];
+                normalise(batch.get(i).pixels(), spec, input, i * per);
+                targets[i] = batch.get(i).target();
             }
             float[][] logits = f.run(input, b, List.of(spec.logitsTap()), List.of()).values(spec.logitsTap());
             for (int i = 0; i < b; i++) {
@@ -281,8 +336,8 @@ public final class SaliencyJob {
                 nanos.get(m.name()).add(System.nanoTime() - t0);
             }
             for (int i = 0; i < b; i++) {
-                Object[] item = batch.get(i);
-                Pixels p = (Pixels) item[3];
+                Item item = batch.get(i);
+                Pixels p = item.pixels();
                 float prob = (float) Predictions.softmaxAt(logits[i], targets[i]);
                 String tName = spec.labels().get(targets[i]);
                 for (int k = 0; k < methods.size(); k++) {
@@ -290,8 +345,8 @@ public final class SaliencyJob {
                     float[] map = maps.get(k)[i];
                     int scale = Math.max(1, 160 / Math.max(p.width(), p.height()));
                     byte[] overlay = PngWriter.encode(Heatmap.overlay(p, map, m.signed(), scale, m.name()));
-                    out.add(RowFactory.create("ok", item[2], item[0], item[1], m.name(), tName, targets[i], prob, p.height(), p.width(),
-                            map, overlay, null, null));
+                    out.add(RowFactory.create(item.id(), item.path(), item.label(), m.name(), tName, targets[i], prob, p.height(),
+                            p.width(), map, overlay));
                 }
             }
             return out;
@@ -305,31 +360,27 @@ public final class SaliencyJob {
                 }
             }
         }
-
-        private static Row error(String path, String stage, String reason) {
-            return RowFactory.create("error", null, path, null, null, null, null, null, null, null, null, null, stage, reason);
-        }
     }
 
-    /** Images × methods: the input, then each method's overlay. */
-    private static BufferedImage grid(Dataset<Row> all, List<Saliency> methods, Settings s, ModelSpec spec, HadoopConf hadoop) {
-        List<Row> first = all.filter(col("kind").equalTo("ok")).select("path").distinct().orderBy("path").limit(s.pictureImages()).collectAsList();
+    /** Images × methods: the input, then each method's overlay; the rows are read back from the written table. */
+    private static BufferedImage grid(Dataset<Row> written, ChosenInputs chosen, List<Saliency> methods, SaliencyOptions s,
+                                      ModelSpec spec, HadoopConf hadoop) {
         List<String> paths = new ArrayList<>();
-        first.forEach(r -> paths.add(r.getString(0)));
-        List<Row> rows = all.filter(col("kind").equalTo("ok").and(col("path").isin(paths.toArray())))
+        written.select("path").distinct().orderBy("path").limit(s.pictureImages()).collectAsList().forEach(r -> paths.add(r.getString(0)));
+        List<Row> rows = paths.isEmpty() ? List.of() : written.filter(col("path").isin(paths.toArray()))
                 .select("path", "label", "method", "target", "target_probability", "overlay").collectAsList();
+        Map<String, byte[]> inputs = chosen.bytesOf(paths, s.input().maxBytes(), hadoop.get());
         List<String> labels = new ArrayList<>();
         List<List<ImageGrid.Tile>> grid = new ArrayList<>();
         Preprocessor pre = new Preprocessor(spec);
-        ImageDecoder decoder = new ImageDecoder(s.maxPixels());
+        ImageDecoder decoder = new ImageDecoder(s.input().maxPixels());
         for (String path : paths) {
             List<ImageGrid.Tile> tiles = new ArrayList<>();
             String label = null;
             String tgt = null;
             float prob = 0;
             try {
-                tiles.add(new ImageGrid.Tile(ImageGrid.toImage(pre.modelPixels(decoder.decode(
-                        ImageBytes.read(path, -1, null, ImageBytes.MAX_BYTES, hadoop.get())))), "input", null));
+                tiles.add(new ImageGrid.Tile(ImageGrid.toImage(pre.modelPixels(decoder.decode(inputs.get(path)))), "input", null));
             } catch (Exception e) {
                 tiles.add(null);
             }

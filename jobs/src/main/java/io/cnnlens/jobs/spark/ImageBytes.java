@@ -11,9 +11,6 @@ import java.io.IOException;
 /** Reads one image file's bytes on an executor, refusing files over a byte limit unread. */
 public final class ImageBytes {
 
-    /** The byte limit the analysis jobs apply when they re-read images (the features job's default). */
-    public static final long MAX_BYTES = 256L << 20;
-
     private ImageBytes() {
     }
 

@@ -160,16 +160,6 @@ public final class FoolJob implements Job<FoolOptions> {
         return List.of(TABLE, ERRORS, PICTURES);
     }
 
-    /**
-     * Inside {@code run}: its {@code --sample} (16); every other value as the old pipeline gave it
-     * is this job's default (all three attacks, least-likely, step 20, 100 steps, ε 16, α ε/4,
-     * 20 PGD steps, seed 1, batches of 32, 4 picture images).
-     */
-    @Override
-    public OptionValues inRun(OptionValues run) {
-        return run;
-    }
-
     @Override
     public JobResult run(JobContext context, FoolOptions options) {
         Summary s = run(context.spark(), options);
@@ -196,7 +186,6 @@ public final class FoolJob implements Job<FoolOptions> {
         return new Table("attacks", List.of("method", "attempts", "success rate", "median steps", "median L2", "median L∞"), rows,
                 "Norms in 0..255 pixel units.");
     }
-
 
     public static Summary run(SparkSession spark, FoolOptions s) {
         long t0 = System.nanoTime();

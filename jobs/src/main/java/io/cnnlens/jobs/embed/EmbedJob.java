@@ -144,12 +144,6 @@ public final class EmbedJob implements Job<EmbedOptions> {
         return List.of(TABLE, PICTURES);
     }
 
-    /** Inside {@code run}: every option at its default, over run's features table (the small-input caps are the job's own). */
-    @Override
-    public OptionValues inRun(OptionValues run) {
-        return run;
-    }
-
     /** Fewer than {@value #MIN_IMAGES} images in the features table: no map. */
     @Override
     public Optional<String> cannotRun(JobContext context, EmbedOptions options) {

@@ -150,12 +150,6 @@ public final class NeighborsJob implements Job<NeighborsOptions> {
         return List.of(TABLE, ERRORS, PICTURES);
     }
 
-    /** Inside {@code run}: the defaults, with run's {@code --queries} (2000 unless given), which run passes by this key. */
-    @Override
-    public OptionValues inRun(OptionValues run) {
-        return run;
-    }
-
     @Override
     public JobResult run(JobContext context, NeighborsOptions options) {
         Summary s = run(context.spark(), options);
@@ -354,7 +348,6 @@ public final class NeighborsJob implements Job<NeighborsOptions> {
         }
         return keys;
     }
-
 
     static final class HashOrder implements java.util.Comparator<Tuple2<Long, Long>>, Serializable {
         private static final long serialVersionUID = 1L;

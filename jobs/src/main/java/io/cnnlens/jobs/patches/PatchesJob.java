@@ -136,12 +136,6 @@ public final class PatchesJob implements Job<PatchesOptions> {
         return List.of(TABLE, ERRORS, PICTURES);
     }
 
-    /** Inside {@code run}: every option at its default, over run's features table (as the old pipeline did). */
-    @Override
-    public OptionValues inRun(OptionValues run) {
-        return run;
-    }
-
     /**
      * The model must give the conv tap asked for ({@code --layer}, else the spec's
      * {@code taps.conv}) and its receptive field (the spec's {@code layers.geometry}); one forward
@@ -275,7 +269,6 @@ public final class PatchesJob implements Job<PatchesOptions> {
         }
     }
 
-
     private static int[] allChannels(int c) {
         int[] out = new int[c];
         for (int i = 0; i < c; i++) {
@@ -292,7 +285,6 @@ public final class PatchesJob implements Job<PatchesOptions> {
         }
         return -1;
     }
-
 
     /** One row per channel, K patches each, padded to the full receptive field. */
     private static BufferedImage grid(String layer, ReceptiveField.Field field, int[] channels, List<Row> patches, int k) {

@@ -144,12 +144,6 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
         return List.of(TABLE, ERRORS, PICTURES);
     }
 
-    /** Inside {@code run}: its {@code --sample} (16), every method the model can run, batches of 16, 8 picture rows (the defaults). */
-    @Override
-    public OptionValues inRun(OptionValues run) {
-        return run;
-    }
-
     /** Only when none of the methods asked for can run on this model (each one's reason). */
     @Override
     public Optional<String> cannotRun(JobContext context, SaliencyOptions options) {

@@ -18,7 +18,7 @@ import io.cnnlens.jobs.spark.FileNames;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageSource;
 import io.cnnlens.jobs.spark.InputRow;
-import io.cnnlens.jobs.spark.ModelTaps;
+import io.cnnlens.model.ModelTaps;
 import io.cnnlens.jobs.spark.TableCommitter;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;

@@ -6,7 +6,7 @@ import io.cnnlens.jobs.JobResult;
 import io.cnnlens.jobs.OptionKey;
 import io.cnnlens.jobs.OptionValues;
 import io.cnnlens.jobs.ReportContext;
-import io.cnnlens.jobs.spark.ModelTaps;
+import io.cnnlens.model.ModelTaps;
 import io.cnnlens.report.HtmlReport;
 import io.cnnlens.report.HtmlReport.Cell;
 import io.cnnlens.report.HtmlReport.Section;

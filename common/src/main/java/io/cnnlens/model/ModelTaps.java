@@ -1,6 +1,5 @@
-package io.cnnlens.jobs.spark;
+package io.cnnlens.model;
 
-import io.cnnlens.model.LoadedModel;
 
 import java.util.Arrays;
 import java.util.Optional;

@@ -4,7 +4,8 @@
 # Local mode runs the executor inside the driver JVM, so the JVM's figures are the executor's:
 # the largest heap occupancy after a GC (from the GC log: what the job keeps live) and the
 # process's peak resident set (/usr/bin/time). Flat figures = memory does not grow with n.
-# Usage: tests/bench/saliency-memory.sh [checkout] [sizes...]
+# Usage: [CNNLENS_DRIVER_MEMORY=600m] tests/bench/saliency-memory.sh [checkout] [sizes...]
+#   (a small heap makes the figure after each GC close to what the job keeps live)
 #   checkout: the tree whose bin/cnnlens to run (default: this one), so an older checkout
 #   can be measured the same way; sizes default to 2500 5000 10000.
 set -euo pipefail

@@ -307,8 +307,8 @@ class AnalysisJobsTest extends SparkTestBase {
         assertEquals(java.util.Optional.empty(), new EmbedJob().cannotRun(new JobContext(spark), o));
         JobResult r = new EmbedJob().run(new JobContext(spark), o);
         assertTrue(r.summary().startsWith("embed: inputs 20, rows 40, ") && !r.summary().contains("errors"), r.summary());
-        assertTrue(r.details().contains("embed: perplexity 30 lowered to 6.00: 20 images carry at most (n - 2) / 3"), r.details().toString());
-        assertTrue(r.details().contains("embed: quality k 10 lowered to 9: 20 images carry at most (n - 2) / 2"), r.details().toString());
+        assertTrue(r.notes().contains("embed: perplexity 30 lowered to 6.00: 20 images carry at most (n - 2) / 3"), r.notes().toString());
+        assertTrue(r.notes().contains("embed: quality k 10 lowered to 9: 20 images carry at most (n - 2) / 2"), r.notes().toString());
         assertTrue(r.details().stream().anyMatch(l -> l.contains("gives the paper's 6)")), r.details().toString());
         assertTrue(r.details().stream().anyMatch(l -> l.contains("kNN-9 accuracy")), r.details().toString());
         assertEquals(40, spark.read().parquet(tmp.resolve("out").resolve("embed").toString()).count());

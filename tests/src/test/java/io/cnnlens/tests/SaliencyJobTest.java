@@ -138,8 +138,8 @@ class SaliencyJobTest extends SparkTestBase {
         assertTrue(job.cannotRun(new JobContext(spark), o).isEmpty(), "gradient can run");
         JobResult r = job.run(new JobContext(spark), o);
         assertTrue(r.summary().startsWith("saliency: inputs 4, images 4, rows 4, errors 0"), r.summary());
-        assertTrue(r.details().get(0).startsWith("saliency: guided-backprop left out: guided-backprop needs the network as an ordered list"),
-                r.details().toString());
+        assertTrue(r.notes().get(0).startsWith("saliency: guided-backprop left out: guided-backprop needs the network as an ordered list"),
+                r.notes().toString());
         List<Row> methods = spark.read().parquet(out.resolve("saliency").toString()).select("method").distinct().collectAsList();
         assertEquals(List.of("gradient"), methods.stream().map(x -> x.getString(0)).toList());
         assertEquals(0, spark.read().parquet(out.resolve("saliency_errors").toString()).count());

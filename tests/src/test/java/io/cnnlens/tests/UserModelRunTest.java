@@ -72,6 +72,9 @@ class UserModelRunTest extends SparkTestBase {
             }
         }
         assertEquals("ran", stages.get("features").getString(1), "features runs for any model with fc7 and logits");
+        String saliency = stages.get("saliency").getString(3);
+        assertTrue(saliency.contains("guided-backprop left out"), "run records why a method was left out: " + saliency);
+        assertTrue(html.contains("guided-backprop left out"), "and the report shows it");
         assertEquals(allRan ? 0 : 1, code, "run exits non-zero after writing the report when a stage was skipped");
         assertEquals(20, spark.read().parquet(out.resolve("features").toString()).count());
         assertEquals("conv3", spark.read().parquet(out.resolve("features").toString()).first().getAs("conv_layer"));

@@ -85,6 +85,7 @@ final class JobCommand<O> implements Callable<Integer> {
             });
             JobResult r = job.run(context, options);
             System.out.println(r.summary());
+            r.notes().forEach(System.out::println);
             r.details().forEach(System.out::println);
             return 0;
         }

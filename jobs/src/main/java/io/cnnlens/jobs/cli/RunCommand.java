@@ -112,7 +112,10 @@ final class RunCommand implements Callable<Integer> {
             }
             JobResult r = job.run(context, options);
             System.out.println(r.summary());
-            return new RunStages.Stage(job.name(), "ran", (System.nanoTime() - ts) / 1e9, r.summary());
+            r.notes().forEach(System.out::println);
+            List<String> note = new ArrayList<>(List.of(r.summary()));
+            note.addAll(r.notes());
+            return new RunStages.Stage(job.name(), "ran", (System.nanoTime() - ts) / 1e9, String.join("\n", note));
         } catch (RuntimeException e) {
             String m = Cli.message(e);
             System.out.println(job.name() + ": failed: " + m);

@@ -154,7 +154,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
     @Override
     public JobResult run(JobContext context, EmbedOptions options) {
         Summary r = run(context.spark(), options);
-        List<String> details = new ArrayList<>(r.caps());
+        List<String> details = new ArrayList<>();
         details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE fitted on %d points in %.1f s (Smile perplexity argument %.2f "
                         + "gives the paper's %.0f); placing the rest %.1f s",
                 r.pcaSeconds(), r.tsneFitted(), r.tsneFitSeconds(), r.smilePerplexityArgument(), r.perplexity(), r.placeSeconds()));
@@ -167,7 +167,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
         }
         details.add("embed:    " + r.table());
         details.add("pictures: " + r.pictures());
-        return new JobResult(r.line(), details);
+        return new JobResult(r.line(), details, r.caps());
     }
 
     /** Its section of the report. */

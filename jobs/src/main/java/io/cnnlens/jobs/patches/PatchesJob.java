@@ -181,14 +181,8 @@ public final class PatchesJob implements Job<PatchesOptions> {
     @Override
     public JobResult run(JobContext context, PatchesOptions options) {
         Summary s = run(context.spark(), options);
-        List<String> details = new ArrayList<>();
-        if (s.note() != null) {
-            details.add("patches: note: " + s.note());
-        }
-        details.add("patches: " + s.table());
-        details.add("errors:  " + s.errorsTable());
-        details.add("picture: " + s.picture());
-        return new JobResult(s.line(), details);
+        List<String> details = List.of("patches: " + s.table(), "errors:  " + s.errorsTable(), "picture: " + s.picture());
+        return new JobResult(s.line(), details, s.note() == null ? List.of() : List.of("patches: note: " + s.note()));
     }
 
     /** Its section of the report. */

@@ -105,12 +105,10 @@ public final class ActivationsJob implements Job<ActivationsOptions> {
     public JobResult run(JobContext context, ActivationsOptions options) {
         Summary s = run(context.spark(), options);
         List<String> details = new ArrayList<>();
-        if (s.note() != null) {
-            details.add("activations: " + s.note());
-        }
+        List<String> notes = s.note() == null ? List.of() : List.of("activations: " + s.note());
         details.add("pictures: " + s.picturesPath());
         details.add("errors: " + s.errorsPath() + " (" + s.errors() + " rows)");
-        return new JobResult(s.line(), details);
+        return new JobResult(s.line(), details, notes);
     }
 
     @Override

@@ -99,10 +99,16 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
                     inputs, images, rows, errors, seconds, inputs / seconds);
         }
 
+        /** What the user must be told: the methods the model could not run, and why. */
+        public List<String> notes() {
+            List<String> d = new ArrayList<>();
+            leftOut.forEach((m, why) -> d.add("saliency: " + m + " left out: " + why));
+            return d;
+        }
+
         /** The lines printed after the summary. */
         public List<String> details() {
             List<String> d = new ArrayList<>();
-            leftOut.forEach((m, why) -> d.add("saliency: " + m + " left out: " + why));
             secondsPerImage.forEach((m, sec) -> d.add(String.format(Locale.ROOT, "saliency: %-21s %.4f s per image", m, sec)));
             d.add("saliency: " + table);
             d.add("errors:   " + errorsTable);
@@ -158,7 +164,7 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
     @Override
     public JobResult run(JobContext context, SaliencyOptions options) {
         Summary s = run(context.spark(), options);
-        return new JobResult(s.line(), s.details());
+        return new JobResult(s.line(), s.details(), s.notes());
     }
 
     /** The methods asked for that a model cannot run, each with its reason, in the order asked. */

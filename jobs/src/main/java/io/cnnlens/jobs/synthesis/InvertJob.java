@@ -131,16 +131,14 @@ public final class InvertJob implements Job<InvertOptions> {
     public JobResult run(JobContext context, InvertOptions options) {
         Summary s = run(context.spark(), options);
         List<String> details = new ArrayList<>();
-        if (s.note() != null) {
-            details.add("invert: " + s.note());
-        }
+        List<String> notes = s.note() == null ? List.of() : List.of("invert: " + s.note());
         s.first().forEach(r -> details.add(r.line()));
         if (s.images() > GRID_IMAGES) {
             details.add("invert: " + (s.images() - GRID_IMAGES) + " more image(s) in " + s.table());
         }
         details.add("pictures: " + s.pictures());
         details.add("errors: " + s.errorsPath() + " (" + s.errors() + " rows)");
-        return new JobResult(s.line(), details);
+        return new JobResult(s.line(), details, notes);
     }
 
     @Override

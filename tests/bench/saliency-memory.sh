@@ -2,8 +2,9 @@
 # Peak memory of `saliency --sample 0` as the collection grows: 2,500, 5,000 and 10,000
 # Fashion-MNIST test images (Debian's dataset-fashion-mnist), one JVM per size, local[2].
 # Local mode runs the executor inside the driver JVM, so the JVM's figures are the executor's:
-# the largest heap occupancy after a GC (from the GC log: what the job keeps live) and the
-# process's peak resident set (/usr/bin/time). Flat figures = memory does not grow with n.
+# the live heap (every 3 s a full GC is forced with jcmd; the largest heap occupancy after those
+# full GCs is what the job keeps live), the largest occupancy after any GC, and the process's peak
+# resident set (/usr/bin/time). Flat figures = memory does not grow with n.
 # Usage: [CNNLENS_DRIVER_MEMORY=600m] tests/bench/saliency-memory.sh [checkout] [sizes...]
 #   (a small heap makes the figure after each GC close to what the job keeps live)
 #   checkout: the tree whose bin/cnnlens to run (default: this one), so an older checkout
@@ -18,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 2; }
 "$tree/bin/cnnlens" sample --split test --per-class 1000 --out "$work/all" > /dev/null
 mapfile -t files < <(find "$work/all" -name '*.png' | sort)
-printf '%-8s %-12s %-22s %-14s %s\n' images seconds "max heap after GC MB" "peak RSS MB" summary
+printf '%-8s %-9s %-18s %-20s %-12s %s\n' images seconds "live heap MB" "after any GC MB" "peak RSS MB" summary
 for n in "${sizes[@]}"; do
   rm -rf "$work/in" "$work/out"
   # the first n files dealt across the classes (every 10,000/n-th of the sorted list)
@@ -29,9 +30,17 @@ for n in "${sizes[@]}"; do
   start=$(date +%s.%N)
   CNNLENS_JAVA_OPTS="-Xlog:gc:file=$work/gc.log" /usr/bin/time -f '%M' -o "$work/rss" \
     "$tree/bin/cnnlens" saliency --images "$work/in" --out "$work/out" --sample 0 --methods gradient --master 'local[2]' \
-    > "$work/log" 2>&1 || { cat "$work/log" >&2; exit 1; }
+    > "$work/log" 2>&1 &
+  job=$!
+  while kill -0 "$job" 2>/dev/null; do
+    sleep 3
+    pid=$(pgrep -f "Cli saliency --images $work/in" | head -1 || true)
+    [ -n "$pid" ] && jcmd "$pid" GC.run > /dev/null 2>&1 || true
+  done
+  wait "$job" || { cat "$work/log" >&2; exit 1; }
   secs=$(echo "$(date +%s.%N) - $start" | bc)
+  live=$(grep 'Pause Full (System.gc())' "$work/gc.log" | grep -oE '[0-9]+M->[0-9]+M' | sed 's/.*->//; s/M//' | sort -n | tail -1)
   heap=$(grep -oE '[0-9]+M->[0-9]+M' "$work/gc.log" | sed 's/.*->//; s/M//' | sort -n | tail -1)
   rss=$(( $(cat "$work/rss") / 1024 ))
-  printf '%-8s %-12.1f %-22s %-14s %s\n' "$n" "$secs" "${heap:-?}" "$rss" "$(grep -m1 '^saliency: inputs' "$work/log")"
+  printf '%-8s %-9.1f %-18s %-20s %-12s %s\n' "$n" "$secs" "${live:-?}" "${heap:-?}" "$rss" "$(grep -m1 '^saliency: inputs' "$work/log")"
 done

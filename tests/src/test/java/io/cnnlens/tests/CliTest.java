@@ -4,9 +4,6 @@ import io.cnnlens.jobs.cli.Cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,36 +17,21 @@ class CliTest extends SparkTestBase {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Cli.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CommandLineRun cli(String... args) {
+        return CommandLineRun.of(args);
     }
 
     @Test
     void everyJobHasHelp() {
-        Result top = cli("--help");
+        CommandLineRun top = cli("--help");
         assertEquals(0, top.code());
         for (String job : new String[] {"features", "train", "sample", "show"}) {
             assertTrue(top.out().contains(job), "top-level help lists " + job);
-            Result h = cli(job, "--help");
+            CommandLineRun h = cli(job, "--help");
             assertEquals(0, h.code(), job);
             assertTrue(h.out().contains("Usage: cnnlens " + job), h.out());
         }
-        Result f = cli("features", "--help");
+        CommandLineRun f = cli("features", "--help");
         for (String option : new String[] {"--images", "--out", "--model", "--master"}) {
             assertTrue(f.out().contains(option), "features --help shows " + option);
         }
@@ -61,14 +43,14 @@ class CliTest extends SparkTestBase {
         assertTrue(a.contains("--sample=<sample> Images drawn") && a.contains("Default: 4") && a.contains("--max-pixels"), a);
         String t = cli("train", "--help").out().replaceAll("\\s+", " ");
         assertTrue(t.contains("Default: 12") && t.contains("Default: 0.002") && t.contains("Default: 42"), t);
-        Result s = cli("sample", "--data", tmp.toString());
+        CommandLineRun s = cli("sample", "--data", tmp.toString());
         assertEquals(1, s.code());
         assertTrue(s.err().contains("--out is required"), s.err());
-        Result split = cli("sample", "--data", tmp.toString(), "--out", tmp.resolve("s").toString(), "--split", "dev");
+        CommandLineRun split = cli("sample", "--data", tmp.toString(), "--out", tmp.resolve("s").toString(), "--split", "dev");
         assertTrue(split.err().contains("--split must be test or train"), split.err());
         if (Files.isDirectory(BundledModelAccuracyTest.DATA)) {
             Path out = tmp.resolve("sample");
-            Result ok = cli("sample", "--data", BundledModelAccuracyTest.DATA.toString(), "--out", out.toString(), "--per-class", "1");
+            CommandLineRun ok = cli("sample", "--data", BundledModelAccuracyTest.DATA.toString(), "--out", out.toString(), "--per-class", "1");
             assertEquals(0, ok.code(), ok.err());
             assertTrue(ok.out().contains("sample: 10 PNG files in " + out), ok.out());
             assertTrue(Files.exists(out.resolve("bag")));
@@ -80,7 +62,7 @@ class CliTest extends SparkTestBase {
         Path images = tmp.resolve("images");
         FeaturesJobTest.writeCorpus(images, 2);
         Path out = tmp.resolve("out");
-        Result r = cli("features", "--images", images.toString(), "--out", out.toString());
+        CommandLineRun r = cli("features", "--images", images.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().matches("(?s)features: inputs \\d+, rows \\d+, errors 6, [0-9.]+ s, [0-9.]+ images/s.*"), r.out());
         assertTrue(r.out().contains(out.resolve("features").toString()), r.out());
@@ -90,7 +72,7 @@ class CliTest extends SparkTestBase {
 
     @Test
     void aBadModelIsAOneLineMessageNotAStackTrace() {
-        Result r = cli("features", "--images", bundledSample().toString(), "--out", tmp.resolve("o").toString(),
+        CommandLineRun r = cli("features", "--images", bundledSample().toString(), "--out", tmp.resolve("o").toString(),
                 "--model", tmp.resolve("missing.properties").toString());
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("model spec not found"), r.err());

@@ -20,9 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -45,39 +42,23 @@ class JobContractTest extends SparkTestBase {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String out, String err) {
+    private static CommandLineRun cli(java.util.function.Supplier<CommandLine> commandLine, String... args) {
+        return CommandLineRun.of(commandLine, args);
     }
 
-    private static Result cli(java.util.function.Supplier<CommandLine> commandLine, String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Cli.run(commandLine.get(), args); // built after System.out is captured: picocli keeps the stream it saw
-
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    private static Result cli(String... args) {
-        return cli(() -> Cli.commandLine(JobRegistry.JOBS), args);
+    private static CommandLineRun cli(String... args) {
+        return CommandLineRun.of(args);
     }
 
     @Test
     void everyRegisteredJobHasHelpWithEachOptionAndItsDefault() {
-        Result top = cli("--help");
+        CommandLineRun top = cli("--help");
         assertEquals(0, top.code());
         Set<String> names = new HashSet<>();
         for (Job<?> job : JobRegistry.JOBS) {
             assertTrue(names.add(job.name()), "one job per name: " + job.name());
             assertTrue(top.out().contains(job.name()), "top-level help lists " + job.name());
-            Result h = cli(job.name(), "--help");
+            CommandLineRun h = cli(job.name(), "--help");
             assertEquals(0, h.code(), job.name());
             assertTrue(h.out().contains("Usage: cnnlens " + job.name()), h.out());
             for (OptionKey<?> k : job.options()) {
@@ -99,13 +80,13 @@ class JobContractTest extends SparkTestBase {
 
     @Test
     void runsStagesAreTheRegistrysPipelineAndEveryJobReadsItsDefaults() {
-        Result h = cli("run", "--help");
+        CommandLineRun h = cli("run", "--help");
         for (Job<?> job : JobRegistry.pipeline()) {
             assertTrue(h.out().contains(job.name()), "run --help lists stage " + job.name());
             // the options a job takes inside run come from its defaults, validated, with nothing positional
             job.options(job.inRun(OptionValues.defaults()));
         }
-        Result bad = cli("run", "--stages", "features,nonsense", "--out", tmp.resolve("o").toString());
+        CommandLineRun bad = cli("run", "--stages", "features,nonsense", "--out", tmp.resolve("o").toString());
         assertNotEquals(0, bad.code());
         assertTrue(bad.err().contains("unknown job 'nonsense'"), bad.err());
     }
@@ -174,16 +155,16 @@ class JobContractTest extends SparkTestBase {
         FeaturesJob.run(spark, FeaturesJobTest.settings(images, out, "bundled"));
 
         java.util.function.Supplier<CommandLine> cl = () -> Cli.commandLine(List.of(new FeaturesJob(), new LabelCountsJob()));
-        Result help = cli(cl, "label-counts", "--help");
+        CommandLineRun help = cli(cl, "label-counts", "--help");
         assertTrue(help.out().contains("--min") && help.out().contains("Default: 1"), help.out());
 
-        Result r = cli(cl, "label-counts", "--features", out.toString(), "--out", out.toString());
+        CommandLineRun r = cli(cl, "label-counts", "--features", out.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         long labels = spark.read().parquet(out.resolve("features").toString()).select("label").distinct().count();
         assertTrue(r.out().startsWith("label-counts: labels " + labels), r.out());
         assertTrue(Files.isDirectory(out.resolve(LabelCountsJob.TABLE)));
 
-        Result bad = cli(cl, "label-counts", "--features", out.toString(), "--out", out.toString(), "--min", "0");
+        CommandLineRun bad = cli(cl, "label-counts", "--features", out.toString(), "--out", out.toString(), "--min", "0");
         assertNotEquals(0, bad.code());
         assertTrue(bad.err().contains("--min must be at least 1"), "validated in the options record: " + bad.err());
     }

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,15 +32,7 @@ class ReportChromiumTest extends SparkTestBase {
     @Test
     void theReportOpensCleanlyInChromium() throws Exception {
         Path images = tmp.resolve("images");
-        List<Path> sample;
-        try (Stream<Path> w = Files.walk(bundledSample())) {
-            sample = w.filter(p -> p.toString().endsWith(".png")).sorted().toList();
-        }
-        for (int i = 0; i < sample.size(); i += 100) { // 20 images, 2 per class
-            Path t = images.resolve(sample.get(i).getParent().getFileName()).resolve(sample.get(i).getFileName());
-            Files.createDirectories(t.getParent());
-            Files.copy(sample.get(i), t);
-        }
+        List<Path> sample = copySample(images, 100); // 20 images, 2 per class
         Files.copy(sample.get(7), images.resolve("bag").resolve(EVIL));                        // a good image with a hostile name
         Files.write(images.resolve("bag").resolve("broken & <b>bold.png"), "not a png".getBytes()); // an error row with one
         Path out = tmp.resolve("run");

@@ -4,7 +4,10 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /** One local Spark session per test class (local[2], UI off, loopback host). */
 abstract class SparkTestBase {
@@ -40,6 +43,20 @@ abstract class SparkTestBase {
 
     static Path bundledSample() {
         return home().resolve("conf/sample/fashion-mnist");
+    }
+
+    /** Every {@code every}-th image of the bundled sample (sorted by path), copied into class folders under {@code dir}. */
+    static List<Path> copySample(Path dir, int every) throws java.io.IOException {
+        List<Path> sample;
+        try (Stream<Path> w = Files.walk(bundledSample())) {
+            sample = w.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+        }
+        for (int i = 0; i < sample.size(); i += every) {
+            Path t = dir.resolve(sample.get(i).getParent().getFileName()).resolve(sample.get(i).getFileName());
+            Files.createDirectories(t.getParent());
+            Files.copy(sample.get(i), t);
+        }
+        return sample;
     }
 
     static Path bundledSpec() {

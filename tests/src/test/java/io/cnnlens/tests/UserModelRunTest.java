@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,15 +32,7 @@ class UserModelRunTest extends SparkTestBase {
     void everyStageThatCanRunRunsAndTheReportListsTheSkippedOnes() throws Exception {
         Path spec = resource("models/fashion-three-taps/fashion-three-taps.properties");
         Path images = tmp.resolve("images");
-        List<Path> sample;
-        try (Stream<Path> w = Files.walk(bundledSample())) {
-            sample = w.filter(p -> p.toString().endsWith(".png")).sorted().toList();
-        }
-        for (int i = 0; i < sample.size(); i += 100) { // 20 images, 2 per class
-            Path t = images.resolve(sample.get(i).getParent().getFileName()).resolve(sample.get(i).getFileName());
-            Files.createDirectories(t.getParent());
-            Files.copy(sample.get(i), t);
-        }
+        copySample(images, 100); // 20 images, 2 per class
         Path out = tmp.resolve("run");
         int code = Cli.run("run", "--images", images.toString(), "--out", out.toString(), "--model", spec.toString(),
                 "--master", "local[2]", "--sample", "4", "--queries", "0");

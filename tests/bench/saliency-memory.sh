@@ -2,7 +2,7 @@
 # Peak memory of `saliency --sample 0` as the collection grows: 2,500, 5,000 and 10,000
 # Fashion-MNIST test images (Debian's dataset-fashion-mnist), one JVM per size, local[2].
 # Local mode runs the executor inside the driver JVM, so the JVM's figures are the executor's:
-# the live heap (every 3 s a full GC is forced with jcmd; the largest heap occupancy after those
+# the live heap (every 3 s a full GC is forced with jcmd GC.run; the largest heap occupancy after those
 # full GCs is what the job keeps live), the largest occupancy after any GC, and the process's peak
 # resident set (/usr/bin/time). Flat figures = memory does not grow with n.
 # Usage: [CNNLENS_DRIVER_MEMORY=600m] tests/bench/saliency-memory.sh [checkout] [sizes...]
@@ -35,11 +35,11 @@ for n in "${sizes[@]}"; do
   while kill -0 "$job" 2>/dev/null; do
     sleep 3
     pid=$(pgrep -f "Cli saliency --images $work/in" | head -1 || true)
-    [ -n "$pid" ] && jcmd "$pid" GC.run > /dev/null 2>&1 || true
+    [ -n "$pid" ] && jcmd "$pid" GC.run >> "$work/jcmd.log" 2>&1 || true
   done
   wait "$job" || { cat "$work/log" >&2; exit 1; }
   secs=$(echo "$(date +%s.%N) - $start" | bc)
-  live=$(grep 'Pause Full (System.gc())' "$work/gc.log" | grep -oE '[0-9]+M->[0-9]+M' | sed 's/.*->//; s/M//' | sort -n | tail -1)
+  live=$(grep 'Pause Full' "$work/gc.log" | grep -oE '[0-9]+M->[0-9]+M' | sed 's/.*->//; s/M//' | sort -n | tail -1 || true)
   heap=$(grep -oE '[0-9]+M->[0-9]+M' "$work/gc.log" | sed 's/.*->//; s/M//' | sort -n | tail -1)
   rss=$(( $(cat "$work/rss") / 1024 ))
   printf '%-8s %-9.1f %-18s %-20s %-12s %s\n' "$n" "$secs" "${live:-?}" "${heap:-?}" "$rss" "$(grep -m1 '^saliency: inputs' "$work/log")"

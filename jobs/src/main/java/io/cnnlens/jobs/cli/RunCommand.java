@@ -115,7 +115,7 @@ final class RunCommand implements Callable<Integer> {
             r.notes().forEach(System.out::println);
             List<String> note = new ArrayList<>(List.of(r.summary()));
             note.addAll(r.notes());
-            return new RunStages.Stage(job.name(), "ran", (System.nanoTime() - ts) / 1e9, String.join("\n", note));
+            return new RunStages.Stage(job.name(), "ran", (System.nanoTime() - ts) / 1e9, String.join("; ", note));
         } catch (RuntimeException e) {
             String m = Cli.message(e);
             System.out.println(job.name() + ": failed: " + m);

@@ -35,14 +35,9 @@ public final class ReportContext {
         return spark;
     }
 
-    /** The table {@code <out>/<name>}, or empty when the run has none. */
+    /** The committed table {@code <out>/<name>}, or empty when the run has none. */
     public Optional<Dataset<Row>> table(String name) {
-        try {
-            Path p = new Path(root, name);
-            return fs.exists(p) ? Optional.of(spark.read().parquet(p.toString())) : Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return io.cnnlens.jobs.spark.TableReader.table(spark, root.toString(), name);
     }
 
     /** A section of every PNG under {@code pictures/<dir>} (recursively, sorted), or empty when there is none. */

@@ -52,7 +52,7 @@ class AdversarialJobsTest extends SparkTestBase {
         assertEquals(12, a.inputs());
         assertEquals(12 * 3, a.rows());
         assertEquals(0, a.errors());
-        List<Row> rows = spark.read().parquet(a.table()).orderBy("path", "method").collectAsList();
+        List<Row> rows = io.cnnlens.jobs.spark.TableReader.open(spark, a.table()).orderBy("path", "method").collectAsList();
         for (Row r : rows) {
             String method = r.getAs("method");
             boolean ok = r.getAs("success");
@@ -70,12 +70,12 @@ class AdversarialJobsTest extends SparkTestBase {
         assertEquals("fool", fool.method());
         assertTrue(fool.successRate() > 0.9, "fooling images reach the least likely class: " + fool.successRate());
         assertTrue(Files.size(Path.of(a.picture())) > 5_000);
-        assertEquals(0, spark.read().parquet(a.errorsTable()).count(), "an empty errors table is written");
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, a.errorsTable()).count(), "an empty errors table is written");
         assertTrue(a.details().get(0).startsWith("fool: fool          attempts 12, success rate"), a.details().get(0));
 
         // same seed → same rows
         FoolJob.Summary b = FoolJob.run(spark, fool(bundledSample(), tmp.resolve("b"), "least-likely"));
-        List<Row> again = spark.read().parquet(b.table()).orderBy("path", "method").collectAsList();
+        List<Row> again = io.cnnlens.jobs.spark.TableReader.open(spark, b.table()).orderBy("path", "method").collectAsList();
         assertEquals(rows.size(), again.size());
         for (int i = 0; i < rows.size(); i++) {
             for (String c : List.of("success", "steps", "l2", "linf", "target_probability", "adversarial_pred")) {
@@ -100,7 +100,7 @@ class AdversarialJobsTest extends SparkTestBase {
         assertEquals(bad, s.errors());
         assertEquals(s.inputs(), s.images() + s.errors());
         assertEquals(s.images(), s.rows(), "one pgd row per image");
-        List<Row> errors = spark.read().parquet(s.errorsTable()).collectAsList();
+        List<Row> errors = io.cnnlens.jobs.spark.TableReader.open(spark, s.errorsTable()).collectAsList();
         assertEquals(bad, errors.size());
         for (Row e : errors) {
             String name = Path.of(java.net.URI.create(e.getString(0))).getFileName().toString();
@@ -127,12 +127,12 @@ class AdversarialJobsTest extends SparkTestBase {
             assertTrue(x.rate() > x.randomRate(), x.variant() + ": v fools more than noise of its norm");
             assertArrayEquals(x.v(), b.results().get(i).v(), x.variant() + ": same seed, same v");
         }
-        assertEquals(2L * 200, spark.read().parquet(tmp.resolve("u1/uap_flips").toString()).count());
-        Row stats = spark.read().parquet(a.table()).filter("variant = 'spark'").first();
+        assertEquals(2L * 200, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("u1/uap_flips").toString()).count());
+        Row stats = io.cnnlens.jobs.spark.TableReader.open(spark, a.table()).filter("variant = 'spark'").first();
         assertEquals(784, stats.getList(stats.fieldIndex("v")).size());
         assertTrue(Files.exists(tmp.resolve("u1/pictures/uap/uap-spark-l2-800.png")));
         assertTrue(Files.exists(tmp.resolve("u1/pictures/uap/uap-paper-l2-800.f32")));
-        assertEquals(0, spark.read().parquet(tmp.resolve("u1/uap_errors").toString()).count());
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("u1/uap_errors").toString()).count());
         assertTrue(a.details().get(0).startsWith("uap: paper  2 ξ=800    fooling rate"), a.details().get(0));
     }
 
@@ -145,8 +145,8 @@ class AdversarialJobsTest extends SparkTestBase {
                 .with(UapOptions.EVAL_SAMPLE, 0)));
         assertEquals(expected.size(), s.fitImages() + s.evalImages() + s.errors(), "--fit-sample 0 and --eval-sample 0 = all");
         assertEquals(bad, s.errors());
-        assertEquals(bad, spark.read().parquet(s.errorsTable()).count());
-        assertEquals(s.evalImages(), spark.read().parquet(tmp.resolve("out/uap_flips").toString()).count());
+        assertEquals(bad, io.cnnlens.jobs.spark.TableReader.open(spark, s.errorsTable()).count());
+        assertEquals(s.evalImages(), io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out/uap_flips").toString()).count());
     }
 
     @Test

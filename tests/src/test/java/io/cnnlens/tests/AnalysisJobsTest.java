@@ -63,7 +63,7 @@ class AnalysisJobsTest extends SparkTestBase {
         NeighborsJob.Summary s = NeighborsJob.run(spark, NeighborsOptions.of(on(features, tmp.toString())
                 .with(NeighborsOptions.K, 10).with(NeighborsOptions.METRIC, "both").with(NeighborsOptions.QUERY_BLOCK, 300)
                 .with(NeighborsOptions.REF_BLOCK, 700).with(NeighborsOptions.PICTURE_QUERIES, 4)));
-        List<Row> feats = spark.read().parquet(features.resolve("features").toString()).select("path", "label", "fc7").collectAsList();
+        List<Row> feats = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString()).select("path", "label", "fc7").collectAsList();
         int n = feats.size();
         assertEquals((long) n * 10 * 4, s.rows(), "k rows per query, space and metric");
         List<String> paths = new ArrayList<>();
@@ -81,7 +81,7 @@ class AnalysisJobsTest extends SparkTestBase {
             index.put(paths.get(i), i);
         }
         Map<String, List<Row>> got = new LinkedHashMap<>();
-        for (Row r : spark.read().parquet(s.table()).collectAsList()) {
+        for (Row r : io.cnnlens.jobs.spark.TableReader.open(spark, s.table()).collectAsList()) {
             got.computeIfAbsent(r.<String>getAs("space") + "|" + r.getAs("metric") + "|" + r.getAs("query_path"), x -> new ArrayList<>()).add(r);
         }
         int checked = 0;
@@ -122,7 +122,7 @@ class AnalysisJobsTest extends SparkTestBase {
                 "FC7 space groups classes better than pixel space");
         assertTrue(Files.size(local(s.picture())) > 10_000);
         assertEquals(0, s.errors());
-        assertEquals(0, spark.read().parquet(s.errorsTable()).count(), "every image re-read for pixel space");
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, s.errorsTable()).count(), "every image re-read for pixel space");
     }
 
     @Test
@@ -130,7 +130,7 @@ class AnalysisJobsTest extends SparkTestBase {
         int k = 5;
         PatchesJob.Summary s = PatchesJob.run(spark, PatchesOptions.of(on(features, tmp.toString())
                 .with(PatchesOptions.LAYER, "conv5").with(PatchesOptions.TOP, k).with(PatchesOptions.PARTITIONS, 3)));
-        List<Row> feats = spark.read().parquet(features.resolve("features").toString()).dropDuplicates("image_id")
+        List<Row> feats = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString()).dropDuplicates("image_id")
                 .select("image_id", "conv_layer", "conv_max").collectAsList();
         assertEquals("conv5", feats.get(0).getString(1));
         int channels = FeaturesJobTest.floats(feats.get(0), "conv_max").length;
@@ -138,10 +138,10 @@ class AnalysisJobsTest extends SparkTestBase {
         assertEquals(feats.size(), s.scanned());
         assertEquals(feats.size(), s.inputs());
         assertEquals(0, s.errors());
-        assertEquals(0, spark.read().parquet(s.errorsTable()).count());
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, s.errorsTable()).count());
         ModelSpec spec = ModelSpec.load(bundledSpec());
         ReceptiveField.Field field = ReceptiveField.parse(spec.geometry()).of("conv5");
-        Dataset<Row> table = spark.read().parquet(s.table());
+        Dataset<Row> table = io.cnnlens.jobs.spark.TableReader.open(spark, s.table());
         for (int c = 0; c < channels; c++) {
             int ch = c;
             // independent: the features job's per-channel spatial max, sorted over all images
@@ -180,7 +180,7 @@ class AnalysisJobsTest extends SparkTestBase {
         assertEquals(30.0, r.perplexity());
         assertEquals(0, r.mosaicEmpty());
         assertTrue(!r.line().contains("errors"), r.line());
-        Dataset<Row> t = spark.read().parquet(r.table());
+        Dataset<Row> t = io.cnnlens.jobs.spark.TableReader.open(spark, r.table());
         assertEquals(2000, t.filter(col("method").equalTo("tsne")).select("path").distinct().count());
         assertEquals(2000, t.filter(col("method").equalTo("pca")).count());
         EmbedJob.Quality q = r.quality();
@@ -196,7 +196,7 @@ class AnalysisJobsTest extends SparkTestBase {
 
     @Test
     void degenerateInputsGiveClearMessages() {
-        Dataset<Row> all = spark.read().parquet(features.resolve("features").toString());
+        Dataset<Row> all = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString());
         Path empty = tmp.resolve("empty");
         all.limit(0).write().mode(SaveMode.Overwrite).parquet(empty.resolve("features").toString());
         Path one = tmp.resolve("one");
@@ -225,12 +225,12 @@ class AnalysisJobsTest extends SparkTestBase {
         // 30 images of the features table, 2 of them gone and 1 no longer an image
         Path garbage = tmp.resolve("not-an-image.png");
         Files.write(garbage, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
-        List<Row> rows = spark.read().parquet(features.resolve("features").toString()).orderBy("path").limit(30).collectAsList();
+        List<Row> rows = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString()).orderBy("path").limit(30).collectAsList();
         Map<String, String> broken = new LinkedHashMap<>();
         broken.put(rows.get(3).getString(rows.get(3).fieldIndex("path")), tmp.resolve("gone-1.png").toUri().toString());
         broken.put(rows.get(11).getString(rows.get(11).fieldIndex("path")), tmp.resolve("gone-2.png").toUri().toString());
         broken.put(rows.get(20).getString(rows.get(20).fieldIndex("path")), garbage.toUri().toString());
-        Dataset<Row> table = spark.read().parquet(features.resolve("features").toString()).orderBy("path").limit(30);
+        Dataset<Row> table = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString()).orderBy("path").limit(30);
         org.apache.spark.sql.Column path = col("path");
         for (Map.Entry<String, String> e : broken.entrySet()) {
             path = org.apache.spark.sql.functions.when(col("path").equalTo(e.getKey()), e.getValue()).otherwise(path);
@@ -244,26 +244,26 @@ class AnalysisJobsTest extends SparkTestBase {
         assertEquals(27, p.scanned());
         assertEquals(3, p.errors());
         assertEquals(p.inputs(), p.scanned() + p.errors(), "inputs = scanned + errors");
-        Dataset<Row> pe = spark.read().parquet(Path.of(out, "patches_errors").toString());
+        Dataset<Row> pe = io.cnnlens.jobs.spark.TableReader.open(spark, Path.of(out, "patches_errors").toString());
         assertEquals(List.of("path", "stage", "reason"), List.of(pe.columns()));
         assertEquals(new java.util.TreeSet<>(broken.values()), new java.util.TreeSet<>(pe.select("path").as(
                 org.apache.spark.sql.Encoders.STRING()).collectAsList()));
         assertEquals(2, pe.filter(col("stage").equalTo("read")).count(), "the two missing files fail to read");
         assertEquals(2 * 9, p.rows());
-        assertEquals(0, spark.read().parquet(p.table()).filter(col("path").isin(broken.values().toArray())).count());
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, p.table()).filter(col("path").isin(broken.values().toArray())).count());
 
         NeighborsJob.Summary nb = NeighborsJob.run(spark, NeighborsOptions.of(on(f, out).with(NeighborsOptions.K, 5)
                 .with(NeighborsOptions.PICTURE_QUERIES, 2)));
         assertEquals(30, nb.inputs());
         assertEquals(3, nb.errors());
         assertEquals(30 * 5 + 27 * 5, nb.rows(), "all 30 in FC7 space, the 27 readable ones in pixel space");
-        Dataset<Row> ne = spark.read().parquet(nb.errorsTable());
+        Dataset<Row> ne = io.cnnlens.jobs.spark.TableReader.open(spark, nb.errorsTable());
         assertEquals(Path.of(out, "neighbors_errors").toUri().toString().replaceAll("/$", ""),
                 local(nb.errorsTable()).toUri().toString().replaceAll("/$", ""));
         assertEquals(3, ne.count());
         assertEquals(new java.util.TreeSet<>(broken.values()), new java.util.TreeSet<>(ne.select("path").as(
                 org.apache.spark.sql.Encoders.STRING()).collectAsList()));
-        assertEquals(0, spark.read().parquet(nb.table()).filter(col("space").equalTo("pixels")
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, nb.table()).filter(col("space").equalTo("pixels")
                 .and(col("query_path").isin(broken.values().toArray()).or(col("neighbor_path").isin(broken.values().toArray())))).count());
 
         // through the job contract: the summary line, and the errors table among the outputs
@@ -285,7 +285,7 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(notConv.contains("'fc7'") && notConv.contains("is not a conv layer") && notConv.contains("conv5"), notConv);
 
         Path five = tmp.resolve("five");
-        spark.read().parquet(features.resolve("features").toString()).limit(5).write().parquet(five.resolve("features").toString());
+        io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString()).limit(5).write().parquet(five.resolve("features").toString());
         EmbedJob embed = new EmbedJob();
         assertEquals("5 images are too few for a map", embed.cannotRun(context, embed(five, out)).orElseThrow());
         assertEquals(java.util.Optional.empty(), embed.cannotRun(context, embed(features, out)));
@@ -300,7 +300,7 @@ class AnalysisJobsTest extends SparkTestBase {
     @Test
     void embedLowersPerplexityAndKForSmallInputs() {
         Path twenty = tmp.resolve("twenty");
-        spark.read().parquet(features.resolve("features").toString()).orderBy("path").limit(20).write()
+        io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString()).orderBy("path").limit(20).write()
                 .parquet(twenty.resolve("features").toString());
         EmbedOptions o = EmbedOptions.of(on(twenty, tmp.resolve("out").toString()).with(EmbedOptions.ITERATIONS, 250)
                 .with(EmbedOptions.MOSAIC_GRID, 4));
@@ -311,7 +311,7 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(r.notes().contains("embed: quality k 10 lowered to 9: 20 images carry at most (n - 2) / 2"), r.notes().toString());
         assertTrue(r.details().stream().anyMatch(l -> l.contains("gives the paper's 6)")), r.details().toString());
         assertTrue(r.details().stream().anyMatch(l -> l.contains("kNN-9 accuracy")), r.details().toString());
-        assertEquals(40, spark.read().parquet(tmp.resolve("out").resolve("embed").toString()).count());
+        assertEquals(40, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out").resolve("embed").toString()).count());
     }
 
     /** The features run at {@code f} and the output folder {@code out}, everything else at its default. */

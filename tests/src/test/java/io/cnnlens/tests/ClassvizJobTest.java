@@ -35,7 +35,7 @@ class ClassvizJobTest extends SparkTestBase {
             assertTrue(r.probability() >= 0.9, r.target() + " p = " + r.probability());
         }
         assertEquals(List.of("trouser", "bag"), s.results().stream().map(ClassvizJob.Result::target).toList());
-        assertEquals(2, spark.read().parquet(s.table()).count());
+        assertEquals(2, io.cnnlens.jobs.spark.TableReader.open(spark, s.table()).count());
         assertTrue(Files.size(Path.of(s.pictures(), "trouser.png")) > 100);
         assertTrue(Files.size(Path.of(s.pictures(), "classviz-grid.png")) > 5_000);
         // an intermediate channel through the same machinery: its activation grows from the start

@@ -70,7 +70,7 @@ class FeaturesJobTest extends SparkTestBase {
         assertEquals(files.size(), s.rows());
         assertEquals(0, s.errors());
 
-        Dataset<Row> t = spark.read().parquet(out.resolve("features").toString());
+        Dataset<Row> t = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString());
         List<Row> rows = t.collectAsList();
         assertEquals(files.size(), rows.size());
         Map<String, Row> byPath = new HashMap<>();
@@ -187,8 +187,8 @@ class FeaturesJobTest extends SparkTestBase {
         assertEquals(expectedErrors, s.errors());
         assertEquals(s.inputs(), s.rows() + s.errors(), "inputs = rows + errors");
 
-        List<Row> features = spark.read().parquet(out.resolve("features").toString()).collectAsList();
-        List<Row> errors = spark.read().parquet(out.resolve("errors").toString()).collectAsList();
+        List<Row> features = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString()).collectAsList();
+        List<Row> errors = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("errors").toString()).collectAsList();
         assertEquals(s.rows(), features.size());
         assertEquals(s.errors(), errors.size());
         for (Row e : errors) {
@@ -221,10 +221,10 @@ class FeaturesJobTest extends SparkTestBase {
         FeaturesJob.Summary first = FeaturesJob.run(spark, settings(images, out, "bundled"));
         FeaturesJob.Summary second = FeaturesJob.run(spark, settings(images, out, "bundled"));
         assertEquals(first.rows(), second.rows());
-        Dataset<Row> t = spark.read().parquet(out.resolve("features").toString());
+        Dataset<Row> t = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString());
         assertEquals(second.rows(), t.count(), "no duplicates after a re-run");
         assertEquals(second.rows(), t.select("image_id", "path").distinct().count());
-        assertEquals(second.errors(), spark.read().parquet(out.resolve("errors").toString()).count());
+        assertEquals(second.errors(), io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("errors").toString()).count());
 
         List<String> before = listing(out);
         FeaturesOptions bad = FeaturesOptions.of(values(images, out, "bundled").with(FeaturesOptions.CONV_LAYER, "conv9"));
@@ -253,7 +253,7 @@ class FeaturesJobTest extends SparkTestBase {
         long errors = expected.values().stream().filter(v -> !v.equals("ok")).count();
         assertEquals(expected.size(), s.inputs());
         assertEquals(errors, s.errors());
-        assertEquals(s.inputs() - errors, spark.read().parquet(out.resolve("features").toString()).count());
+        assertEquals(s.inputs() - errors, io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString()).count());
     }
 
     @Test

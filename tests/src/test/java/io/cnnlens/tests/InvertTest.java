@@ -24,7 +24,7 @@ class InvertTest extends SparkTestBase {
     @Test
     void shallowLayersReconstructTheImageDeepOnesLess() {
         assertEquals(0, Cli.run("invert", "--out", tmp.toString(), "--sample", "2", "--layers", "conv1,conv5", "--master", "local[2]"));
-        List<Row> rows = spark.read().parquet(tmp.resolve("invert").toString()).collectAsList();
+        List<Row> rows = io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("invert").toString()).collectAsList();
         assertEquals(4, rows.size());
         java.util.Map<String, java.util.Map<String, Double>> corr = new java.util.HashMap<>();
         for (Row r : rows) {
@@ -45,7 +45,7 @@ class InvertTest extends SparkTestBase {
         corr.forEach((path, byLayer) -> assertTrue(byLayer.get("conv1") > byLayer.get("conv5"),
                 "the deeper layer keeps less of " + path + ": " + byLayer));
         assertTrue(Files.exists(tmp.resolve("pictures/invert/invert-grid.png")));
-        assertEquals(0, spark.read().parquet(tmp.resolve("invert_errors").toString()).count(), "no bad inputs in the sample");
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("invert_errors").toString()).count(), "no bad inputs in the sample");
     }
 
     @Test
@@ -66,8 +66,8 @@ class InvertTest extends SparkTestBase {
         assertEquals(1, s.images());
         assertEquals(2, s.errors());
         assertEquals(s.inputs(), s.images() + s.errors(), "inputs = images + errors");
-        assertEquals(1, spark.read().parquet(out.resolve("invert").toString()).count());
-        List<Row> errors = spark.read().parquet(out.resolve("invert_errors").toString()).orderBy("path").collectAsList();
+        assertEquals(1, io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("invert").toString()).count());
+        List<Row> errors = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("invert_errors").toString()).orderBy("path").collectAsList();
         assertEquals(List.of("read", "decode"), errors.stream().map(r -> r.getString(1)).toList());
         assertTrue(errors.get(0).getString(0).endsWith("empty.png"), errors.toString());
     }

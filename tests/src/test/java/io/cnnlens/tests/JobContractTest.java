@@ -129,7 +129,7 @@ class JobContractTest extends SparkTestBase {
         public JobResult run(JobContext context, Options o) {
             Dataset<Row> counts = TableReader.read(context.spark(), o.features(), "label").groupBy("label").count()
                     .filter("count >= " + o.min());
-            try (TableCommitter c = new TableCommitter(o.out(), context.spark().sparkContext().hadoopConfiguration())) {
+            try (TableCommitter c = new TableCommitter(context.spark(), o.out(), "example")) {
                 counts.coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(c.staging(TABLE));
                 c.commit(List.of(TABLE));
                 return JobResult.of("label-counts: labels " + counts.count(), "label_counts: " + c.finalPath(TABLE));
@@ -160,7 +160,7 @@ class JobContractTest extends SparkTestBase {
 
         CommandLineRun r = cli(cl, "label-counts", "--features", out.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
-        long labels = spark.read().parquet(out.resolve("features").toString()).select("label").distinct().count();
+        long labels = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString()).select("label").distinct().count();
         assertTrue(r.out().startsWith("label-counts: labels " + labels), r.out());
         assertTrue(Files.isDirectory(out.resolve(LabelCountsJob.TABLE)));
 

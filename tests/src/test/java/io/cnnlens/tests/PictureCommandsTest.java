@@ -58,7 +58,7 @@ class PictureCommandsTest extends SparkTestBase {
         String msg = buf.toString();
         assertTrue(msg.contains("has no conv layer 'conv9'"), msg);
         assertTrue(msg.contains("layer fc7 is not a conv layer"), msg);
-        assertEquals(0, spark.read().parquet(tmp.resolve("out/activations_errors").toString()).count(), "no bad inputs in the sample");
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out/activations_errors").toString()).count(), "no bad inputs in the sample");
     }
 
     @Test
@@ -77,7 +77,7 @@ class PictureCommandsTest extends SparkTestBase {
         try (Stream<Path> files = Files.list(out.resolve("pictures/activations/conv1"))) {
             assertEquals(s.pictures(), files.filter(p -> p.toString().endsWith(".png")).count());
         }
-        List<Row> errors = spark.read().parquet(out.resolve("activations_errors").toString()).collectAsList();
+        List<Row> errors = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("activations_errors").toString()).collectAsList();
         assertEquals(bad, errors.size());
         for (Row e : errors) {
             String name = Path.of(e.getString(0)).getFileName().toString();
@@ -89,7 +89,7 @@ class PictureCommandsTest extends SparkTestBase {
                 .with(ActivationsOptions.SAMPLE, 2)));
         assertEquals(0, small.pictures());
         assertEquals(2, small.errors());
-        assertTrue(spark.read().parquet(tmp.resolve("small/activations_errors").toString()).collectAsList().stream()
+        assertTrue(io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("small/activations_errors").toString()).collectAsList().stream()
                 .allMatch(r -> r.getString(1).equals("too-large")));
         assertEquals(2, ActivationsJob.run(spark, ActivationsOptions.of(OptionValues.defaults()
                 .with(SharedOptions.OUT, tmp.resolve("bytes").toString()).with(SharedOptions.MAX_BYTES, 10L)
@@ -103,8 +103,7 @@ class PictureCommandsTest extends SparkTestBase {
         assertEquals(Optional.empty(), job.cannotRun(context, FiltersOptions.of(OptionValues.defaults())));
         String reason = job.cannotRun(context, FiltersOptions.of(OptionValues.defaults().with(FiltersOptions.LAYER, "conv9"))).orElseThrow();
         assertTrue(reason.contains("has no conv layer 'conv9'"), reason);
-        FiltersJob.Summary s = FiltersJob.draw(FiltersOptions.of(OptionValues.defaults().with(SharedOptions.OUT, tmp.toString())),
-                spark.sparkContext().hadoopConfiguration());
+        FiltersJob.Summary s = FiltersJob.draw(FiltersOptions.of(OptionValues.defaults().with(SharedOptions.OUT, tmp.toString())), spark);
         assertEquals("filters: conv1 32 filters of 1×5×5", s.line());
         assertTrue(Files.exists(Path.of(s.picture())));
     }
@@ -141,7 +140,7 @@ class PictureCommandsTest extends SparkTestBase {
         try (Stream<Path> files = Files.list(out.resolve("pictures/activations/conv1"))) {
             assertEquals(2, files.filter(p -> p.toString().endsWith(".png")).count(), "the model's first conv tap, 2 images in run");
         }
-        List<Row> inverted = spark.read().parquet(out.resolve("invert").toString()).collectAsList();
+        List<Row> inverted = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("invert").toString()).collectAsList();
         assertEquals(2, inverted.size(), "2 images in run, one default layer the model has: " + inverted);
         assertTrue(inverted.stream().allMatch(r -> r.getString(1).equals("fc7")), inverted.toString());
     }

@@ -181,7 +181,7 @@ public final class RunComparison {
             }
         }
 
-        SparkSession spark = SparkSession.builder().appName("cnnlens compare-runs").master("local[*]")
+        SparkSession spark = io.cnnlens.jobs.spark.SparkSessions.withTables(SparkSession.builder()).appName("cnnlens compare-runs").master("local[*]")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
@@ -322,8 +322,9 @@ public final class RunComparison {
         String maxDiff = "n/a";
         List<String> bytesNote = new ArrayList<>();
         try {
-            Dataset<Row> a = spark.read().parquet(pa.toString());
-            Dataset<Row> b = spark.read().parquet(pb.toString());
+            // a Delta table at its committed version, a plain Parquet folder (an older run) as Parquet
+            Dataset<Row> a = io.cnnlens.jobs.spark.TableReader.open(spark, pa.toString());
+            Dataset<Row> b = io.cnnlens.jobs.spark.TableReader.open(spark, pb.toString());
             Map<String, StructField> fa = fields(a.schema());
             Map<String, StructField> fb = fields(b.schema());
 

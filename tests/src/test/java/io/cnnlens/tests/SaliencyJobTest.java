@@ -57,14 +57,14 @@ class SaliencyJobTest extends SparkTestBase {
         assertEquals(bad, s.errors());
         assertEquals(s.inputs() - bad, s.images());
         assertEquals(3 * s.images(), s.rows());
-        List<Row> errorRows = spark.read().parquet(s.errorsTable()).collectAsList();
+        List<Row> errorRows = io.cnnlens.jobs.spark.TableReader.open(spark, s.errorsTable()).collectAsList();
         assertEquals(s.errors(), errorRows.size(), "the errors table holds every error, once");
         for (Row r : errorRows) {
             String name = Path.of(URI.create(r.getString(0))).getFileName().toString();
             assertEquals(expected.get(name), r.getString(1), name);
         }
-        assertEquals(s.rows(), spark.read().parquet(s.table()).count());
-        assertEquals(s.images(), spark.read().parquet(s.table()).select("path").distinct().count());
+        assertEquals(s.rows(), io.cnnlens.jobs.spark.TableReader.open(spark, s.table()).count());
+        assertEquals(s.images(), io.cnnlens.jobs.spark.TableReader.open(spark, s.table()).select("path").distinct().count());
         assertTrue(s.leftOut().isEmpty());
         assertTrue(Files.size(Path.of(s.picture())) > 10_000);
 
@@ -74,7 +74,7 @@ class SaliencyJobTest extends SparkTestBase {
         ImageDecoder d = new ImageDecoder(50_000_000L);
         int checked = 0;
         try (LoadedModel m = LoadedModel.load(spec, Device.cpu(), true); ModelForward f = m.newForward()) {
-            for (Row r : spark.read().parquet(s.table()).filter("method = 'gradient'").limit(6).collectAsList()) {
+            for (Row r : io.cnnlens.jobs.spark.TableReader.open(spark, s.table()).filter("method = 'gradient'").limit(6).collectAsList()) {
                 float[] in = pre.apply(d.decode(Files.readAllBytes(Path.of(URI.create(r.<String>getAs("path"))))));
                 float[] direct = new VanillaGradient().maps(f, in, 1, new int[] {r.<Integer>getAs("target_index")})[0];
                 List<Float> job = r.getList(r.fieldIndex("map"));
@@ -98,14 +98,14 @@ class SaliencyJobTest extends SparkTestBase {
         SaliencyJob.Summary s = SaliencyJob.run(spark, settings(tmp.resolve("corpus"), tmp.resolve("out"), "bundled",
                 List.of("gradient"), "label"));
         Map<String, Long> stages = new HashMap<>();
-        for (Row r : spark.read().parquet(s.errorsTable()).collectAsList()) {
+        for (Row r : io.cnnlens.jobs.spark.TableReader.open(spark, s.errorsTable()).collectAsList()) {
             stages.merge(r.getString(1), 1L, Long::sum);
         }
         long oddOk = expected.entrySet().stream().filter(e -> e.getValue().equals("ok") && !e.getKey().startsWith("test-")).count();
         assertEquals(oddOk, stages.get("target"), "images in folder 'odd' or outside a class folder: " + stages);
         assertEquals(10, s.images(), "one labelled image per class");
         assertEquals(s.inputs(), s.images() + s.errors());
-        for (Row r : spark.read().parquet(s.table()).collectAsList()) {
+        for (Row r : io.cnnlens.jobs.spark.TableReader.open(spark, s.table()).collectAsList()) {
             assertEquals(r.<String>getAs("label"), r.<String>getAs("target"));
         }
     }
@@ -140,9 +140,9 @@ class SaliencyJobTest extends SparkTestBase {
         assertTrue(r.summary().startsWith("saliency: inputs 4, images 4, rows 4, errors 0"), r.summary());
         assertTrue(r.notes().get(0).startsWith("saliency: guided-backprop left out: guided-backprop needs the network as an ordered list"),
                 r.notes().toString());
-        List<Row> methods = spark.read().parquet(out.resolve("saliency").toString()).select("method").distinct().collectAsList();
+        List<Row> methods = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("saliency").toString()).select("method").distinct().collectAsList();
         assertEquals(List.of("gradient"), methods.stream().map(x -> x.getString(0)).toList());
-        assertEquals(0, spark.read().parquet(out.resolve("saliency_errors").toString()).count());
+        assertEquals(0, io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("saliency_errors").toString()).count());
     }
 
     @Test

@@ -16,7 +16,7 @@ abstract class SparkTestBase {
 
     @BeforeAll
     static void startSpark() {
-        spark = SparkSession.builder()
+        spark = io.cnnlens.jobs.spark.SparkSessions.withTables(SparkSession.builder())
                 .master("local[2]")
                 .appName("cnnlens-tests")
                 .config("spark.ui.enabled", "false")

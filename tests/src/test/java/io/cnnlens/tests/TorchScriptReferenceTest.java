@@ -142,7 +142,7 @@ class TorchScriptReferenceTest extends SparkTestBase {
         Ref logits = array(ref, "logits");
         double dFc7 = 0;
         double dLogits = 0;
-        List<Row> rows = spark.read().parquet(tmp.resolve("out/features").toString()).collectAsList();
+        List<Row> rows = io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out/features").toString()).collectAsList();
         for (Row r : rows) {
             String name = Path.of(java.net.URI.create(r.getString(r.fieldIndex("path")))).getFileName().toString();
             int i = files.stream().map(p -> p.getFileName().toString()).toList().indexOf(name);

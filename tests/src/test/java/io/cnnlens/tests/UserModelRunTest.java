@@ -39,7 +39,7 @@ class UserModelRunTest extends SparkTestBase {
 
         assertTrue(Files.isRegularFile(out.resolve("report.html")), "the report is written whatever was skipped");
         Map<String, Row> stages = new HashMap<>();
-        spark.read().parquet(out.resolve("run_stages").toString()).collectAsList().forEach(r -> stages.put(r.getString(0), r));
+        io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("run_stages").toString()).collectAsList().forEach(r -> stages.put(r.getString(0), r));
         boolean allRan = true;
         String html = Files.readString(out.resolve("report.html"));
         for (Job<?> job : JobRegistry.pipeline()) {
@@ -67,8 +67,8 @@ class UserModelRunTest extends SparkTestBase {
         assertTrue(saliency.contains("guided-backprop left out"), "run records why a method was left out: " + saliency);
         assertTrue(html.contains("guided-backprop left out"), "and the report shows it");
         assertEquals(allRan ? 0 : 1, code, "run exits non-zero after writing the report when a stage was skipped");
-        assertEquals(20, spark.read().parquet(out.resolve("features").toString()).count());
-        assertEquals("conv3", spark.read().parquet(out.resolve("features").toString()).first().getAs("conv_layer"));
+        assertEquals(20, io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString()).count());
+        assertEquals("conv3", io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString()).first().getAs("conv_layer"));
     }
 
     /** The reason's leading letters, digits and spaces: what survives HTML escaping unchanged. */

@@ -200,7 +200,7 @@ public final class FoolJob implements Job<FoolOptions> {
         int partitions = chosen.partitions(spark, IMAGES_PER_TASK, s.partitions());
         int targetCount = fixedTargets == null ? 1 : fixedTargets.length;
         long rowsPerImage = s.methods().stream().mapToLong(m -> m.equals("pgd") ? 1 : targetCount).sum();
-        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+        try (TableCommitter committer = new TableCommitter(spark, s.out(), "fool")) {
             ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
             String table = committer.staging(TABLE);
             try (Progress progress = Progress.start(spark, "fool", n)) {

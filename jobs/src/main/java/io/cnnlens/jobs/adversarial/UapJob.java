@@ -254,7 +254,7 @@ public final class UapJob implements Job<UapOptions> {
         JavaRDD<Row> fitIn = fitRows.orderBy("path").javaRDD();
         JavaRDD<Row> evalIn = evalRows.repartition(evalPartitions).javaRDD();
         int fitParts = fitIn.getNumPartitions();
-        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+        try (TableCommitter committer = new TableCommitter(spark, s.out(), "uap")) {
             ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
             // one pass decodes both sets (partitions below fitParts are the fit set's), bad inputs to the errors channel
             JavaRDD<Tuple2<Boolean, ModelPixels>> px;

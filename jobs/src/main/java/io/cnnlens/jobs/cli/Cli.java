@@ -38,6 +38,8 @@ public final class Cli implements Runnable {
         }
         cl.addSubcommand("run", RunCommand.commandLine());
         cl.addSubcommand("show", new ShowCommand());
+        cl.addSubcommand("export", new ExportCommand());
+        cl.addSubcommand("vacuum", new VacuumCommand());
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         return cl;
     }

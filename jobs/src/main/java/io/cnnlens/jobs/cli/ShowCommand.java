@@ -11,9 +11,9 @@ import picocli.CommandLine.Parameters;
 
 import java.util.concurrent.Callable;
 
-/** {@code cnnlens show <table>}: a look at a Parquet table a job wrote. */
+/** {@code cnnlens show <table>}: a look at a table a job wrote, read through {@link io.cnnlens.jobs.spark.TableReader}. */
 @Command(name = "show", mixinStandardHelpOptions = true,
-        description = "Print a Parquet table's row count, schema and first rows (e.g. cnnlens-out/errors).")
+        description = "Print a table's row count, schema and first rows (e.g. cnnlens-out/errors): a cnnlens (Delta) table at the version its folder's commit log names, or a folder of Parquet files.")
 public final class ShowCommand implements Callable<Integer> {
 
     @Parameters(index = "0", description = "Table folder or URI.")
@@ -32,11 +32,12 @@ public final class ShowCommand implements Callable<Integer> {
     public Integer call() {
         SparkSessions.Handle h = SparkSessions.open("cnnlens show", master);
         try {
-            Dataset<Row> t = h.spark().read().parquet(table);
+            io.cnnlens.jobs.spark.TableReader.Located at = io.cnnlens.jobs.spark.TableReader.require(h.spark(), table);
+            Dataset<Row> t = io.cnnlens.jobs.spark.TableReader.load(h.spark(), at);
             if (columns != null) {
                 t = t.selectExpr(columns);
             }
-            System.out.println(table + ": " + t.count() + " rows");
+            System.out.println(at.describe() + ": " + t.count() + " rows");
             t.printSchema();
             t.show(limit, 80, false);
             return 0;

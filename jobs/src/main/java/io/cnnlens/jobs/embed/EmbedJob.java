@@ -292,7 +292,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
             }), SCHEMA);
 
             Quality quality = quality(placed, s);
-            try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+            try (TableCommitter committer = new TableCommitter(spark, s.out(), "embed")) {
                 table.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
                 int mosaicEmpty = writePictures(committer, placed, s, hadoop, n);
                 committer.commit(List.of(TABLE, PICTURES));

@@ -123,12 +123,12 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
         }
         int partitions = s.partitions() > 0 ? s.partitions()
                 : listed.partitions(spark.sparkContext().defaultParallelism(), maxPartitionBytes(spark));
-        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+        try (TableCommitter committer = new TableCommitter(spark, s.out(), "features")) {
             // one pass: feature rows go to the Parquet writer, error rows to a stash beside it;
             // the accumulators are applied once per partition of this, the RDD's only job
             LongAccumulator ok = spark.sparkContext().longAccumulator("feature rows");
             LongAccumulator errors = spark.sparkContext().longAccumulator("error rows");
-            String stash = committer.staging("_error-stash");
+            String stash = committer.staging("error-stash");
             try (Progress progress = Progress.start(spark, "features", n)) {
                 JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
                         .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,

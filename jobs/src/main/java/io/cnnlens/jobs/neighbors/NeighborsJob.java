@@ -205,7 +205,7 @@ public final class NeighborsJob implements Job<NeighborsOptions> {
         long maxBytes = s.maxBytes();
         boolean pixelSpace = s.pixelSpace();
         List<Runnable> unpersist = new ArrayList<>();
-        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+        try (TableCommitter committer = new TableCommitter(spark, s.out(), "neighbors")) {
             ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
             JavaRDD<Item> items;
             try (Progress progress = Progress.start(spark, NAME, n)) {

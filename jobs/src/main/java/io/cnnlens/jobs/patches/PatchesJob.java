@@ -215,7 +215,7 @@ public final class PatchesJob implements Job<PatchesOptions> {
         int parallelism = spark.sparkContext().defaultParallelism();
         int partitions = s.partitions() > 0 ? s.partitions() : (int) Math.max(1, Math.min(n / 64 + 1, (long) parallelism * 4));
         JavaRDD<Row> rows = images.javaRDD().repartition(partitions);
-        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+        try (TableCommitter committer = new TableCommitter(spark, s.out(), "patches")) {
             ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
             // pass 1: each partition's heaps and how many images it scanned, merged in a tree
             Tuple2<Long, TopActivations> scan;

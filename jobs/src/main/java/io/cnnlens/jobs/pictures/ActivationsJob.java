@@ -155,7 +155,7 @@ public final class ActivationsJob implements Job<ActivationsOptions> {
         long written = 0;
         String dir = PICTURES + "/" + FileNames.safe(tap); // one folder per layer
         String errorsTable = new ActivationsJob().errorsTable();
-        try (TableCommitter c = new TableCommitter(o.out(), hadoop.get()); ModelForward f = m.newForward()) {
+        try (TableCommitter c = new TableCommitter(spark, o.out(), "activations"); ModelForward f = m.newForward()) {
             ErrorChannel channel = ErrorChannel.open(c, errorsTable, hadoop);
             try (ErrorStash.Writer errors = channel.writer()) {
                 for (Iterator<Row> it = DriverImages.chosen(rows, o.sample()); it.hasNext(); ) {

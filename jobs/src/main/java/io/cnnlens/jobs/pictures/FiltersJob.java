@@ -14,7 +14,6 @@ import io.cnnlens.model.ConvWeights;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.plot.FilterGrid;
 import io.cnnlens.report.HtmlReport.Section;
-import org.apache.hadoop.conf.Configuration;
 
 import java.util.List;
 import java.util.Locale;
@@ -76,7 +75,7 @@ public final class FiltersJob implements Job<FiltersOptions> {
 
     @Override
     public JobResult run(JobContext context, FiltersOptions options) {
-        Summary s = draw(options, context.hadoop().get());
+        Summary s = draw(options, context.spark());
         return JobResult.of(s.line(), "picture: " + s.picture());
     }
 
@@ -87,12 +86,12 @@ public final class FiltersJob implements Job<FiltersOptions> {
     }
 
     /** Draws the filters into {@code <out>/pictures/filters/<layer>/filters.png}. */
-    public static Summary draw(FiltersOptions o, Configuration conf) {
-        LoadedModel m = ExecutorRuntime.model(o.model(), conf, false);
+    public static Summary draw(FiltersOptions o, org.apache.spark.sql.SparkSession spark) {
+        LoadedModel m = ExecutorRuntime.model(o.model(), spark.sparkContext().hadoopConfiguration(), false);
         ConvWeights w = ConvWeights.of(m, o.layer());
         String name = "filters.png";
         String dir = PICTURES + "/" + FileNames.safe(w.layer()); // one folder per layer: drawing another layer keeps this one
-        try (TableCommitter c = new TableCommitter(o.out(), conf)) {
+        try (TableCommitter c = new TableCommitter(spark, o.out(), "filters")) {
             String title = String.format(Locale.ROOT, "%s %s: %d filters, %d×%d×%d", m.spec().name(), w.layer(), w.out(), w.in(), w.kh(), w.kw());
             byte[] png = PngWriter.encode(o.layer() == null
                     ? FilterGrid.firstLayer(title, w.values(), w.out(), w.in(), w.kh(), w.kw(), Math.max(36, w.kh() * 6))

@@ -43,7 +43,7 @@ public final class RunStages {
     public static void write(SparkSession spark, String out, List<Stage> stages) {
         List<Row> rows = new ArrayList<>();
         stages.forEach(s -> rows.add(RowFactory.create(s.stage(), s.status(), s.seconds(), s.note())));
-        try (TableCommitter c = new TableCommitter(out, spark.sparkContext().hadoopConfiguration())) {
+        try (TableCommitter c = new TableCommitter(spark, out, "run")) {
             spark.createDataFrame(rows, SCHEMA).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(c.staging(TABLE));
             c.commit(List.of(TABLE));
         }

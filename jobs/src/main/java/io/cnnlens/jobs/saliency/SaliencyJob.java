@@ -216,7 +216,7 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
         for (Saliency m : methods) {
             nanos.put(m.name(), spark.sparkContext().longAccumulator("saliency " + m.name()));
         }
-        try (TableCommitter committer = new TableCommitter(s.out(), hadoop.get())) {
+        try (TableCommitter committer = new TableCommitter(spark, s.out(), "saliency")) {
             ErrorChannel channel = ErrorChannel.open(committer, ERRORS, hadoop);
             String table = committer.staging(TABLE);
             try (Progress progress = Progress.start(spark, "saliency", n)) {

@@ -39,7 +39,7 @@ public final class ErrorChannel implements Serializable {
 
     /** A channel for the errors table {@code table}, staged with the job's other tables. */
     public static ErrorChannel open(TableCommitter committer, String table, HadoopConf hadoop) {
-        return new ErrorChannel(table, committer.staging("_error-stash-" + table), hadoop);
+        return new ErrorChannel(table, committer.staging("error-stash-" + table), hadoop);
     }
 
     /** This task's writer (executor side), closed when the task completes; publish it after the partition's last input. */

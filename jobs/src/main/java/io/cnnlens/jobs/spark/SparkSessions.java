@@ -30,7 +30,7 @@ public final class SparkSessions {
         if (SparkSession.getDefaultSession().isDefined()) {
             return new Handle(SparkSession.getDefaultSession().get(), false);
         }
-        SparkSession.Builder b = SparkSession.builder().appName(appName);
+        SparkSession.Builder b = withTables(SparkSession.builder().appName(appName));
         if (System.getProperty("spark.master") == null || master != null) {
             b.master(master == null ? "local[*]" : master);
         }
@@ -43,5 +43,16 @@ public final class SparkSessions {
                     .config("spark.executor.heartbeatInterval", "3s");
         }
         return new Handle(b.getOrCreate(), true);
+    }
+
+    /**
+     * The settings every session that writes cnnlens tables needs: Delta Lake's SQL extension and
+     * catalog, and a small number of partitions for reading a table's Delta log (its default, 50,
+     * is sized for logs of thousands of commits; cnnlens tables have one commit per run).
+     */
+    public static SparkSession.Builder withTables(SparkSession.Builder b) {
+        return b.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+                .config("spark.databricks.delta.snapshotPartitions", "2");
     }
 }

@@ -1,72 +1,137 @@
 package io.cnnlens.jobs.spark;
 
-import org.apache.hadoop.conf.Configuration;
+import io.delta.tables.DeltaTable;
+
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
+import static org.apache.spark.sql.functions.col;
+
 /**
- * Writes a job's tables aside and swaps them in only when all of them are written, so a failed
- * run leaves the previous tables untouched and a repeated run replaces them instead of adding to
- * them. Tables are written under {@code <out>/_staging/<run>/<table>}; the commit moves each
- * previous table to {@code <out>/_trash/<run>/} and the new one into place (directory renames:
- * atomic on HDFS and local file systems), then deletes the old copies.
+ * Commits a job's tables into its output folder as Delta Lake tables, all of them or none
+ * (docs/tables.md). A job writes each table as Parquet under {@code <out>/_staging/<run>/<table>}
+ * and its pictures as files beside them; {@link #commit} then
+ * <ol>
+ *   <li>checks that no other run committed into the folder since this one opened it (else fails
+ *       before writing anything);</li>
+ *   <li>overwrites each Delta table {@code <out>/<table>} with its staged rows (one Delta commit
+ *       per table, tagged with this run's id);</li>
+ *   <li>appends one row naming those versions to the folder's {@link TableLog}: this is the
+ *       commit point. Readers ({@link TableReader}) read the versions the log names, so a driver
+ *       that dies before it leaves the previous tables current, and one that dies after it has
+ *       committed. Of two runs racing for the same log row one wins; the loser restores the
+ *       tables it overwrote and fails with {@link ConcurrentRunException};</li>
+ *   <li>swaps the picture folders in (renames through {@code <out>/_trash/<run>}; a swap a crash
+ *       interrupted is completed by the next run that opens the folder).</li>
+ * </ol>
+ * Staging folders are removed when the run closes, and ones left by a killed driver after
+ * {@link TableVacuum#retainHours} by the next run.
  */
 public final class TableCommitter implements AutoCloseable {
 
+    /**
+     * System property naming a point of {@link #commit} where the JVM halts at once, as a killed
+     * driver would: {@code after-table:<name>}, {@code before-log} or {@code after-log}. For the
+     * fault-injection tests only.
+     */
+    public static final String HALT_AT = "cnnlens.commit.haltAt";
+
+    private final SparkSession spark;
     private final Path out;
     private final FileSystem fs;
+    private final String job;
     private final String run = UUID.randomUUID().toString();
+    private final TableLog log;
+    private final long openedAt;
 
-    public TableCommitter(String out, Configuration conf) {
+    public TableCommitter(SparkSession spark, String out, String job) {
+        this.spark = spark;
+        this.job = job;
         try {
             this.out = new Path(out);
-            this.fs = this.out.getFileSystem(conf);
+            this.fs = this.out.getFileSystem(spark.sparkContext().hadoopConfiguration());
             this.fs.mkdirs(this.out);
+            this.log = new TableLog(spark, out);
+            this.openedAt = log.latest().map(TableLog.Entry::seq).orElse(0L);
+            completeInterruptedSwaps();
+            TableVacuum.removeStaleStaging(fs, this.out, TableVacuum.retainHours(spark));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create output folder " + out + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot open output folder " + out + ": " + e.getMessage(), e);
         }
     }
 
-    /** Where to write {@code table} before the commit. */
+    /** Where to write {@code table} (Parquet) or its files before the commit. */
     public String staging(String table) {
-        return new Path(new Path(new Path(out, "_staging"), run), table).toString();
+        return new Path(stagingRoot(), table).toString();
     }
 
     public String finalPath(String table) {
         return new Path(out, table).toString();
     }
 
+    /** This run's id, as the commit log and the tables' Delta history record it. */
+    public String runId() {
+        return run;
+    }
+
+    /**
+     * Makes {@code tables} current together: each staged Parquet table (a folder Spark wrote, with
+     * its {@code _SUCCESS} marker) becomes a new version of the Delta table of that name, each
+     * other staged folder (pictures) replaces the folder of that name.
+     */
     public void commit(List<String> tables) {
+        List<String> delta = new ArrayList<>();
+        List<String> folders = new ArrayList<>();
         try {
-            Path trash = new Path(new Path(out, "_trash"), run);
             for (String table : tables) {
-                if (!fs.exists(new Path(staging(table)))) {
+                Path staged = new Path(staging(table));
+                if (!fs.exists(staged)) {
                     throw new IOException("table " + table + " was not written");
                 }
+                (fs.exists(new Path(staged, "_SUCCESS")) ? delta : folders).add(table);
             }
-            for (String table : tables) {
-                Path target = new Path(out, table);
-                if (fs.exists(target)) {
-                    Path aside = new Path(trash, table);
-                    fs.mkdirs(aside.getParent());
-                    if (!fs.rename(target, aside)) {
-                        throw new IOException("cannot move old " + target + " aside");
-                    }
-                }
-                fs.mkdirs(target.getParent());
-                if (!fs.rename(new Path(staging(table)), target)) {
-                    throw new IOException("cannot move new " + table + " into " + target);
-                }
-            }
-            fs.delete(trash, true);
-            deleteIfEmpty(new Path(out, "_trash"));
         } catch (IOException e) {
             throw new UncheckedIOException("commit of " + tables + " into " + out + " failed: " + e.getMessage(), e);
+        }
+        checkNoCommitSinceOpen();
+        Map<String, Long> previous = log.current();
+        Map<String, Long> versions = new LinkedHashMap<>();
+        try {
+            for (String table : delta) {
+                versions.put(table, writeDelta(table));
+                haltIf("after-table:" + table);
+            }
+        } catch (RuntimeException e) {
+            if (!TableLog.isConflict(e)) {
+                throw e;
+            }
+            // another run is writing the same table right now: it will commit, this one does not
+            restore(versions, previous);
+            throw new ConcurrentRunException(out.toString(), job, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
+        }
+        haltIf("before-log");
+        TableLog.Entry entry = new TableLog.Entry(openedAt + 1, run, job, new Timestamp(System.currentTimeMillis()), versions);
+        if (!log.append(entry)) {
+            restore(versions, previous);
+            throw new ConcurrentRunException(out.toString(), job, log.at(openedAt + 1).orElse(null));
+        }
+        haltIf("after-log");
+        swapFolders(folders);
+        for (String table : delta) {
+            TableVacuum.vacuumIfDue(spark, finalPath(table));
         }
     }
 
@@ -74,10 +139,10 @@ public final class TableCommitter implements AutoCloseable {
     @Override
     public void close() {
         try {
-            fs.delete(new Path(new Path(out, "_staging"), run), true);
+            fs.delete(stagingRoot(), true);
             deleteIfEmpty(new Path(out, "_staging"));
         } catch (IOException e) {
-            // leftover staging files do not affect committed tables
+            // a leftover staging folder does not affect committed tables; the next run removes it
         }
     }
 
@@ -90,6 +155,116 @@ public final class TableCommitter implements AutoCloseable {
             o.write(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path stagingRoot() {
+        return new Path(new Path(out, "_staging"), run);
+    }
+
+    private void checkNoCommitSinceOpen() {
+        TableLog.Entry latest = log.latest().orElse(null);
+        if (latest != null && latest.seq() != openedAt) {
+            throw new ConcurrentRunException(out.toString(), job, latest);
+        }
+    }
+
+    /** Overwrites the Delta table {@code table} with the staged rows; returns the version written. */
+    private long writeDelta(String table) {
+        String target = finalPath(table);
+        spark.read().parquet(staging(table)).write().format("delta").mode(SaveMode.Overwrite)
+                .option("overwriteSchema", "true")
+                .option("userMetadata", run)
+                .save(target);
+        List<Row> mine = DeltaTable.forPath(spark, target).history(20)
+                .where(col("userMetadata").equalTo(run)).select("version").collectAsList();
+        if (mine.isEmpty()) {
+            throw new IllegalStateException("the commit of " + target + " by run " + run + " is not in its history");
+        }
+        return mine.get(0).getLong(0);
+    }
+
+    /**
+     * After a lost race: each table this run overwrote goes back to the version the log names
+     * (unless another run wrote it since), so the table's own latest version is the committed one.
+     */
+    private void restore(Map<String, Long> written, Map<String, Long> previous) {
+        Map<String, Long> current = log.current();
+        for (Map.Entry<String, Long> w : written.entrySet()) {
+            Long logged = current.getOrDefault(w.getKey(), previous.get(w.getKey()));
+            DeltaTable t = DeltaTable.forPath(spark, finalPath(w.getKey()));
+            long latest = t.history(1).select("version").first().getLong(0);
+            if (logged != null && latest == w.getValue()) {
+                try {
+                    t.restoreToVersion(logged);
+                } catch (RuntimeException e) {
+                    if (!TableLog.isConflict(e)) {
+                        throw e;
+                    }
+                    // the other run wrote the table meanwhile: its version replaces this run's anyway
+                }
+            }
+        }
+    }
+
+    private void swapFolders(List<String> folders) {
+        try {
+            Path trash = new Path(new Path(out, "_trash"), run);
+            for (String folder : folders) {
+                Path target = new Path(out, folder);
+                if (fs.exists(target)) {
+                    Path aside = new Path(trash, folder);
+                    fs.mkdirs(aside.getParent());
+                    if (!fs.rename(target, aside)) {
+                        throw new IOException("cannot move old " + target + " aside");
+                    }
+                }
+                fs.mkdirs(target.getParent());
+                if (!fs.rename(new Path(staging(folder)), target)) {
+                    throw new IOException("cannot move new " + folder + " into " + target);
+                }
+            }
+            fs.delete(trash, true);
+            deleteIfEmpty(new Path(out, "_trash"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("swap of " + folders + " into " + out + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A driver that died between a folder's two renames left the old folder in {@code _trash/<run>}
+     * and none in place: put it back (the tables it belongs to are the committed ones), then drop the trash.
+     */
+    private void completeInterruptedSwaps() throws IOException {
+        Path trashRoot = new Path(out, "_trash");
+        if (!fs.exists(trashRoot)) {
+            return;
+        }
+        for (FileStatus runTrash : fs.listStatus(trashRoot)) {
+            restoreMissing(runTrash.getPath(), out);
+            fs.delete(runTrash.getPath(), true);
+        }
+        deleteIfEmpty(trashRoot);
+    }
+
+    private void restoreMissing(Path asideDir, Path targetDir) throws IOException {
+        for (FileStatus aside : fs.listStatus(asideDir)) {
+            Path target = new Path(targetDir, aside.getPath().getName());
+            if (!fs.exists(target)) {
+                fs.mkdirs(targetDir);
+                fs.rename(aside.getPath(), target);
+            } else if (aside.isDirectory() && fs.getFileStatus(target).isDirectory()
+                    && !fs.exists(new Path(aside.getPath(), "_SUCCESS"))) {
+                restoreMissing(aside.getPath(), target);
+            }
+        }
+    }
+
+    private static void haltIf(String point) {
+        if (point.equals(System.getProperty(HALT_AT))) {
+            System.err.println("cnnlens: halting at commit point " + point + " (" + HALT_AT + ")");
+            System.err.flush();
+            Runtime.getRuntime().halt(137);
         }
     }
 

@@ -2,54 +2,143 @@ package io.cnnlens.jobs.spark;
 
 import io.cnnlens.jobs.features.FeaturesSchema;
 
-import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
-/** Reads the features job's table for the analysis jobs, with a clear message when it is not there. */
+/**
+ * The one way cnnlens reads the tables it wrote: a Delta table at the version its output folder's
+ * {@link TableLog} names (so a table is never read from a run that did not commit), a Delta table
+ * without a log at its latest version, and a folder of plain Parquet files (an {@code export}, or
+ * a table from before Delta) as Parquet (docs/tables.md).
+ */
 public final class TableReader {
 
     private TableReader() {
     }
 
+    /** Where a table lies, and the version to read (empty: its latest; for plain Parquet, none). */
+    public record Located(String path, boolean delta, Optional<Long> version) {
+        public String describe() {
+            return path + (delta ? " (Delta" + version.map(v -> " version " + v).orElse(", latest version") + ")" : " (Parquet)");
+        }
+    }
+
     /**
-     * The table at {@code dir} (the features job's {@code --out}, or its {@code features/}
+     * The features table at {@code dir} (the features job's {@code --out}, or its {@code features/}
      * folder), checked for the columns a job needs.
      */
     public static Dataset<Row> read(SparkSession spark, String dir, String... columns) {
-        String table = resolve(spark.sparkContext().hadoopConfiguration(), dir);
-        Dataset<Row> df = spark.read().parquet(table);
+        Located at = locate(spark, featuresPath(spark, dir))
+                .orElseThrow(() -> new IllegalArgumentException("no features table at " + dir
+                        + ": run 'cnnlens features --out " + dir + "' first"));
+        Dataset<Row> df = load(spark, at);
         List<String> have = Arrays.asList(df.columns());
         for (String c : columns) {
             if (!have.contains(c)) {
-                throw new IllegalArgumentException("the table at " + table + " has no column '" + c
+                throw new IllegalArgumentException("the table at " + at.path() + " has no column '" + c
                         + "'; is it a features table (cnnlens features)?");
             }
         }
         return df;
     }
 
-    public static String resolve(Configuration conf, String dir) {
+    /** The committed table {@code name} of the output folder {@code out}, or empty when it has none. */
+    public static Optional<Dataset<Row>> table(SparkSession spark, String out, String name) {
+        return locate(spark, new Path(out, name).toString()).map(at -> load(spark, at));
+    }
+
+    /** The table at {@code path} (a table folder), read as {@link #locate} finds it. */
+    public static Dataset<Row> open(SparkSession spark, String path) {
+        return load(spark, require(spark, path));
+    }
+
+    /** As {@link #locate}, failing with what is at {@code path} instead (an output folder: its tables). */
+    public static Located require(SparkSession spark, String path) {
+        return locate(spark, path).orElseThrow(() -> new IllegalArgumentException(notATable(spark, path)));
+    }
+
+    /**
+     * How to read the table folder {@code path}: a Delta table (at the version named by the log of
+     * the folder above it, if that folder has one), plain Parquet, or empty when there is nothing there.
+     */
+    public static Optional<Located> locate(SparkSession spark, String path) {
+        Path p = new Path(path);
+        FileSystem fs = fs(spark, p);
         try {
-            Path p = new Path(dir);
-            org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(conf);
+            if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) {
+                return Optional.empty();
+            }
+            if (fs.exists(new Path(p, "_delta_log"))) {
+                Path parent = p.getParent();
+                if (parent != null && TableLog.present(spark, parent.toString())) {
+                    Map<String, Long> current = new TableLog(spark, parent.toString()).current();
+                    Long v = current.get(p.getName());
+                    if (v == null) {
+                        // written by a run that never committed: not a table of this folder yet
+                        return Optional.empty();
+                    }
+                    return Optional.of(new Located(p.toString(), true, Optional.of(v)));
+                }
+                return Optional.of(new Located(p.toString(), true, Optional.empty()));
+            }
+            if (fs.exists(new Path(p, TableLog.NAME))) {
+                return Optional.empty(); // an output folder, not a table
+            }
+            return Optional.of(new Located(p.toString(), false, Optional.empty()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The committed tables of the output folder {@code out} and their versions. */
+    public static Map<String, Long> tables(SparkSession spark, String out) {
+        return new TableLog(spark, out).current();
+    }
+
+    public static Dataset<Row> load(SparkSession spark, Located at) {
+        if (!at.delta()) {
+            return spark.read().parquet(at.path());
+        }
+        var reader = spark.read().format("delta");
+        if (at.version().isPresent()) {
+            reader = reader.option("versionAsOf", at.version().get());
+        }
+        return reader.load(at.path());
+    }
+
+    private static String featuresPath(SparkSession spark, String dir) {
+        Path p = new Path(dir);
+        try {
             Path nested = new Path(p, FeaturesSchema.FEATURES);
-            if (fs.exists(nested) && fs.getFileStatus(nested).isDirectory()) {
-                return nested.toString();
-            }
-            if (fs.exists(p)) {
-                return p.toString();
-            }
+            FileSystem fs = fs(spark, p);
+            return fs.exists(nested) && fs.getFileStatus(nested).isDirectory() ? nested.toString() : p.toString();
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + dir + ": " + e.getMessage(), e);
         }
-        throw new IllegalArgumentException("no features table at " + dir
-                + ": run 'cnnlens features --out " + dir + "' first");
+    }
+
+    private static String notATable(SparkSession spark, String path) {
+        if (TableLog.present(spark, path)) {
+            return path + " is an output folder; name one of its tables: " + String.join(", ", tables(spark, path).keySet());
+        }
+        return "no committed table at " + path;
+    }
+
+    private static FileSystem fs(SparkSession spark, Path p) {
+        try {
+            return p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -187,7 +187,7 @@ public final class ClassvizJob implements Job<ClassvizOptions> {
         rows.sort(Comparator.comparingInt(r -> r.getInt(2)));
         List<Result> results = new ArrayList<>();
         List<ImageGrid.Tile> tiles = new ArrayList<>();
-        try (TableCommitter c = new TableCommitter(out, hadoop.get())) {
+        try (TableCommitter c = new TableCommitter(spark, out, "classviz")) {
             for (Row r : rows) {
                 results.add(new Result(r.getString(1), r.getInt(2), r.getDouble(3), r.isNullAt(4) ? Double.NaN : r.getDouble(4), r.getDouble(5)));
                 c.writeFile(PICTURES, FileNames.safe(r.getString(1)) + ".png", (byte[]) r.get(7));

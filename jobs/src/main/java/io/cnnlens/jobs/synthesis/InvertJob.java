@@ -193,7 +193,7 @@ public final class InvertJob implements Job<InvertOptions> {
         long inputs = 0;
         long images = 0;
         String errorsTable = new InvertJob().errorsTable();
-        try (ModelForward f = m.newForward(); TableCommitter c = new TableCommitter(o.out(), hadoop.get())) {
+        try (ModelForward f = m.newForward(); TableCommitter c = new TableCommitter(spark, o.out(), "invert")) {
             ErrorChannel channel = ErrorChannel.open(c, errorsTable, hadoop);
             Iterator<Row> chosen = DriverImages.chosen(ImageSource.read(spark, o.input().images(), o.input().source()).partitioned().apply(0),
                     o.sample());

@@ -1,0 +1,225 @@
+package io.cnnlens.tests;
+
+import io.cnnlens.jobs.spark.ConcurrentRunException;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.TableLog;
+import io.cnnlens.jobs.spark.TableReader;
+import io.cnnlens.jobs.spark.TableVacuum;
+
+import io.delta.tables.DeltaTable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Delta tables and their commit log (docs/tables.md): a job's tables become current together,
+ * a run that dies mid-commit leaves the previous ones readable, of two concurrent runs one wins and
+ * the other fails with a clear message, and export gives the rows the reader reads.
+ */
+class TablesTest extends SparkTestBase {
+
+    @TempDir
+    Path tmp;
+
+    /** Stages table {@code t} (rows 0..n-1 tagged with {@code run}) and {@code t_errors} (one row) in {@code c}. */
+    private static void stage(TableCommitter c, String run, int n) {
+        spark.range(n).withColumn("run", lit(run)).write().mode(SaveMode.ErrorIfExists).parquet(c.staging("t"));
+        spark.range(1).withColumn("run", lit(run)).write().mode(SaveMode.ErrorIfExists).parquet(c.staging("t_errors"));
+        c.writeFile("pictures/t", "p.txt", run.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static List<String> runs(Dataset<Row> t) {
+        return t.select("run").distinct().as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    }
+
+    @Test
+    void aJobsTablesCommitTogetherAndARepeatedRunReplacesThem() throws Exception {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter a = new TableCommitter(spark, out, "first")) {
+            stage(a, "a", 10);
+            a.commit(List.of("t", "t_errors", "pictures/t"));
+        }
+        try (TableCommitter b = new TableCommitter(spark, out, "second")) {
+            stage(b, "b", 7);
+            b.commit(List.of("t", "t_errors", "pictures/t"));
+        }
+        Dataset<Row> t = TableReader.table(spark, out, "t").orElseThrow();
+        assertEquals(7, t.count());
+        assertEquals(List.of("b"), runs(t));
+        assertEquals(List.of("b"), runs(TableReader.table(spark, out, "t_errors").orElseThrow()));
+        assertEquals("b", Files.readString(tmp.resolve("out/pictures/t/p.txt")));
+        List<TableLog.Entry> log = new TableLog(spark, out).entries();
+        assertEquals(List.of(1L, 2L), log.stream().map(TableLog.Entry::seq).toList());
+        assertEquals(Map.of("t", 1L, "t_errors", 1L), log.get(1).tables());
+        assertFalse(Files.exists(tmp.resolve("out/_staging")), "staging removed on close");
+        assertFalse(Files.exists(tmp.resolve("out/_trash")), "no trash left");
+        // the previous version stays readable by time travel until vacuum removes it
+        assertEquals(10, spark.read().format("delta").option("versionAsOf", 0).load(out + "/t").count());
+    }
+
+    @Test
+    void aRunThatStartedBeforeAnotherCommittedFailsWithoutWritingAnything() {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter early = new TableCommitter(spark, out, "features");
+             TableCommitter late = new TableCommitter(spark, out, "features")) {
+            stage(early, "early", 5);
+            stage(late, "late", 6);
+            late.commit(List.of("t", "t_errors"));
+            ConcurrentRunException e = assertThrows(ConcurrentRunException.class, () -> early.commit(List.of("t", "t_errors")));
+            assertTrue(e.getMessage().contains("another cnnlens run committed into " + out), e.getMessage());
+            assertTrue(e.getMessage().contains(late.runId()), e.getMessage());
+        }
+        assertEquals(List.of("late"), runs(TableReader.table(spark, out, "t").orElseThrow()));
+        assertEquals(1, DeltaTable.forPath(spark, out + "/t").history().count(), "the loser wrote no version");
+    }
+
+    @Test
+    void ofTwoRunsCommittingAtOnceExactlyOneWinsAndReadersSeeOnlyItsTables() throws Exception {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter first = new TableCommitter(spark, out, "seed")) {
+            stage(first, "seed", 3);
+            first.commit(List.of("t", "t_errors"));
+        }
+        CyclicBarrier together = new CyclicBarrier(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<String>> results = new ArrayList<>();
+        for (String run : List.of("x", "y")) {
+            results.add(pool.submit(() -> {
+                try (TableCommitter c = new TableCommitter(spark, out, "run-" + run)) {
+                    stage(c, run, run.equals("x") ? 11 : 13);
+                    together.await();
+                    c.commit(List.of("t", "t_errors"));
+                    return "won:" + run;
+                } catch (ConcurrentRunException e) {
+                    return "lost:" + run;
+                }
+            }));
+        }
+        List<String> outcome = new ArrayList<>();
+        for (Future<String> f : results) {
+            outcome.add(f.get(5, TimeUnit.MINUTES));
+        }
+        pool.shutdown();
+        assertEquals(1, outcome.stream().filter(s -> s.startsWith("won:")).count(), outcome.toString());
+        String winner = outcome.stream().filter(s -> s.startsWith("won:")).findFirst().orElseThrow().substring(4);
+        Dataset<Row> t = TableReader.table(spark, out, "t").orElseThrow();
+        assertEquals(List.of(winner), runs(t));
+        assertEquals(winner.equals("x") ? 11 : 13, t.count());
+        assertEquals(List.of(winner), runs(TableReader.table(spark, out, "t_errors").orElseThrow()));
+        assertFalse(Files.exists(tmp.resolve("out/t/t")), "never a table inside a table");
+        // the loser put back what it overwrote: each table's latest version holds the winner's rows
+        assertEquals(List.of(winner), runs(spark.read().format("delta").load(out + "/t")));
+        assertEquals(List.of(winner), runs(spark.read().format("delta").load(out + "/t_errors")));
+    }
+
+    @Test
+    void exportWritesTheCommittedVersionAsPlainParquet() throws Exception {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter c = new TableCommitter(spark, out, "features")) {
+            stage(c, "a", 9);
+            c.commit(List.of("t", "t_errors"));
+        }
+        // a later write that no run committed (as a driver killed between its table commits leaves)
+        spark.range(100).withColumn("run", lit("dead")).write().format("delta").mode(SaveMode.Overwrite).save(out + "/t");
+        assertEquals(9, TableReader.table(spark, out, "t").orElseThrow().count(), "readers keep the committed version");
+        String to = tmp.resolve("export").toString();
+        CommandLineRun r = CommandLineRun.of("export", out + "/t", "--to", to, "--master", "local[2]");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("export: 9 rows of " + out + "/t (Delta version 0)"), r.out());
+        Dataset<Row> exported = spark.read().parquet(to);
+        assertEquals(0, exported.exceptAll(TableReader.table(spark, out, "t").orElseThrow()).count());
+        assertEquals(9, exported.count());
+        assertFalse(Files.exists(Path.of(to, "_delta_log")), "plain Parquet");
+        CommandLineRun again = CommandLineRun.of("export", out + "/t", "--to", to, "--master", "local[2]");
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("exists"), again.err());
+        // vacuum leaves a table whose latest version no run committed alone
+        List<String> lines = TableVacuum.vacuumFolder(spark, out, 0);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("t: skipped, its latest version 1 is not the committed 0")), lines.toString());
+        assertEquals(9, TableReader.table(spark, out, "t").orElseThrow().count());
+    }
+
+    /**
+     * The real thing: a {@code features} driver halted (as {@code kill -9} would, through the
+     * commit hook {@link TableCommitter#HALT_AT}) after its features table's commit and before
+     * the log row; readers still read the first run's tables, and the next run commits cleanly.
+     */
+    @Test
+    void aDriverKilledMidCommitLeavesThePreviousTablesAndTheNextRunFinishes() throws Exception {
+        Path images = tmp.resolve("images");
+        copySample(images, 40);
+        String out = tmp.resolve("out").toString();
+        CommandLineRun first = CommandLineRun.of("features", "--images", images.toString(), "--out", out, "--master", "local[2]");
+        assertEquals(0, first.code(), first.err());
+        Dataset<Row> before = TableReader.read(spark, out);
+        long n = before.count();
+        List<Row> ids = before.select("image_id").orderBy("image_id").collectAsList();
+
+        Process killed = childFeatures(images, out, "after-table:features", tmp.resolve("child.err"));
+        assertTrue(killed.waitFor(5, TimeUnit.MINUTES));
+        String err = Files.readString(tmp.resolve("child.err"));
+        assertEquals(137, killed.exitValue(), err);
+        assertTrue(err.contains("halting at commit point after-table:features"), err);
+        assertEquals(1, DeltaTable.forPath(spark, out + "/features").history(1).select("version").first().getLong(0),
+                "the killed run did commit its features table");
+        Dataset<Row> seen = TableReader.read(spark, out);
+        assertEquals(n, seen.count());
+        assertEquals(n, seen.select("image_id").distinct().count());
+        assertEquals(Map.of("features", 0L, "errors", 0L), new TableLog(spark, out).current(), "the log still names the first run's versions");
+
+        CommandLineRun next = CommandLineRun.of("features", "--images", images.toString(), "--out", out, "--master", "local[2]");
+        assertEquals(0, next.code(), next.err());
+        Dataset<Row> after = TableReader.read(spark, out);
+        assertEquals(ids, after.select("image_id").orderBy("image_id").collectAsList());
+        assertEquals(Map.of("features", 2L, "errors", 2L), new TableLog(spark, out).current());
+        // what the killed driver left (its staging folder) goes with vacuum's retention
+        assertTrue(Files.exists(tmp.resolve("out/_staging")));
+        TableVacuum.vacuumFolder(spark, out, 0);
+        assertFalse(Files.exists(tmp.resolve("out/_staging")));
+        try (Stream<Path> files = Files.list(tmp.resolve("out/features"))) {
+            assertEquals(after.inputFiles().length, files.filter(p -> p.toString().endsWith(".parquet")).count(),
+                    "vacuum kept only the current version's files");
+        }
+        assertEquals(n, TableReader.read(spark, out).count());
+    }
+
+    /** {@code cnnlens features} in a JVM of its own, halting at {@code haltAt}. */
+    private static Process childFeatures(Path images, String out, String haltAt, Path err) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-D" + TableCommitter.HALT_AT + "=" + haltAt);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("io.cnnlens.jobs.cli.Cli");
+        cmd.addAll(List.of("features", "--images", images.toString(), "--out", out, "--master", "local[2]"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
+        return pb.start();
+    }
+}

@@ -77,6 +77,8 @@ import static org.apache.spark.sql.functions.when;
  */
 public final class FoolJob implements Job<FoolOptions> {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FoolJob.class);
+
     public static final String TABLE = "fool";
     public static final String ERRORS = "fool_errors";
     public static final String PICTURES = "pictures/fool";
@@ -208,6 +210,8 @@ public final class FoolJob implements Job<FoolOptions> {
                         .mapPartitions(new Partition(s, hadoop, fixedTargets, channel, progress.counter()));
                 spark.createDataFrame(rows, SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(table);
             }
+            LOG.info("pass done: {} inputs in {} partitions, rows written in {} s; counting and drawing the picture", n, partitions,
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
             long errors = channel.commitTable(spark, committer);
             Dataset<Row> written = spark.read().schema(SCHEMA).parquet(table);
             long rows = written.count();

@@ -71,6 +71,8 @@ import static org.apache.spark.sql.functions.count;
  */
 public final class SaliencyJob implements Job<SaliencyOptions> {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SaliencyJob.class);
+
     public static final String TABLE = "saliency";
     public static final String ERRORS = "saliency_errors";
     public static final String PICTURES = "pictures/saliency";
@@ -224,6 +226,9 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
                         .mapPartitions(new Partition(s, names, hadoop, target, nanos, channel, progress.counter()));
                 spark.createDataFrame(rows, SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(table);
             }
+            // the memory bench (tests/bench/saliency-memory.sh) splits its samples at this line
+            LOG.info("pass done: {} inputs in {} partitions, maps written in {} s; counting and drawing the picture", n, partitions,
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
             long errors = channel.commitTable(spark, committer);
             Dataset<Row> written = spark.read().schema(SCHEMA).parquet(table);
             long rows = written.count();

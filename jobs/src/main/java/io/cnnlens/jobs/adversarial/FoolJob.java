@@ -24,6 +24,7 @@ import io.cnnlens.jobs.spark.ImageBatches;
 import io.cnnlens.jobs.spark.ModelPixels;
 import io.cnnlens.jobs.spark.Progress;
 import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.WrittenTable;
 import io.cnnlens.model.ClassTargets;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
@@ -63,8 +64,6 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
 
 /**
  * The fool job: for each image and target, the lecture's fooling image (normalised-gradient
@@ -76,6 +75,8 @@ import static org.apache.spark.sql.functions.when;
  * written tables before they are committed.
  */
 public final class FoolJob implements Job<FoolOptions> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FoolJob.class);
 
     public static final String TABLE = "fool";
     public static final String ERRORS = "fool_errors";
@@ -208,16 +209,26 @@ public final class FoolJob implements Job<FoolOptions> {
                         .mapPartitions(new Partition(s, hadoop, fixedTargets, channel, progress.counter()));
                 spark.createDataFrame(rows, SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(table);
             }
+            LOG.info("pass done: {} inputs in {} partitions, rows written in {} s; counting and drawing the picture", n, partitions,
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
             long errors = channel.commitTable(spark, committer);
             Dataset<Row> written = spark.read().schema(SCHEMA).parquet(table);
+            // the pass wrote this many rows per method (as rowsPerImage counts them): the images
+            // are counted from each method's rows, not by grouping the table by image
+            List<String> rowsOfAnImage = new ArrayList<>();
+            for (String m : s.methods()) {
+                rowsOfAnImage.addAll(java.util.Collections.nCopies(m.equals("pgd") ? 1 : targetCount, m));
+            }
             long rows = written.count();
-            long images = written.select("path").distinct().count();
-            if (images + errors != n || rows != images * rowsPerImage) {
-                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images (" + rows
+            WrittenTable.ImageCount count = WrittenTable.images(written, "method", rowsOfAnImage);
+            long images = count.images();
+            if (images < 0 || images + errors != n || rows != images * rowsPerImage) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but "
+                        + (images < 0 ? "rows per method " + count.rows() : images + " images") + " (" + rows
                         + " rows, " + rowsPerImage + " per image) + " + errors + " errors; nothing was committed");
             }
             List<MethodSummary> ms = methodSummaries(written, s.methods());
-            committer.writeFile(PICTURES, PICTURE, PngWriter.encode(grid(written, chosen, s, spec, hadoop)));
+            committer.writeFile(PICTURES, PICTURE, PngWriter.encode(grid(written, chosen, s, spec, hadoop, rowsPerImage)));
             committer.commit(List.of(TABLE, ERRORS, PICTURES));
             return new Summary(n, images, rows, errors, (System.nanoTime() - t0) / 1e9, ms, committer.finalPath(TABLE),
                     committer.finalPath(ERRORS), committer.finalPath(PICTURES) + "/" + PICTURE);
@@ -230,9 +241,17 @@ public final class FoolJob implements Job<FoolOptions> {
      * figures.
      */
     static List<MethodSummary> methodSummaries(Dataset<Row> written, List<String> methods) {
+        // attempts and successes of each method in one keyless pass (no grouping: no hash map)
+        List<String> distinct = methods.stream().distinct().toList();
+        List<org.apache.spark.sql.Column> conditions = new ArrayList<>();
+        for (String m : distinct) {
+            conditions.add(col("method").equalTo(m));
+            conditions.add(col("method").equalTo(m).and(col("success")));
+        }
+        long[] tally = WrittenTable.countsWhere(written, conditions);
         Map<String, long[]> counts = new HashMap<>();
-        for (Row r : written.groupBy("method").agg(count(lit(1)), sum(when(col("success"), 1L).otherwise(0L))).collectAsList()) {
-            counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+        for (int i = 0; i < distinct.size(); i++) {
+            counts.put(distinct.get(i), new long[] {tally[2 * i], tally[2 * i + 1]});
         }
         Map<String, Map<String, Double>> medians = new HashMap<>();
         for (String c : List.of("steps", "l2", "linf")) {
@@ -350,9 +369,10 @@ public final class FoolJob implements Job<FoolOptions> {
     }
 
     /** Rows: (image, method); columns: original | perturbation magnified | adversarial; read back from the written table. */
-    private static BufferedImage grid(Dataset<Row> written, ChosenInputs chosen, FoolOptions s, ModelSpec spec, HadoopConf hadoop) {
-        List<String> paths = new ArrayList<>();
-        written.select("path").distinct().orderBy("path").limit(s.pictureImages()).collectAsList().forEach(r -> paths.add(r.getString(0)));
+    private static BufferedImage grid(Dataset<Row> written, ChosenInputs chosen, FoolOptions s, ModelSpec spec, HadoopConf hadoop,
+                                      long rowsPerImage) {
+        // the first images by path, as a distinct over the paths would give them, from a top-k query
+        List<String> paths = WrittenTable.firstDistinct(written, "path", s.pictureImages(), rowsPerImage);
         List<Row> rows = paths.isEmpty() ? List.of() : written.filter(col("path").isin(paths.toArray()))
                 .orderBy("path", "method", "target").collectAsList();
         // the originals as the attacks saw them (model size and channels), from the inputs' bytes

@@ -22,6 +22,7 @@ import io.cnnlens.jobs.spark.ImageBatches;
 import io.cnnlens.jobs.spark.InputRow;
 import io.cnnlens.jobs.spark.Progress;
 import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.WrittenTable;
 import io.cnnlens.model.ClassTargets;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
@@ -70,6 +71,8 @@ import static org.apache.spark.sql.functions.count;
  * TorchScript model) are left out with the reason.
  */
 public final class SaliencyJob implements Job<SaliencyOptions> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SaliencyJob.class);
 
     public static final String TABLE = "saliency";
     public static final String ERRORS = "saliency_errors";
@@ -224,12 +227,19 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
                         .mapPartitions(new Partition(s, names, hadoop, target, nanos, channel, progress.counter()));
                 spark.createDataFrame(rows, SCHEMA).write().mode(SaveMode.ErrorIfExists).parquet(table);
             }
+            // the memory bench (tests/bench/saliency-memory.sh) splits its samples at this line
+            LOG.info("pass done: {} inputs in {} partitions, maps written in {} s; counting and drawing the picture", n, partitions,
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
             long errors = channel.commitTable(spark, committer);
             Dataset<Row> written = spark.read().schema(SCHEMA).parquet(table);
             long rows = written.count();
-            long images = written.select("path").distinct().count();
-            if (rows != images * methods.size() || images + errors != n) {
-                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + images + " images with maps ("
+            // every image has one row per method: the images are counted from each method's rows,
+            // not by grouping the table by image (a distinct over every path)
+            WrittenTable.ImageCount count = WrittenTable.images(written, "method", methods.stream().map(Saliency::name).toList());
+            long images = count.images();
+            if (images < 0 || rows != images * methods.size() || images + errors != n) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but "
+                        + (images < 0 ? "rows per method " + count.rows() : images + " images") + " with maps ("
                         + rows + " rows for " + methods.size() + " methods) + " + errors + " errors; nothing was committed");
             }
             committer.writeFile(PICTURES, PICTURE, PngWriter.encode(grid(written, chosen, methods, s, spec, hadoop)));
@@ -365,8 +375,8 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
     /** Images × methods: the input, then each method's overlay; the rows are read back from the written table. */
     private static BufferedImage grid(Dataset<Row> written, ChosenInputs chosen, List<Saliency> methods, SaliencyOptions s,
                                       ModelSpec spec, HadoopConf hadoop) {
-        List<String> paths = new ArrayList<>();
-        written.select("path").distinct().orderBy("path").limit(s.pictureImages()).collectAsList().forEach(r -> paths.add(r.getString(0)));
+        // the first images by path, as a distinct over the paths would give them, from a top-k query
+        List<String> paths = WrittenTable.firstDistinct(written, "path", s.pictureImages(), methods.size());
         List<Row> rows = paths.isEmpty() ? List.of() : written.filter(col("path").isin(paths.toArray()))
                 .select("path", "label", "method", "target", "target_probability", "overlay").collectAsList();
         Map<String, byte[]> inputs = chosen.bytesOf(paths, s.input().maxBytes(), hadoop.get());

@@ -2,6 +2,7 @@ package io.cnnlens.tests;
 
 import io.cnnlens.jobs.features.FeaturesJob;
 import io.cnnlens.jobs.features.FeaturesOptions;
+import io.cnnlens.jobs.spark.ImageSource;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,6 +91,18 @@ class InputListingTest extends SparkTestBase {
             }
             sh("rm -rf " + q(deep));
         }
+    }
+
+    @Test
+    void partitionsGiveEachTaskASmallShare() {
+        long mb = 128L << 20;
+        assertEquals(10, new ImageSource.Inputs(10_000, 10_000L * 400, null).partitions(2, mb), "10,000 images, 2 cores: 1,000 a task");
+        assertEquals(8, new ImageSource.Inputs(2_000, 2_000L * 400, null).partitions(2, mb), "≤ 1/8 of the inputs a task");
+        assertEquals(16, new ImageSource.Inputs(10_000, 10_000L * 400, null).partitions(16, mb), "a task per core");
+        assertEquals(2, new ImageSource.Inputs(100, 100L * 400, null).partitions(2, mb), "no task under one batch for the share rule");
+        assertEquals(5, new ImageSource.Inputs(5, 5L * 400, null).partitions(8, mb), "never more tasks than inputs");
+        assertEquals(40, new ImageSource.Inputs(1_000, 5_000L * mb, null).partitions(2, 128L * mb), "bytes");
+        assertEquals(ImageSource.MAX_PARTITIONS, new ImageSource.Inputs(50_000_000, 50_000_000L * 400, null).partitions(2, mb), "bounded");
     }
 
     /** The bad-input folder, and what each thing in it must become (keys: the path below {@code dir}). */

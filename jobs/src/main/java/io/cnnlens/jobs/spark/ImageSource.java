@@ -57,17 +57,47 @@ public final class ImageSource {
     public record Inputs(long count, long bytes, java.util.function.IntFunction<Dataset<Row>> partitioned) {
 
         /**
-         * Enough partitions to give every core a task, and more only when the image bytes would
-         * otherwise exceed {@code maxPartitionBytes} per partition (Spark's
-         * {@code spark.sql.files.maxPartitionBytes}, as its file sources split): no more tasks
-         * than the data needs, since each one costs a model context, a Parquet file and a tail
-         * where cores wait for the last task.
+         * Sized for recovery as well as speed: a lost executor or a failed task redoes only a
+         * small share of the pass, and no task is the long tail. The count is the largest of
+         * <ul>
+         *   <li>one task per core ({@code parallelism});</li>
+         *   <li>enough that no task gets over {@code maxPartitionBytes} of image bytes (Spark's
+         *       {@code spark.sql.files.maxPartitionBytes}, as its file sources split);</li>
+         *   <li>{@link #RECOVERY_SHARES}, so that no task holds more than 1/8 of the inputs, as
+         *       long as each still gets {@link #MIN_INPUTS_PER_TASK} (one CPU batch);</li>
+         *   <li>enough that no task gets over {@link #MAX_INPUTS_PER_TASK} inputs;</li>
+         * </ul>
+         * never more than there are inputs nor than {@link #MAX_PARTITIONS}. Per-task cost is a
+         * model forward context, a Parquet file and an error-stash file (the model itself is loaded
+         * once per executor JVM), measured at under 5% of a features pass at 1,000 inputs a task.
+         * Row content does not depend on the count.
          */
         public int partitions(int parallelism, long maxPartitionBytes) {
             long byBytes = (bytes + maxPartitionBytes - 1) / Math.max(1, maxPartitionBytes);
-            return (int) Math.max(1, Math.min(count, Math.max(parallelism, Math.min(byBytes, Integer.MAX_VALUE))));
+            long byShare = Math.min(RECOVERY_SHARES, (count + MIN_INPUTS_PER_TASK - 1) / MIN_INPUTS_PER_TASK);
+            long byCount = (count + MAX_INPUTS_PER_TASK - 1) / MAX_INPUTS_PER_TASK;
+            long n = Math.max(Math.max(parallelism, byBytes), Math.max(byShare, byCount));
+            return (int) Math.max(1, Math.min(count, Math.min(n, MAX_PARTITIONS)));
         }
     }
+
+    /** No task holds more than 1/8 of the inputs (when each still gets {@link #MIN_INPUTS_PER_TASK}): losing one redoes ≤ 12.5%. */
+    public static final int RECOVERY_SHARES = 8;
+
+    /** Below one CPU batch (64) a task's fixed cost (forward context, output files) is not worth a finer split. */
+    public static final int MIN_INPUTS_PER_TASK = 64;
+
+    /**
+     * At most 1,000 inputs a task: a retried task redoes about 1,000 images (a few seconds of one
+     * core at CPU speed, under a second on a GPU), however large the collection.
+     */
+    public static final int MAX_INPUTS_PER_TASK = 1_000;
+
+    /**
+     * At most 10,000 tasks (10 M images at 1,000 a task): beyond that the driver's task bookkeeping
+     * and the number of output files cost more than a smaller retry saves; tasks grow instead.
+     */
+    public static final int MAX_PARTITIONS = 10_000;
 
     public static Inputs read(SparkSession spark, String images, Options o) {
         Format f = o.format();

@@ -13,5 +13,7 @@ case "$profile" in
 esac
 jar="$(ls "$home"/jobs/target/cnnlens-jobs-*-job.jar 2>/dev/null | head -1)"
 [ -n "$jar" ] || { echo "build the job jar first: mvn -B -DskipTests package" >&2; exit 2; }
+# a client-mode driver lists the input here: give it a UTF-8 locale for file names, as bin/cnnlens does
+case "$(locale charmap 2>/dev/null || true)" in UTF-8) ;; *) export LC_ALL=C.UTF-8 ;; esac
 exec spark-submit --class io.cnnlens.jobs.cli.Cli --properties-file "$defaults" \
   ${SPARK_SUBMIT_OPTS_EXTRA:-} "$jar" "$@"

@@ -15,7 +15,7 @@ public record FeaturesOptions(ImageInput input, String out, String model, String
     public static final OptionKey<Integer> BATCH_SIZE = OptionKey.integer("batch-size", 0,
             "Images per forward pass; 0 = 64 on CPU, 256 on GPU.");
     public static final OptionKey<Integer> PARTITIONS = OptionKey.integer("partitions", 0,
-            "Spark partitions; 0 = one per core, more when the image bytes exceed spark.sql.files.maxPartitionBytes per partition.");
+            "Spark partitions; 0 = automatic: one per core, more so that no task gets over 1/8 of the inputs or over 1,000 of them, or over spark.sql.files.maxPartitionBytes of image bytes.");
 
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, CONV_LAYER, BATCH_SIZE, PARTITIONS));

@@ -3,14 +3,13 @@ package io.cnnlens.jobs.features;
 import io.cnnlens.jobs.spark.ErrorStash;
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
-import io.cnnlens.jobs.spark.ImageBytes;
+import io.cnnlens.jobs.spark.InputRow;
 
 import io.cnnlens.features.ErrorRow;
 import io.cnnlens.features.ExtractResult;
 import io.cnnlens.features.FeatureExtractor;
 import io.cnnlens.features.FeatureRow;
 import io.cnnlens.features.ImageInput;
-import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.model.LoadedModel;
 import io.cnnlens.model.ModelForward;
@@ -72,12 +71,9 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
 
             @Override
             public ImageInput next() {
-                Row r = rows.next();
-                String path = r.getString(0);
-                String label = r.isNullAt(1) ? null : r.getString(1);
-                long length = r.isNullAt(2) ? -1 : r.getLong(2);
-                byte[] content = r.isNullAt(3) ? null : (byte[]) r.get(3);
-                return new ImageInput(path, label, () -> bytes(path, length, content));
+                // an input the listing refused (special file, dangling link, ...) is an error row, never opened
+                InputRow in = InputRow.of(rows.next());
+                return new ImageInput(in.path(), in.label(), () -> in.bytes(s.maxBytes(), s.hadoop().get()));
             }
         };
         String modelName = model.spec().name();
@@ -116,9 +112,5 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
                 return r;
             }
         };
-    }
-
-    private byte[] bytes(String path, long length, byte[] content) throws DecodeException {
-        return ImageBytes.read(path, length, content, s.maxBytes(), s.hadoop().get());
     }
 }

@@ -34,9 +34,11 @@ public record ChosenInputs(Dataset<Row> rows, long count, long bytes) {
     }
 
     /**
-     * {@code given} when positive; else as the features job splits (every core a task, more when
-     * the bytes exceed {@code spark.sql.files.maxPartitionBytes} per task) and more still when
-     * a task would get over {@code perTask} inputs, so that a long pass has short tasks (cheap
+     * {@code given} when positive; else as the features job splits
+     * ({@link ImageSource.Inputs#partitions}: every core a task, no task over 1/8 of the inputs
+     * or over {@link ImageSource#MAX_INPUTS_PER_TASK} of them, more when the bytes exceed
+     * {@code spark.sql.files.maxPartitionBytes} per task) and more still when a task would get
+     * over {@code perTask} inputs (jobs whose per-image work is heavier pass fewer), so that a long pass has short tasks (cheap
      * retries, no long tail) however large the collection. A task holds one batch at a time, so
      * its memory does not depend on how many inputs it gets.
      */

@@ -28,8 +28,16 @@ public final class ImageBytes {
         try {
             if ("file".equals(p.toUri().getScheme())) {
                 // local files: plain NIO (Hadoop's local file system would also look for a .crc file)
-                java.nio.file.Path local = java.nio.file.Path.of(p.toUri());
-                checkSize(java.nio.file.Files.size(local), maxBytes);
+                java.nio.file.Path local = localPath(p);
+                // one stat (following links) before opening: a FIFO that replaced a listed file
+                // would block the task forever, a device would never end
+                java.nio.file.attribute.BasicFileAttributes a =
+                        java.nio.file.Files.readAttributes(local, java.nio.file.attribute.BasicFileAttributes.class);
+                if (!a.isRegularFile()) {
+                    throw new DecodeException("read", "not a regular file (" + (a.isDirectory() ? "a folder" : "a special file")
+                            + "); not opened");
+                }
+                checkSize(a.size(), maxBytes);
                 return java.nio.file.Files.readAllBytes(local);
             }
             FileSystem fs = p.getFileSystem(conf);
@@ -42,6 +50,21 @@ public final class ImageBytes {
             return b;
         } catch (IOException e) {
             throw new DecodeException("read", "cannot read: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The local file of a {@code file:} path. Java 17 turns a file name into bytes with
+     * {@code sun.jnu.encoding}, which comes from the locale (LANG / LC_ALL / LC_CTYPE) and cannot
+     * be set with {@code -D}: under the C/POSIX locale no non-ASCII name can be opened, so say so.
+     */
+    static java.nio.file.Path localPath(Path p) throws DecodeException {
+        try {
+            return java.nio.file.Path.of(p.toUri());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new DecodeException("read", "cannot open a non-ASCII file name: this JVM's file-name encoding is "
+                    + System.getProperty("sun.jnu.encoding") + " (from the locale); run driver and executors with"
+                    + " LC_ALL=C.UTF-8 (bin/cnnlens and conf/spark-defaults-*.conf do)", e);
         }
     }
 

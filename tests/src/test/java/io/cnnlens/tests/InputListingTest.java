@@ -48,8 +48,8 @@ class InputListingTest extends SparkTestBase {
             System.out.println("bad inputs: " + s.line());
 
             Map<String, String> seen = new TreeMap<>(); // key below the folder -> "ok" or "stage: reason"
-            List<Row> features = spark.read().parquet(tmp.resolve("out/features").toString()).collectAsList();
-            List<Row> errors = spark.read().parquet(tmp.resolve("out/errors").toString()).collectAsList();
+            List<Row> features = io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out/features").toString()).collectAsList();
+            List<Row> errors = io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out/errors").toString()).collectAsList();
             String prefix = "file:" + dir.toAbsolutePath().normalize() + "/";
             for (Row f : features) {
                 String path = f.getString(f.fieldIndex("path"));
@@ -181,7 +181,7 @@ class InputListingTest extends SparkTestBase {
     /** The features table's rows without its timing columns, sorted. */
     private static List<String> rowsOf(Path out) {
         List<String> rows = new ArrayList<>();
-        for (Row r : spark.read().parquet(out.resolve("features").toString()).select("path", "label", "image_id", "pred")
+        for (Row r : io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString()).select("path", "label", "image_id", "pred")
                 .collectAsList()) {
             rows.add(r.mkString("|"));
         }

@@ -152,6 +152,11 @@ class TablesTest extends SparkTestBase {
         assertEquals(0, exported.exceptAll(TableReader.table(spark, out, "t").orElseThrow()).count());
         assertEquals(9, exported.count());
         assertFalse(Files.exists(Path.of(to, "_delta_log")), "plain Parquet");
+        // DuckDB reads the export and gets the rows Spark reads from the Delta table
+        List<String> duck = duckDb("SELECT id, run FROM read_parquet('" + to + "/*.parquet') ORDER BY id");
+        List<String> sparkRows = TableReader.table(spark, out, "t").orElseThrow().orderBy("id").collectAsList().stream()
+                .map(row -> "{\"id\":\"" + row.getLong(0) + "\",\"run\":\"" + row.getString(1) + "\"}").toList();
+        assertEquals(sparkRows, duck);
         CommandLineRun again = CommandLineRun.of("export", out + "/t", "--to", to, "--master", "local[2]");
         assertEquals(1, again.code());
         assertTrue(again.err().contains("exists"), again.err());
@@ -193,7 +198,7 @@ class TablesTest extends SparkTestBase {
         assertEquals(0, next.code(), next.err());
         Dataset<Row> after = TableReader.read(spark, out);
         assertEquals(ids, after.select("image_id").orderBy("image_id").collectAsList());
-        assertEquals(Map.of("features", 2L, "errors", 2L), new TableLog(spark, out).current());
+        assertEquals(Map.of("features", 2L, "errors", 1L), new TableLog(spark, out).current(), "the killed run never wrote errors");
         // what the killed driver left (its staging folder) goes with vacuum's retention
         assertTrue(Files.exists(tmp.resolve("out/_staging")));
         TableVacuum.vacuumFolder(spark, out, 0);
@@ -203,6 +208,24 @@ class TablesTest extends SparkTestBase {
                     "vacuum kept only the current version's files");
         }
         assertEquals(n, TableReader.read(spark, out).count());
+    }
+
+    /**
+     * The rows of {@code sql} as DuckDB (its Node API, tests/duckdb) returns them, one JSON object a
+     * row; installs the pinned package with npm on first use.
+     */
+    static List<String> duckDb(String sql) throws Exception {
+        Path dir = home().resolve("tests/duckdb");
+        if (!Files.isDirectory(dir.resolve("node_modules/@duckdb/node-api"))) {
+            Process npm = new ProcessBuilder("npm", "ci", "--silent", "--no-audit", "--no-fund").directory(dir.toFile())
+                    .redirectErrorStream(true).start();
+            String log = new String(npm.getInputStream().readAllBytes());
+            assertEquals(0, npm.waitFor(), "npm ci in tests/duckdb (needs node and npm): " + log);
+        }
+        Process node = new ProcessBuilder("node", dir.resolve("query.mjs").toString(), sql).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String rows = new String(node.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, node.waitFor(), "duckdb query failed: " + sql);
+        return rows.lines().toList();
     }
 
     /** {@code cnnlens features} in a JVM of its own, halting at {@code haltAt}. */

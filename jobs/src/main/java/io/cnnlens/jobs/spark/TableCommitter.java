@@ -172,6 +172,9 @@ public final class TableCommitter implements AutoCloseable {
     /** Overwrites the Delta table {@code table} with the staged rows; returns the version written. */
     private long writeDelta(String table) {
         String target = finalPath(table);
+        // Delta skips a commit that changes nothing (an empty table overwritten by an empty one);
+        // every run's tables must have a version of their own for the log to name
+        spark.conf().set("spark.databricks.delta.skipRecordingEmptyCommits", "false");
         spark.read().parquet(staging(table)).write().format("delta").mode(SaveMode.Overwrite)
                 .option("overwriteSchema", "true")
                 .option("userMetadata", run)

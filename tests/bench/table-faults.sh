@@ -15,7 +15,8 @@ cl="$here/bin/cnnlens"
 # a small input: the first $per images of each class of the bundled sample
 for d in "$here"/conf/sample/fashion-mnist/*/; do
   mkdir -p "$work/images/$(basename "$d")"
-  find "$d" -name '*.png' | sort | head -n "$per" | xargs -I{} cp {} "$work/images/$(basename "$d")/"
+  mapfile -t all < <(find "$d" -name '*.png' | sort)
+  cp "${all[@]:0:$per}" "$work/images/$(basename "$d")/"
 done
 inputs=$(find "$work/images" -name '*.png' | wc -l)
 echo "inputs: $inputs images"

@@ -7,7 +7,9 @@ import org.apache.spark.sql.SparkSession;
 
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -114,7 +116,7 @@ public final class TableVacuum {
         long cutoff = System.currentTimeMillis() - (long) (retainHours * 3_600_000L);
         int removed = 0;
         for (FileStatus st : fs.listStatus(root)) {
-            if (st.getModificationTime() <= cutoff) {
+            if (lastModified(fs, st) <= cutoff) {
                 fs.delete(st.getPath(), true);
                 removed++;
             }
@@ -123,5 +125,22 @@ public final class TableVacuum {
             fs.delete(root, false);
         }
         return removed;
+    }
+
+    /**
+     * When a run's staging folder last changed: the newest of its files. A folder's own time will
+     * not do on an object store: S3A has no directories and reports a folder's time as the moment
+     * it was listed, so a dead run's folder would never age there.
+     */
+    private static long lastModified(FileSystem fs, FileStatus folder) throws IOException {
+        if (!folder.isDirectory()) {
+            return folder.getModificationTime();
+        }
+        long newest = -1;
+        RemoteIterator<LocatedFileStatus> files = fs.listFiles(folder.getPath(), true);
+        while (files.hasNext()) {
+            newest = Math.max(newest, files.next().getModificationTime());
+        }
+        return newest >= 0 ? newest : folder.getModificationTime();
     }
 }

@@ -124,7 +124,7 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
         int partitions = s.partitions() > 0 ? s.partitions()
                 : listed.partitions(spark.sparkContext().defaultParallelism(), maxPartitionBytes(spark));
         try (TableCommitter committer = new TableCommitter(spark, s.out(), "features")) {
-            // one pass: feature rows go to the Parquet writer, error rows to a stash beside it;
+            // one pass: feature rows go to the Delta table's writer, error rows to a stash beside it;
             // the accumulators are applied once per partition of this, the RDD's only job
             LongAccumulator ok = spark.sparkContext().longAccumulator("feature rows");
             LongAccumulator errors = spark.sparkContext().longAccumulator("error rows");
@@ -134,9 +134,9 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
                         .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,
                                 s.batchSize(), s.input().maxPixels(), s.input().maxBytes(), convTap, stash, ok, errors,
                                 progress.counter())));
-                spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA)
-                        .write().mode(SaveMode.ErrorIfExists).options(FeaturesSchema.PARQUET_OPTIONS)
-                        .parquet(committer.staging(FeaturesSchema.FEATURES));
+                // straight into the Delta table's next version: no staged copy to rewrite at commit
+                committer.write(FeaturesSchema.FEATURES, spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA),
+                        FeaturesSchema.PARQUET_OPTIONS);
             }
             LOG.info("{} inputs in {} partitions: features computed and written in {} s", n, partitions, secondsSince(t0));
             String errorsDir = committer.staging(FeaturesSchema.ERRORS);

@@ -5,6 +5,7 @@ import io.delta.tables.DeltaTable;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
@@ -49,6 +50,8 @@ public final class TableCommitter implements AutoCloseable {
      */
     public static final String HALT_AT = "cnnlens.commit.haltAt";
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TableCommitter.class);
+
     private final SparkSession spark;
     private final Path out;
     private final FileSystem fs;
@@ -56,6 +59,10 @@ public final class TableCommitter implements AutoCloseable {
     private final String run = UUID.randomUUID().toString();
     private final TableLog log;
     private final long openedAt;
+    /** Tables this run wrote straight into their Delta table ({@link #write}), with their versions. */
+    private final Map<String, Long> written = new LinkedHashMap<>();
+    private Map<String, Long> committedAtOpen;
+    private boolean committed;
 
     public TableCommitter(SparkSession spark, String out, String job) {
         this.spark = spark;
@@ -66,6 +73,7 @@ public final class TableCommitter implements AutoCloseable {
             this.fs.mkdirs(this.out);
             this.log = new TableLog(spark, out);
             this.openedAt = log.latest().map(TableLog.Entry::seq).orElse(0L);
+            this.committedAtOpen = log.current();
             completeInterruptedSwaps();
             TableVacuum.removeStaleStaging(fs, this.out, TableVacuum.retainHours(spark));
         } catch (IOException e) {
@@ -80,6 +88,29 @@ public final class TableCommitter implements AutoCloseable {
 
     public String finalPath(String table) {
         return new Path(out, table).toString();
+    }
+
+    /**
+     * Writes {@code rows} now as the next version of the Delta table {@code table}, for a job whose
+     * pass streams a large table (features): no staged copy to rewrite at commit. The version
+     * becomes current only when {@link #commit} names the table; a run that does not commit puts
+     * the table back to its committed version when it closes.
+     */
+    public void write(String table, Dataset<Row> rows, Map<String, String> options) {
+        checkNoCommitSinceOpen();
+        try {
+            long t0 = System.nanoTime();
+            written.put(table, writeDelta(table, rows, options));
+            LOG.info("{}: {} written as Delta version {} in {} s", job, table, written.get(table), seconds(t0));
+            haltIf("after-table:" + table);
+        } catch (RuntimeException e) {
+            if (!TableLog.isConflict(e)) {
+                throw e;
+            }
+            restore(written, committedAtOpen);
+            written.clear();
+            throw new ConcurrentRunException(out.toString(), job, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
+        }
     }
 
     /** This run's id, as the commit log and the tables' Delta history record it. */
@@ -97,6 +128,9 @@ public final class TableCommitter implements AutoCloseable {
         List<String> folders = new ArrayList<>();
         try {
             for (String table : tables) {
+                if (written.containsKey(table)) {
+                    continue;
+                }
                 Path staged = new Path(staging(table));
                 if (!fs.exists(staged)) {
                     throw new IOException("table " + table + " was not written");
@@ -109,9 +143,16 @@ public final class TableCommitter implements AutoCloseable {
         checkNoCommitSinceOpen();
         Map<String, Long> previous = log.current();
         Map<String, Long> versions = new LinkedHashMap<>();
+        for (String table : tables) {
+            if (written.containsKey(table)) {
+                versions.put(table, written.get(table));
+            }
+        }
         try {
             for (String table : delta) {
+                long t0 = System.nanoTime();
                 versions.put(table, writeDelta(table));
+                LOG.info("{}: {} written as Delta version {} in {} s", job, table, versions.get(table), seconds(t0));
                 haltIf("after-table:" + table);
             }
         } catch (RuntimeException e) {
@@ -128,16 +169,30 @@ public final class TableCommitter implements AutoCloseable {
             restore(versions, previous);
             throw new ConcurrentRunException(out.toString(), job, log.at(openedAt + 1).orElse(null));
         }
+        committed = true;
         haltIf("after-log");
+        LOG.info("{}: committed as {} row {} of {}", job, TableLog.NAME, entry.seq(), out);
         swapFolders(folders);
+        long t0 = System.nanoTime();
         for (String table : delta) {
-            TableVacuum.vacuumIfDue(spark, finalPath(table));
+            if (TableVacuum.vacuumIfDue(spark, finalPath(table))) {
+                LOG.info("{}: {} vacuumed in {} s", job, table, seconds(t0));
+            }
         }
     }
 
     /** Removes this run's staging folder (after a commit, or after a failure). */
     @Override
     public void close() {
+        if (!committed && !written.isEmpty()) {
+            // a run that wrote a table and then failed: its version must not be the table's latest
+            try {
+                restore(written, committedAtOpen);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: could not put {} back to its committed version ({}); readers are not affected, "
+                        + "the next run replaces it", job, written.keySet(), e.getMessage());
+            }
+        }
         try {
             fs.delete(stagingRoot(), true);
             deleteIfEmpty(new Path(out, "_staging"));
@@ -171,11 +226,15 @@ public final class TableCommitter implements AutoCloseable {
 
     /** Overwrites the Delta table {@code table} with the staged rows; returns the version written. */
     private long writeDelta(String table) {
+        return writeDelta(table, spark.read().parquet(staging(table)), Map.of());
+    }
+
+    private long writeDelta(String table, Dataset<Row> rows, Map<String, String> options) {
         String target = finalPath(table);
         // Delta skips a commit that changes nothing (an empty table overwritten by an empty one);
         // every run's tables must have a version of their own for the log to name
         spark.conf().set("spark.databricks.delta.skipRecordingEmptyCommits", "false");
-        spark.read().parquet(staging(table)).write().format("delta").mode(SaveMode.Overwrite)
+        rows.write().format("delta").mode(SaveMode.Overwrite).options(options)
                 .option("overwriteSchema", "true")
                 .option("userMetadata", run)
                 .save(target);
@@ -261,6 +320,10 @@ public final class TableCommitter implements AutoCloseable {
                 restoreMissing(aside.getPath(), target);
             }
         }
+    }
+
+    private static String seconds(long t0) {
+        return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9);
     }
 
     private static void haltIf(String point) {

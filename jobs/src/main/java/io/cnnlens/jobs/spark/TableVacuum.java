@@ -67,9 +67,22 @@ public final class TableVacuum {
             // Delta refuses a shorter retention unless told it is meant (a reader of an old version could lose its files)
             spark.conf().set("spark.databricks.delta.retentionDurationCheck.enabled", "false");
         }
-        DeltaTable t = DeltaTable.forPath(spark, path);
-        t.vacuum(retainHours);
-        return t.detail().select(col("numFiles")).first().getLong(0);
+        // VACUUM lists the table with this many tasks (Spark's default, 10,000, is sized for huge
+        // tables and costs minutes on a small one); a few per core is enough for cnnlens tables
+        String key = "spark.sql.sources.parallelPartitionDiscovery.parallelism";
+        String old = spark.conf().get(key, null);
+        spark.conf().set(key, Integer.toString(Math.max(2, 2 * spark.sparkContext().defaultParallelism())));
+        try {
+            DeltaTable t = DeltaTable.forPath(spark, path);
+            t.vacuum(retainHours);
+            return t.detail().select(col("numFiles")).first().getLong(0);
+        } finally {
+            if (old == null) {
+                spark.conf().unset(key);
+            } else {
+                spark.conf().set(key, old);
+            }
+        }
     }
 
     /**

@@ -314,26 +314,6 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /**
-     * The tasks of the write into {@code table} (a staging folder) that have committed so far:
-     * {@code _temporary/0/task_*} folders (file output committer v1) or part files (v2).
-     */
-    static long committedTasks(Path table) {
-        if (!Files.isDirectory(table)) {
-            return 0;
-        }
-        try (Stream<Path> s = Files.walk(table, 3)) {
-            return s.filter(p -> {
-                String f = p.getFileName().toString();
-                Path parent = p.getParent();
-                return (f.startsWith("task_") && parent != null && parent.getFileName().toString().equals("0"))
-                        || (f.startsWith("part-") && table.equals(parent));
-            }).count();
-        } catch (IOException | UncheckedIOException e) {
-            return 0; // folders renamed while walking: try again
-        }
-    }
-
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

@@ -147,35 +147,33 @@ class StandaloneClusterFaultTest extends SparkTestBase {
         return s[s.length - 2] + "/" + s[s.length - 1];
     }
 
-    /** The run folders under {@code <out>/_staging} now. */
+    /**
+     * The data files of the features table now: the features job writes straight into its Delta
+     * table, one part file per task, created as the task writes its first rows.
+     */
     static Set<Path> stagingRuns(String out) throws IOException {
-        Path s = Path.of(out, "_staging");
-        if (!Files.isDirectory(s)) {
+        Path t = Path.of(out, "features");
+        if (!Files.isDirectory(t)) {
             return Set.of();
         }
-        try (Stream<Path> l = Files.list(s)) {
-            return l.collect(Collectors.toSet());
+        try (Stream<Path> l = Files.list(t)) {
+            return l.filter(p -> p.getFileName().toString().startsWith("part-")).collect(Collectors.toSet());
         }
     }
 
     /**
-     * Waits until {@code tasks} tasks of the submitted run's features write have committed (its
-     * staging folder is the one not in {@code before}); returns how many had when it returned.
+     * Waits until {@code tasks} tasks of the submitted run's features write are writing or done
+     * (part files not in {@code before}); returns how many were when it returned.
      */
     static long awaitTasks(String out, Set<Path> before, int tasks, StandaloneCluster.Submission run) throws Exception {
         long[] done = {0};
-        StandaloneCluster.await(240, tasks + " features tasks committed", () -> {
+        StandaloneCluster.await(240, tasks + " features tasks writing", () -> {
             if (!run.process().isAlive()) {
-                throw new AssertionError("driver exited before " + tasks + " tasks committed; " + StandaloneCluster.tail(run.log()));
+                throw new AssertionError("driver exited before " + tasks + " tasks wrote; " + StandaloneCluster.tail(run.log()));
             }
             try {
-                done[0] = 0;
-                for (Path r : stagingRuns(out)) {
-                    if (!before.contains(r)) {
-                        done[0] += StandaloneCluster.committedTasks(r.resolve("features"));
-                    }
-                }
-            } catch (IOException e) {
+                done[0] = stagingRuns(out).stream().filter(p -> !before.contains(p)).count();
+            } catch (IOException | java.io.UncheckedIOException e) {
                 return false;
             }
             return done[0] >= tasks;

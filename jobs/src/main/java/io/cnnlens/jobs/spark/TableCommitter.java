@@ -61,7 +61,7 @@ public final class TableCommitter implements AutoCloseable {
     private final long openedAt;
     /** Tables this run wrote straight into their Delta table ({@link #write}), with their versions. */
     private final Map<String, Long> written = new LinkedHashMap<>();
-    private Map<String, Long> committedAtOpen;
+    private final Map<String, Long> committedAtOpen;
     private boolean committed;
 
     public TableCommitter(SparkSession spark, String out, String job) {
@@ -107,9 +107,9 @@ public final class TableCommitter implements AutoCloseable {
             if (!TableLog.isConflict(e)) {
                 throw e;
             }
-            restore(written, committedAtOpen);
+            ConcurrentRunException lost = lostRace(written, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
             written.clear();
-            throw new ConcurrentRunException(out.toString(), job, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
+            throw lost;
         }
     }
 
@@ -141,7 +141,6 @@ public final class TableCommitter implements AutoCloseable {
             throw new UncheckedIOException("commit of " + tables + " into " + out + " failed: " + e.getMessage(), e);
         }
         checkNoCommitSinceOpen();
-        Map<String, Long> previous = log.current();
         Map<String, Long> versions = new LinkedHashMap<>();
         for (String table : tables) {
             if (written.containsKey(table)) {
@@ -160,14 +159,12 @@ public final class TableCommitter implements AutoCloseable {
                 throw e;
             }
             // another run is writing the same table right now: it will commit, this one does not
-            restore(versions, previous);
-            throw new ConcurrentRunException(out.toString(), job, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
+            throw lostRace(versions, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
         }
         haltIf("before-log");
         TableLog.Entry entry = new TableLog.Entry(openedAt + 1, run, job, new Timestamp(System.currentTimeMillis()), versions);
         if (!log.append(entry)) {
-            restore(versions, previous);
-            throw new ConcurrentRunException(out.toString(), job, log.at(openedAt + 1).orElse(null));
+            throw lostRace(versions, log.at(openedAt + 1).orElse(null));
         }
         committed = true;
         haltIf("after-log");
@@ -250,6 +247,12 @@ public final class TableCommitter implements AutoCloseable {
      * After a lost race: each table this run overwrote goes back to the version the log names
      * (unless another run wrote it since), so the table's own latest version is the committed one.
      */
+    /** Puts back what this run wrote (no commit since open: the committed versions are those seen at open). */
+    private ConcurrentRunException lostRace(Map<String, Long> wrote, TableLog.Entry winner) {
+        restore(wrote, committedAtOpen);
+        return new ConcurrentRunException(out.toString(), job, winner);
+    }
+
     private void restore(Map<String, Long> written, Map<String, Long> previous) {
         Map<String, Long> current = log.current();
         for (Map.Entry<String, Long> w : written.entrySet()) {

@@ -59,6 +59,8 @@ public final class TableCommitter implements AutoCloseable {
     private final String run = UUID.randomUUID().toString();
     private final TableLog log;
     private final long openedAt;
+    /** The log table's Delta version when this run opened the folder (-1: no log yet). */
+    private final long logVersionAtOpen;
     /** Tables this run wrote straight into their Delta table ({@link #write}), with their versions. */
     private final Map<String, Long> written = new LinkedHashMap<>();
     private final Map<String, Long> committedAtOpen;
@@ -72,8 +74,11 @@ public final class TableCommitter implements AutoCloseable {
             this.fs = this.out.getFileSystem(spark.sparkContext().hadoopConfiguration());
             this.fs.mkdirs(this.out);
             this.log = new TableLog(spark, out);
-            this.openedAt = log.latest().map(TableLog.Entry::seq).orElse(0L);
-            this.committedAtOpen = log.current();
+            // the version first: a run committing between the two reads makes it look stale, never current
+            this.logVersionAtOpen = log.deltaVersion();
+            List<TableLog.Entry> entries = log.entries();
+            this.openedAt = entries.isEmpty() ? 0L : entries.get(entries.size() - 1).seq();
+            this.committedAtOpen = TableLog.current(entries);
             completeInterruptedSwaps();
             TableVacuum.removeStaleStaging(fs, this.out, TableVacuum.retainHours(spark));
         } catch (IOException e) {
@@ -215,6 +220,9 @@ public final class TableCommitter implements AutoCloseable {
     }
 
     private void checkNoCommitSinceOpen() {
+        if (log.deltaVersion() == logVersionAtOpen) {
+            return;   // the log table has no commit since open (one listing of its _delta_log)
+        }
         TableLog.Entry latest = log.latest().orElse(null);
         if (latest != null && latest.seq() != openedAt) {
             throw new ConcurrentRunException(out.toString(), job, latest);

@@ -1,5 +1,7 @@
 package io.cnnlens.jobs.spark;
 
+import io.delta.tables.DeltaTable;
+
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -79,6 +81,18 @@ public final class TableLog {
         return r.isEmpty() ? Optional.empty() : Optional.of(entry(r.get(0)));
     }
 
+    /**
+     * The log table's own Delta version, from its file names (-1 before the first commit): it
+     * changes whenever a run commits, so an unchanged version means no run committed meanwhile.
+     */
+    long deltaVersion() {
+        try {
+            return DeltaLogFiles.of(path().getFileSystem(spark.sparkContext().hadoopConfiguration()), path()).latestVersion();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The entry with sequence number {@code seq}, if it landed. */
     public Optional<Entry> at(long seq) {
         List<Row> r = spark.read().format("delta").load(path().toString()).where(col("seq").equalTo(seq)).collectAsList();
@@ -87,12 +101,14 @@ public final class TableLog {
 
     /** Every table's committed version: for each table, the version named by the latest entry that names it. */
     public Map<String, Long> current() {
+        return current(entries());
+    }
+
+    /** The committed versions {@code entries} (oldest first) give: the latest entry naming a table wins. */
+    static Map<String, Long> current(List<Entry> entries) {
         Map<String, Long> current = new LinkedHashMap<>();
-        if (!present(spark, out.toString())) {
-            return current;
-        }
-        for (Row r : spark.read().format("delta").load(path().toString()).orderBy(col("seq")).collectAsList()) {
-            current.putAll(entry(r).tables());
+        for (Entry e : entries) {
+            current.putAll(e.tables());
         }
         return current;
     }
@@ -117,6 +133,7 @@ public final class TableLog {
         try {
             df.coalesce(1).write().format("delta").mode(SaveMode.Append)
                     .option("txnAppId", APP_ID).option("txnVersion", entry.seq())
+                    .option("userMetadata", entry.runId())
                     .save(path().toString());
         } catch (RuntimeException e) {
             if (isConflict(e)) {
@@ -124,7 +141,11 @@ public final class TableLog {
             }
             throw e;
         }
-        return at(entry.seq()).map(landed -> landed.runId().equals(entry.runId())).orElse(false);
+        // Delta skips, without an error, an idempotent write whose txnVersion another run already
+        // used: the row landed only if a commit of this run is in the log table's history (read
+        // from its commit files, not by scanning the table)
+        return !DeltaTable.forPath(spark, path().toString()).history(10)
+                .where(col("userMetadata").equalTo(entry.runId())).isEmpty();
     }
 
     /** Whether {@code e} is Delta's answer to a concurrent commit (any of its conflict exceptions). */

@@ -50,6 +50,16 @@ public final class TableVacuum {
     public static boolean vacuumIfDue(SparkSession spark, String path) {
         double retain = retainHours(spark);
         long now = System.currentTimeMillis();
+        Path table = new Path(path);
+        DeltaLogFiles files;
+        try {
+            files = DeltaLogFiles.of(table.getFileSystem(spark.sparkContext().hadoopConfiguration()), table);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+        if (files.latestVersion() < 0 || now - files.oldestCommitMillis() < retain * 3_600_000L) {
+            return false;   // no commit file older than the retention: nothing to vacuum (no history read)
+        }
         List<Row> history = DeltaTable.forPath(spark, path).history().select("timestamp", "operation").collectAsList();
         Timestamp oldest = history.stream().map(r -> r.getTimestamp(0)).min(Timestamp::compareTo).orElse(null);
         boolean recent = history.stream().anyMatch(r -> r.getString(1).startsWith("VACUUM")

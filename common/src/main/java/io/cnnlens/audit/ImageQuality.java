@@ -8,13 +8,15 @@ import io.cnnlens.image.Pixels;
  * too bright), the variance of the Laplacian of the grey image (blur: Pech-Pacheco et al., "Diatom
  * autofocusing in brightfield microscopy", ICPR 2000; a blurred image has few high frequencies,
  * so a small variance), whether a colour image is grey (every pixel's channels equal within a
- * tolerance), and the size and aspect ratio from the decoded dimensions. O(pixels) per image.
+ * tolerance), the size and aspect ratio from the decoded dimensions, and a 16×16 grey thumbnail that
+ * confirms near-duplicates (docs/methods.md#near-duplicates). O(pixels) per image.
  * See docs/methods.md#image-quality.
  */
 public final class ImageQuality {
 
     /** The measures of one image. */
-    public record Measures(double meanIntensity, double laplacianVariance, boolean grey, int channels, int width, int height) {
+    public record Measures(double meanIntensity, double laplacianVariance, boolean grey, int channels, int width, int height,
+                           float[] thumbnail) {
         public double aspect() {
             return Math.max(width, height) / (double) Math.max(1, Math.min(width, height));
         }
@@ -50,7 +52,61 @@ public final class ImageQuality {
             }
         }
         double mean = sum / grey.length / 255;
-        return new Measures(mean, laplacianVariance(grey, w, h), isGrey, c, w, h);
+        return new Measures(mean, laplacianVariance(grey, w, h), isGrey, c, w, h, thumbnail(grey, w, h));
+    }
+
+    /** Side of the grey thumbnail that confirms near-duplicates. */
+    public static final int THUMB = 16;
+
+    /**
+     * The grey image as a {@value #THUMB}×{@value #THUMB} thumbnail: bilinear samples on a grid
+     * four times finer, averaged in 4×4 blocks (so any size and aspect gives the same layout).
+     */
+    public static float[] thumbnail(double[] grey, int w, int h) {
+        int fine = THUMB * 4;
+        float[] t = new float[THUMB * THUMB];
+        for (int y = 0; y < fine; y++) {
+            double sy = Math.min(h - 1, Math.max(0, (y + 0.5) * h / fine - 0.5));
+            int y0 = (int) Math.floor(sy);
+            int y1 = Math.min(h - 1, y0 + 1);
+            double wy = sy - y0;
+            for (int x = 0; x < fine; x++) {
+                double sx = Math.min(w - 1, Math.max(0, (x + 0.5) * w / fine - 0.5));
+                int x0 = (int) Math.floor(sx);
+                int x1 = Math.min(w - 1, x0 + 1);
+                double wx = sx - x0;
+                double v = (1 - wy) * ((1 - wx) * grey[y0 * w + x0] + wx * grey[y0 * w + x1])
+                        + wy * ((1 - wx) * grey[y1 * w + x0] + wx * grey[y1 * w + x1]);
+                t[(y / 4) * THUMB + x / 4] += (float) (v / 16);
+            }
+        }
+        return t;
+    }
+
+    /** Pearson correlation of two thumbnails (1 for copies up to brightness and contrast; 0 if either is flat). */
+    public static double correlation(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("thumbnails of different sizes: " + a.length + " and " + b.length);
+        }
+        double ma = 0;
+        double mb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ma += a[i];
+            mb += b[i];
+        }
+        ma /= a.length;
+        mb /= b.length;
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            double u = a[i] - ma;
+            double v = b[i] - mb;
+            ab += u * v;
+            aa += u * u;
+            bb += v * v;
+        }
+        return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
     }
 
     /**

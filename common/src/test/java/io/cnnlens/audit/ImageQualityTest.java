@@ -67,4 +67,35 @@ class ImageQualityTest {
         rgb[0] = 200; // one red pixel
         assertFalse(ImageQuality.of(new Pixels(2, 2, 3, rgb)).grey());
     }
+
+    @Test
+    void thumbnailsOfAnImageAndItsUpscaledCopyCorrelateAndDifferentImagesLess() {
+        Random rnd = new Random(5);
+        int w = 28;
+        double[] a = new double[w * w];
+        double[] b = new double[w * w];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (i % w) * 9 + rnd.nextInt(20);
+            b[i] = rnd.nextInt(256);
+        }
+        // nearest-neighbour 2x upscale of a
+        double[] big = new double[4 * w * w];
+        for (int y = 0; y < 2 * w; y++) {
+            for (int x = 0; x < 2 * w; x++) {
+                big[y * 2 * w + x] = a[(y / 2) * w + x / 2];
+            }
+        }
+        float[] ta = ImageQuality.thumbnail(a, w, w);
+        assertEquals(ImageQuality.THUMB * ImageQuality.THUMB, ta.length);
+        assertTrue(ImageQuality.correlation(ta, ImageQuality.thumbnail(big, 2 * w, 2 * w)) > 0.98);
+        assertTrue(ImageQuality.correlation(ta, ImageQuality.thumbnail(b, w, w)) < 0.5);
+        assertEquals(1.0, ImageQuality.correlation(ta, ta), 1e-9);
+        assertEquals(0.0, ImageQuality.correlation(ta, new float[ta.length]));
+        // the thumbnail of a flat image is that value everywhere
+        double[] flat = new double[10 * 7];
+        java.util.Arrays.fill(flat, 80);
+        for (float v : ImageQuality.thumbnail(flat, 10, 7)) {
+            assertEquals(80, v, 1e-3);
+        }
+    }
 }

@@ -2,6 +2,7 @@ package io.cnnlens.jobs;
 
 import io.cnnlens.jobs.adversarial.FoolJob;
 import io.cnnlens.jobs.adversarial.UapJob;
+import io.cnnlens.jobs.audit.AuditJob;
 import io.cnnlens.jobs.embed.EmbedJob;
 import io.cnnlens.jobs.features.FeaturesJob;
 import io.cnnlens.jobs.neighbors.NeighborsJob;
@@ -37,7 +38,8 @@ public final class JobRegistry {
             new InvertJob(),
             new ReportJob(),
             new TrainJob(),
-            new SampleJob());
+            new SampleJob(),
+            new AuditJob());
 
     private JobRegistry() {
     }

@@ -51,14 +51,21 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
 
 
     /** What it did. */
-    public record Summary(long inputs, long rows, long errors, double seconds, String featuresPath, String errorsPath) {
+    public record Summary(long inputs, long rows, long errors, double seconds, String featuresPath, String errorsPath,
+                          long modelRan, long reused, long removed) {
+        public Summary(long inputs, long rows, long errors, double seconds, String featuresPath, String errorsPath) {
+            this(inputs, rows, errors, seconds, featuresPath, errorsPath, inputs, 0, 0);
+        }
+
         public double imagesPerSecond() {
             return inputs / seconds;
         }
 
         public String line() {
             return String.format(Locale.ROOT, "features: inputs %d, rows %d, errors %d, %.1f s, %.1f images/s",
-                    inputs, rows, errors, seconds, imagesPerSecond());
+                    inputs, rows, errors, seconds, imagesPerSecond())
+                    + (reused > 0 || removed > 0 || modelRan != inputs
+                    ? String.format(Locale.ROOT, "; incremental: model ran on %d, reused %d, removed %d", modelRan, reused, removed) : "");
         }
     }
 
@@ -123,34 +130,59 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
         }
         int partitions = s.partitions() > 0 ? s.partitions()
                 : listed.partitions(spark.sparkContext().defaultParallelism(), maxPartitionBytes(spark));
+        FeaturesReuse.Plan plan = s.incremental() ? FeaturesReuse.plan(spark, s.out(), spec.name(), convTap,
+                listed.partitioned().apply(partitions), s.input().maxBytes(), hadoop).orElse(null) : null;
+        long toRun = plan == null ? n : plan.toRunCount();
+        if (plan != null) {
+            LOG.info("incremental: {} of {} inputs reuse their rows, the model runs on {}; {} rows removed", plan.reusedCount(), n,
+                    toRun, plan.removed());
+        }
         try (TableCommitter committer = new TableCommitter(spark, s.out(), "features")) {
             // one pass: feature rows go to the Delta table's writer, error rows to a stash beside it;
             // the accumulators are applied once per partition of this, the RDD's only job
             LongAccumulator ok = spark.sparkContext().longAccumulator("feature rows");
             LongAccumulator errors = spark.sparkContext().longAccumulator("error rows");
             String stash = committer.staging("error-stash");
-            try (Progress progress = Progress.start(spark, "features", n)) {
-                JavaRDD<Row> rows = listed.partitioned().apply(partitions).javaRDD()
+            try (Progress progress = Progress.start(spark, "features", toRun)) {
+                Dataset<Row> inputs = plan == null ? listed.partitioned().apply(partitions)
+                        : plan.toRun().repartition((int) Math.max(1, Math.min(partitions, (toRun + 63) / 64)));
+                JavaRDD<Row> rows = inputs.javaRDD()
                         .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,
                                 s.batchSize(), s.input().maxPixels(), s.input().maxBytes(), convTap, stash, ok, errors,
                                 progress.counter())));
                 // straight into the Delta table's next version: no staged copy to rewrite at commit
-                committer.write(FeaturesSchema.FEATURES, spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA),
-                        FeaturesSchema.PARQUET_OPTIONS);
+                if (plan == null) {
+                    committer.write(FeaturesSchema.FEATURES, spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA),
+                            FeaturesSchema.PARQUET_OPTIONS);
+                } else {
+                    // the new rows are written once (a MERGE reads its source twice), then merged with the reused ones
+                    String fresh = committer.staging("features-fresh");
+                    spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA).write().options(FeaturesSchema.PARQUET_OPTIONS)
+                            .parquet(fresh);
+                    committer.merge(FeaturesSchema.FEATURES, plan.reused().unionByName(spark.read().parquet(fresh)), "path",
+                            List.of("image_id", "label", "model", "conv_layer"));
+                }
+            } finally {
+                if (plan != null) {
+                    plan.release().run();
+                }
             }
             LOG.info("{} inputs in {} partitions: features computed and written in {} s", n, partitions, secondsSince(t0));
             String errorsDir = committer.staging(FeaturesSchema.ERRORS);
             ErrorStash.read(spark, stash, FeaturesSchema.ERRORS_SCHEMA, hadoop.get()).coalesce(1)
                     .write().mode(SaveMode.ErrorIfExists).parquet(errorsDir);
             long errorsWritten = errors.value() == 0 ? 0 : spark.read().parquet(errorsDir).count();
-            if (ok.value() + errors.value() != n || errorsWritten != errors.value()) {
-                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + ok.value() + " rows + "
-                        + errors.value() + " errors (" + errorsWritten + " error rows written); nothing was committed");
+            long reused = plan == null ? 0 : plan.reusedCount();
+            if (reused + ok.value() + errors.value() != n || errorsWritten != errors.value()) {
+                throw new IllegalStateException("counts do not reconcile: " + n + " inputs but " + reused + " reused rows + "
+                        + ok.value() + " rows + " + errors.value() + " errors (" + errorsWritten
+                        + " error rows written); nothing was committed");
             }
             committer.commit(List.of(FeaturesSchema.FEATURES, FeaturesSchema.ERRORS));
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new Summary(n, ok.value(), errors.value(), seconds,
-                    committer.finalPath(FeaturesSchema.FEATURES), committer.finalPath(FeaturesSchema.ERRORS));
+            return new Summary(n, reused + ok.value(), errors.value(), seconds,
+                    committer.finalPath(FeaturesSchema.FEATURES), committer.finalPath(FeaturesSchema.ERRORS),
+                    toRun, reused, plan == null ? 0 : plan.removed());
         }
     }
 

@@ -8,7 +8,8 @@ import io.cnnlens.jobs.SharedOptions.ImageInput;
 import java.util.List;
 
 /** The features job's options: the keys and defaults side by side, checked in the constructor. */
-public record FeaturesOptions(ImageInput input, String out, String model, String convLayer, int batchSize, int partitions) {
+public record FeaturesOptions(ImageInput input, String out, String model, String convLayer, int batchSize, int partitions,
+                              boolean incremental) {
 
     public static final OptionKey<String> CONV_LAYER = OptionKey.text("conv-layer", null,
             "Conv tap whose per-channel spatial max is kept. Default: the spec's taps.conv");
@@ -17,8 +18,12 @@ public record FeaturesOptions(ImageInput input, String out, String model, String
     public static final OptionKey<Integer> PARTITIONS = OptionKey.integer("partitions", 0,
             "Spark partitions; 0 = automatic: one per core, more so that no task gets over 1/8 of the inputs or over 1,000 of them, or over spark.sql.files.maxPartitionBytes of image bytes.");
 
+    public static final OptionKey<Boolean> INCREMENTAL = OptionKey.flag("incremental", false,
+            "Reuse the committed features table's rows for content it has (same image_id, model and conv tap); run the "
+                    + "model on the rest; drop rows of removed files. One Delta MERGE; the table equals a full recompute.");
+
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
-            List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, CONV_LAYER, BATCH_SIZE, PARTITIONS));
+            List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, CONV_LAYER, BATCH_SIZE, PARTITIONS, INCREMENTAL));
 
     public FeaturesOptions {
         if (batchSize < 0) {
@@ -31,6 +36,6 @@ public record FeaturesOptions(ImageInput input, String out, String model, String
 
     public static FeaturesOptions of(OptionValues v) {
         return new FeaturesOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(CONV_LAYER),
-                v.get(BATCH_SIZE), v.get(PARTITIONS));
+                v.get(BATCH_SIZE), v.get(PARTITIONS), v.get(INCREMENTAL));
     }
 }

@@ -118,6 +118,59 @@ public final class TableCommitter implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the Delta table {@code table} equal to {@code rows} by one Delta MERGE on {@code key}
+     * instead of an overwrite: rows whose key is new are inserted, rows whose key matches but whose
+     * {@code changed} columns differ are updated, rows of the table whose key is not in {@code rows}
+     * are deleted; unchanged rows and their files stay. For an incremental run (features over a
+     * grown collection, docs/tables.md#incremental-features). {@code rows} must be materialised (a
+     * MERGE reads its source more than once). Where the table does not exist yet this is
+     * {@link #write}. Becomes current only when {@link #commit} names the table, like {@link #write}.
+     */
+    public void merge(String table, Dataset<Row> rows, String key, List<String> changed) {
+        String target = finalPath(table);
+        if (!committedAtOpen.containsKey(table) || !DeltaTable.isDeltaTable(spark, target)) {
+            write(table, rows, Map.of());
+            return;
+        }
+        checkNoCommitSinceOpen();
+        try {
+            long t0 = System.nanoTime();
+            spark.conf().set("spark.databricks.delta.commitInfo.userMetadata", run);
+            StringBuilder differs = new StringBuilder();
+            for (String c : changed) {
+                differs.append(differs.length() == 0 ? "" : " OR ").append("NOT (t.`").append(c).append("` <=> s.`").append(c).append("`)");
+            }
+            DeltaTable t = DeltaTable.forPath(spark, target);
+            // from the committed version: a dead run's uncommitted version must not survive the merge
+            if (t.history(1).select("version").first().getLong(0) != committedAtOpen.get(table)) {
+                t.restoreToVersion(committedAtOpen.get(table));
+            }
+            t.as("t").merge(rows.as("s"), "t.`" + key + "` = s.`" + key + "`")
+                    .whenMatched(differs.toString()).updateAll()
+                    .whenNotMatched().insertAll()
+                    .whenNotMatchedBySource().delete()
+                    .execute();
+            written.put(table, versionOf(target));
+            LOG.info("{}: {} merged as Delta version {} in {} s", job, table, written.get(table), seconds(t0));
+            haltIf("after-table:" + table);
+        } catch (RuntimeException e) {
+            if (!TableLog.isConflict(e)) {
+                throw e;
+            }
+            ConcurrentRunException lost = lostRace(written, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
+            written.clear();
+            throw lost;
+        } finally {
+            spark.conf().unset("spark.databricks.delta.commitInfo.userMetadata");
+        }
+    }
+
+    /** The versions of the committed tables when this run opened the folder. */
+    public Map<String, Long> committedAtOpen() {
+        return committedAtOpen;
+    }
+
     /** This run's id, as the commit log and the tables' Delta history record it. */
     public String runId() {
         return run;
@@ -243,6 +296,11 @@ public final class TableCommitter implements AutoCloseable {
                 .option("overwriteSchema", "true")
                 .option("userMetadata", run)
                 .save(target);
+        return versionOf(target);
+    }
+
+    /** The newest version of {@code target} this run wrote, from the table's history. */
+    private long versionOf(String target) {
         List<Row> mine = DeltaTable.forPath(spark, target).history(20)
                 .where(col("userMetadata").equalTo(run)).select("version").collectAsList();
         if (mine.isEmpty()) {

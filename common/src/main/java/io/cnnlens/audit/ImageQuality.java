@@ -1,0 +1,136 @@
+package io.cnnlens.audit;
+
+import io.cnnlens.image.Pixels;
+
+/**
+ * Per-image quality measures from decoded pixels (values 0–255, as the decoder gives them): mean intensity
+ * (reported in [0, 1]) (too dark,
+ * too bright), the variance of the Laplacian of the grey image (blur: Pech-Pacheco et al., "Diatom
+ * autofocusing in brightfield microscopy", ICPR 2000; a blurred image has few high frequencies,
+ * so a small variance), whether a colour image is grey (every pixel's channels equal within a
+ * tolerance), the size and aspect ratio from the decoded dimensions, and a 16×16 grey thumbnail that
+ * confirms near-duplicates (docs/methods.md#near-duplicates). O(pixels) per image.
+ * See docs/methods.md#image-quality.
+ */
+public final class ImageQuality {
+
+    /** The measures of one image. */
+    public record Measures(double meanIntensity, double laplacianVariance, boolean grey, int channels, int width, int height,
+                           float[] thumbnail) {
+        public double aspect() {
+            return Math.max(width, height) / (double) Math.max(1, Math.min(width, height));
+        }
+    }
+
+    private ImageQuality() {
+    }
+
+    /** The channel tolerance under which a colour pixel counts as grey (about 2 levels of 255). */
+    public static final double GREY_TOLERANCE = 2.0;
+
+    public static Measures of(Pixels p) {
+        int w = p.width();
+        int h = p.height();
+        int c = p.channels();
+        double[] grey = new double[w * h];
+        boolean isGrey = true;
+        double sum = 0;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double g = 0;
+                float first = p.get(0, y, x);
+                for (int k = 0; k < c; k++) {
+                    float v = p.get(k, y, x);
+                    g += v;
+                    if (Math.abs(v - first) > GREY_TOLERANCE) {
+                        isGrey = false;
+                    }
+                }
+                g /= c;
+                grey[y * w + x] = g;
+                sum += g;
+            }
+        }
+        double mean = sum / grey.length / 255;
+        return new Measures(mean, laplacianVariance(grey, w, h), isGrey, c, w, h, thumbnail(grey, w, h));
+    }
+
+    /** Side of the grey thumbnail that confirms near-duplicates. */
+    public static final int THUMB = 16;
+
+    /**
+     * The grey image as a {@value #THUMB}×{@value #THUMB} thumbnail: bilinear samples on a grid
+     * four times finer, averaged in 4×4 blocks (so any size and aspect gives the same layout).
+     */
+    public static float[] thumbnail(double[] grey, int w, int h) {
+        int fine = THUMB * 4;
+        float[] t = new float[THUMB * THUMB];
+        for (int y = 0; y < fine; y++) {
+            double sy = Math.min(h - 1, Math.max(0, (y + 0.5) * h / fine - 0.5));
+            int y0 = (int) Math.floor(sy);
+            int y1 = Math.min(h - 1, y0 + 1);
+            double wy = sy - y0;
+            for (int x = 0; x < fine; x++) {
+                double sx = Math.min(w - 1, Math.max(0, (x + 0.5) * w / fine - 0.5));
+                int x0 = (int) Math.floor(sx);
+                int x1 = Math.min(w - 1, x0 + 1);
+                double wx = sx - x0;
+                double v = (1 - wy) * ((1 - wx) * grey[y0 * w + x0] + wx * grey[y0 * w + x1])
+                        + wy * ((1 - wx) * grey[y1 * w + x0] + wx * grey[y1 * w + x1]);
+                t[(y / 4) * THUMB + x / 4] += (float) (v / 16);
+            }
+        }
+        return t;
+    }
+
+    /** Pearson correlation of two thumbnails (1 for copies up to brightness and contrast; 0 if either is flat). */
+    public static double correlation(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("thumbnails of different sizes: " + a.length + " and " + b.length);
+        }
+        double ma = 0;
+        double mb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ma += a[i];
+            mb += b[i];
+        }
+        ma /= a.length;
+        mb /= b.length;
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            double u = a[i] - ma;
+            double v = b[i] - mb;
+            ab += u * v;
+            aa += u * u;
+            bb += v * v;
+        }
+        return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
+    }
+
+    /**
+     * Variance of the 4-neighbour Laplacian (0 1 0 / 1 −4 1 / 0 1 0) over the interior pixels, on
+     * the 0–255 scale of {@code grey}, the scale that blur thresholds are usually quoted in (OpenCV's {@code Laplacian} of an
+     * 8-bit image); 0 for an image under 3×3.
+     */
+    public static double laplacianVariance(double[] grey, int w, int h) {
+        if (w < 3 || h < 3) {
+            return 0;
+        }
+        double mean = 0;
+        double m2 = 0;
+        long n = 0;
+        for (int y = 1; y < h - 1; y++) {
+            for (int x = 1; x < w - 1; x++) {
+                int i = y * w + x;
+                double l = (grey[i - 1] + grey[i + 1] + grey[i - w] + grey[i + w] - 4 * grey[i]);
+                n++;
+                double d = l - mean;
+                mean += d / n;
+                m2 += d * (l - mean);
+            }
+        }
+        return m2 / n;
+    }
+}

@@ -1,0 +1,101 @@
+package io.cnnlens.audit;
+
+import io.cnnlens.image.Pixels;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ImageQualityTest {
+
+    @Test
+    void flatImageHasNoLaplacianVarianceAndItsMean() {
+        float[] d = new float[3 * 10 * 8];
+        java.util.Arrays.fill(d, 51f);
+        ImageQuality.Measures m = ImageQuality.of(new Pixels(10, 8, 3, d));
+        assertEquals(0.2, m.meanIntensity(), 1e-9);
+        assertEquals(0, m.laplacianVariance(), 1e-12);
+        assertTrue(m.grey());
+        assertEquals(1.25, m.aspect(), 1e-12);
+    }
+
+    @Test
+    void checkerboardLaplacianByHand() {
+        // 0/255 checkerboard: each interior Laplacian is ±4·255 → variance (4·255)²
+        int w = 6;
+        float[] d = new float[w * w];
+        for (int y = 0; y < w; y++) {
+            for (int x = 0; x < w; x++) {
+                d[y * w + x] = (x + y) % 2 == 0 ? 255 : 0;
+            }
+        }
+        double v = ImageQuality.of(new Pixels(w, w, 1, d)).laplacianVariance();
+        assertEquals(Math.pow(4 * 255, 2), v, 1e-6 * v);
+    }
+
+    @Test
+    void blurLowersTheLaplacianVarianceAndColourIsNotGrey() {
+        Random rnd = new Random(3);
+        int w = 32;
+        float[] sharp = new float[w * w];
+        for (int i = 0; i < sharp.length; i++) {
+            sharp[i] = rnd.nextInt(256);
+        }
+        float[] blur = new float[w * w];
+        for (int y = 0; y < w; y++) {
+            for (int x = 0; x < w; x++) {
+                double s = 0;
+                int n = 0;
+                for (int dy = -2; dy <= 2; dy++) {
+                    for (int dx = -2; dx <= 2; dx++) {
+                        int yy = Math.min(w - 1, Math.max(0, y + dy));
+                        int xx = Math.min(w - 1, Math.max(0, x + dx));
+                        s += sharp[yy * w + xx];
+                        n++;
+                    }
+                }
+                blur[y * w + x] = (float) (s / n);
+            }
+        }
+        double a = ImageQuality.of(new Pixels(w, w, 1, sharp)).laplacianVariance();
+        double b = ImageQuality.of(new Pixels(w, w, 1, blur)).laplacianVariance();
+        assertTrue(b < a / 20, a + " vs " + b);
+        float[] rgb = new float[3 * 4];
+        rgb[0] = 200; // one red pixel
+        assertFalse(ImageQuality.of(new Pixels(2, 2, 3, rgb)).grey());
+    }
+
+    @Test
+    void thumbnailsOfAnImageAndItsUpscaledCopyCorrelateAndDifferentImagesLess() {
+        Random rnd = new Random(5);
+        int w = 28;
+        double[] a = new double[w * w];
+        double[] b = new double[w * w];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (i % w) * 9 + rnd.nextInt(20);
+            b[i] = rnd.nextInt(256);
+        }
+        // nearest-neighbour 2x upscale of a
+        double[] big = new double[4 * w * w];
+        for (int y = 0; y < 2 * w; y++) {
+            for (int x = 0; x < 2 * w; x++) {
+                big[y * 2 * w + x] = a[(y / 2) * w + x / 2];
+            }
+        }
+        float[] ta = ImageQuality.thumbnail(a, w, w);
+        assertEquals(ImageQuality.THUMB * ImageQuality.THUMB, ta.length);
+        assertTrue(ImageQuality.correlation(ta, ImageQuality.thumbnail(big, 2 * w, 2 * w)) > 0.98);
+        assertTrue(ImageQuality.correlation(ta, ImageQuality.thumbnail(b, w, w)) < 0.5);
+        assertEquals(1.0, ImageQuality.correlation(ta, ta), 1e-9);
+        assertEquals(0.0, ImageQuality.correlation(ta, new float[ta.length]));
+        // the thumbnail of a flat image is that value everywhere
+        double[] flat = new double[10 * 7];
+        java.util.Arrays.fill(flat, 80);
+        for (float v : ImageQuality.thumbnail(flat, 10, 7)) {
+            assertEquals(80, v, 1e-3);
+        }
+    }
+}

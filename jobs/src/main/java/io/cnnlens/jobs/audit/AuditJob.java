@@ -1,0 +1,591 @@
+package io.cnnlens.jobs.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.cnnlens.audit.AuditThresholds;
+import io.cnnlens.audit.ConfidentLearning;
+import io.cnnlens.audit.ImageQuality;
+import io.cnnlens.audit.LinearMmd;
+import io.cnnlens.audit.SplitFolders;
+import io.cnnlens.jobs.Job;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.JobResult;
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.features.FeaturesOptions;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.TableReader;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.array_compact;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
+
+/**
+ * The dataset audit (docs/audit.md): features brought up to date incrementally, then each check
+ * as a Delta table of the run's dated folder {@code <out>/audit/<run>/}, committed together, with
+ * {@code summary.json} and {@code report.html} beside them. The report leads with what changed
+ * since the previous audit (a diff of two snapshots of the features table, and each check's new
+ * and resolved issues). Thresholds from a file: the command fails (exit 1) when one is crossed,
+ * after everything is written. Wiring only; the methods are in {@code io.cnnlens.audit}.
+ */
+public final class AuditJob implements Job<AuditOptions> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AuditJob.class);
+
+    public static final String NAME = "audit";
+    public static final String SUMMARY = "summary.json";
+    public static final String REPORT = "report.html";
+
+    public static final String UNREADABLE = "unreadable";
+    public static final String EXACT = "exact_duplicates";
+    public static final String NEAR = "near_duplicates";
+    public static final String LABELS = "label_issues";
+    public static final String OUTLIERS = "outliers";
+    public static final String QUALITY = "quality";
+    public static final String BALANCE = "class_balance";
+    public static final String CONFIDENCE = "confidence";
+    public static final String DRIFT = "drift";
+    public static final String CHANGES = "changes";
+    public static final List<String> TABLES = List.of(UNREADABLE, EXACT, NEAR, LABELS, OUTLIERS, QUALITY, BALANCE, CONFIDENCE,
+            DRIFT, CHANGES);
+
+    /** Quality flags, in the order of the {@code flags} column. */
+    public static final List<String> FLAGS = List.of("dark", "bright", "blurry", "tiny", "extreme_aspect", "grey_in_colour");
+
+    /** What the run did: its folder, the features step, the metrics the thresholds read, and the crossed ones. */
+    public record Summary(String runDir, String previous, FeaturesJob.Summary features, Map<String, Double> metrics,
+                          List<AuditThresholds.Crossed> crossed, Map<String, Double> seconds) {
+        public String line() {
+            return String.format(Locale.ROOT,
+                    "audit: %d images, model ran on %d; unreadable %d, exact duplicates %d, near-duplicate pairs %d (leakage %d), "
+                            + "label issues %d, outliers %d, quality flags %d, drift p %s; %.1f s",
+                    features.rows(), features.modelRan(), m("unreadable.count"), m("exact_duplicates.images"), m("near_duplicates.pairs"),
+                    m("leakage.pairs"), m("label_issues.count"), m("outliers.count"), m("quality.flagged"),
+                    metrics.get("drift.p_value") == null ? "-" : String.format(Locale.ROOT, "%.3g", metrics.get("drift.p_value")),
+                    seconds.getOrDefault("total", 0.0));
+        }
+
+        private long m(String k) {
+            Double v = metrics.get(k);
+            return v == null ? 0 : Math.round(v);
+        }
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String[] description() {
+        return new String[] {
+                "Audit a growing collection: features updated incrementally (the model runs only on new content), then checks "
+                        + "(unreadable, exact and near duplicates, split leakage, label issues by confident learning, outliers, "
+                        + "quality flags, class balance, confidence, drift) as tables under <out>/audit/<run>/ with summary.json "
+                        + "and report.html leading with what changed since the previous audit.",
+                "Exits 1 when a threshold of --thresholds is crossed (after writing everything), for schedulers to alert on."};
+    }
+
+    @Override
+    public List<OptionKey<?>> options() {
+        return AuditOptions.KEYS;
+    }
+
+    @Override
+    public AuditOptions options(OptionValues values) {
+        return AuditOptions.of(values);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of("audit");
+    }
+
+    @Override
+    public boolean inPipeline() {
+        return false;
+    }
+
+    @Override
+    public JobResult run(JobContext context, AuditOptions options) {
+        Summary s = run(context.spark(), options);
+        if (!s.crossed().isEmpty()) {
+            throw new IllegalStateException(s.line() + "\nthresholds crossed: "
+                    + String.join("; ", s.crossed().stream().map(AuditThresholds.Crossed::describe).toList())
+                    + "\nreport: " + s.runDir() + "/" + REPORT);
+        }
+        return JobResult.of(s.line(), "run:     " + s.runDir(), "report:  " + s.runDir() + "/" + REPORT,
+                "summary: " + s.runDir() + "/" + SUMMARY);
+    }
+
+    public static Summary run(SparkSession spark, AuditOptions o) {
+        long t0 = System.nanoTime();
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        HadoopConf hadoop = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        AuditThresholds thresholds = readThresholds(o.thresholds(), hadoop);
+        String runName = o.runName() != null ? o.runName()
+                : DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+        Path auditRoot = new Path(o.out(), NAME);
+        Path runPath = new Path(auditRoot, runName);
+        FileSystem fs = fs(runPath, hadoop);
+        try {
+            if (fs.exists(new Path(runPath, SUMMARY))) {
+                throw new IllegalArgumentException("audit run " + runPath + " exists already; choose another --run");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Optional<PreviousAudit> prev = PreviousAudit.latest(fs, auditRoot, runName);
+
+        long t = System.nanoTime();
+        FeaturesJob.Summary features = FeaturesJob.run(spark, new FeaturesOptions(o.input(), o.out(), o.model(), null, 0, 0, true));
+        seconds.put("features", since(t));
+        long featuresVersion = TableReader.tables(spark, o.out()).get("features");
+        Dataset<Row> ft = TableReader.table(spark, o.out(), "features").orElseThrow();
+        UserDefinedFunction split = udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType);
+        Dataset<Row> keyed = withKeys(spark, ft.select(col("image_id"), col("path"), col("label"), col("width"), col("height"),
+                col("pred"), element_at(col("top5"), 1).getField("probability").as("confidence"), col("fc7"))
+                .withColumn("split", split.apply(col("path"))));
+        long n = keyed.count();
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("images", (double) n);
+        metrics.put("features.model_ran", (double) features.modelRan());
+        Map<String, Object> extra = new LinkedHashMap<>();
+        String runDir = runPath.toString();
+        try (TableCommitter committer = new TableCommitter(spark, runDir, NAME)) {
+            // unreadable files: the features job's error rows
+            t = System.nanoTime();
+            Dataset<Row> unreadable = TableReader.table(spark, o.out(), "errors").orElseThrow().select("path", "stage", "reason");
+            stage(committer, UNREADABLE, unreadable);
+            metrics.put("unreadable.count", (double) unreadable.count());
+            seconds.put(UNREADABLE, since(t));
+
+            // exact duplicates: one content hash at several paths
+            t = System.nanoTime();
+            Dataset<Row> copies = keyed.groupBy("image_id").agg(count(lit(1)).as("copies")).where(col("copies").gt(1));
+            Dataset<Row> exact = keyed.join(copies, "image_id").select("image_id", "path", "split", "copies");
+            stage(committer, EXACT, exact);
+            metrics.put("exact_duplicates.images", (double) exact.count());
+            metrics.put("exact_duplicates.groups", (double) copies.count());
+            seconds.put(EXACT, since(t));
+
+            // quality: measured once per content; the previous audit's measures are reused
+            t = System.nanoTime();
+            Dataset<Row> ids = keyed.groupBy("image_id").agg(min("path").as("path"));
+            Optional<Dataset<Row>> prevQuality = prev.flatMap(pa -> TableReader.table(spark, pa.dir(), QUALITY))
+                    .map(q -> q.select("image_id", "mean_intensity", "laplacian_variance", "grey", "channels", "thumbnail").dropDuplicates("image_id"));
+            Dataset<Row> toMeasure = prevQuality.map(q -> ids.join(q.select("image_id"), ids.col("image_id").equalTo(q.col("image_id")), "left_anti"))
+                    .orElse(ids);
+            Dataset<Row> measured = QualityPass.measure(toMeasure, o.input().maxPixels(), o.input().maxBytes(), hadoop)
+                    .localCheckpoint(true);
+            long decoded = measured.count();
+            Dataset<Row> measures = prevQuality.map(q -> measured.unionByName(q.join(ids.select("image_id"), "image_id"))).orElse(measured);
+            long colour = measures.where(col("channels").equalTo(3).and(col("grey").equalTo(false))).count();
+            boolean colourSet = colour * 2 > n;
+            Column minSide = least(col("width"), col("height"));
+            Column maxSide = greatest(col("width"), col("height"));
+            Dataset<Row> quality = keyed.select("image_id", "path", "label", "width", "height").join(measures, "image_id")
+                    .withColumn("flags", array_compact(array(
+                            when(col("mean_intensity").lt(o.dark()), lit("dark")),
+                            when(col("mean_intensity").gt(o.bright()), lit("bright")),
+                            when(col("laplacian_variance").lt(o.blurVariance()), lit("blurry")),
+                            when(minSide.lt(o.tinySide()), lit("tiny")),
+                            when(maxSide.divide(minSide).gt(o.extremeAspect()), lit("extreme_aspect")),
+                            when(lit(colourSet).and(col("grey")), lit("grey_in_colour")))));
+            stage(committer, QUALITY, quality);
+            Dataset<Row> q = staged(spark, committer, QUALITY);
+            long[] flagCounts = new long[FLAGS.size()];
+            Row fc = q.agg(count(when(size(col("flags")).gt(0), 1)),
+                    FLAGS.stream().map(fl -> count(when(org.apache.spark.sql.functions.array_contains(col("flags"), fl), 1)))
+                            .toArray(Column[]::new)).first();
+            metrics.put("quality.flagged", (double) fc.getLong(0));
+            for (int i = 0; i < FLAGS.size(); i++) {
+                flagCounts[i] = fc.getLong(i + 1);
+                metrics.put("quality." + FLAGS.get(i), (double) flagCounts[i]);
+            }
+            metrics.put("quality.decoded", (double) decoded);
+            seconds.put(QUALITY, since(t));
+
+            // exact blocked kNN in fc7: near-duplicates, leakage, outliers
+            t = System.nanoTime();
+            Dataset<Row> meta = keyed.select("key", "image_id", "path", "label", "split");
+            int k = (int) Math.min(o.k(), Math.max(1, n - 1));
+            Dataset<Row> knn = n < 2 ? spark.createDataFrame(List.of(), AuditKnn.SCHEMA)
+                    : AuditKnn.search(spark, keyed.select("key", "fc7").javaRDD().map(r -> new AuditKnn.Item(r.getLong(0), floats(r.getList(1)))),
+                    k, o.block());
+            seconds.put("knn", since(t));
+            t = System.nanoTime();
+            Dataset<Row> pairs = knn.where(col("distance").leq(1 - o.nearDuplicateCosine()))
+                    .select(least(col("query_key"), col("neighbor_key")).as("a"), greatest(col("query_key"), col("neighbor_key")).as("b"),
+                            col("distance"))
+                    .groupBy("a", "b").agg(min("distance").as("distance"));
+            // confirmed on 16x16 grey thumbnails: fc7 alone does not separate copies from look-alikes (docs/methods.md#near-duplicates)
+            UserDefinedFunction pixels = udf((UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Double>) (x, y) ->
+                    x == null || y == null ? null : ImageQuality.correlation(floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
+                            floats(scala.jdk.javaapi.CollectionConverters.asJava(y))), DataTypes.DoubleType);
+            Dataset<Row> thumbs = measures.select("image_id", "thumbnail");
+            Dataset<Row> near = pairs.join(prefixed(meta, "a_"), col("a").equalTo(col("a_key")))
+                    .join(prefixed(meta, "b_"), col("b").equalTo(col("b_key")))
+                    .join(prefixed(thumbs, "ta_"), col("a_image_id").equalTo(col("ta_image_id")), "left")
+                    .join(prefixed(thumbs, "tb_"), col("b_image_id").equalTo(col("tb_image_id")), "left")
+                    .withColumn("pixel_correlation", when(col("a_image_id").equalTo(col("b_image_id")), lit(1.0))
+                            .otherwise(pixels.apply(col("ta_thumbnail"), col("tb_thumbnail"))))
+                    .where(col("pixel_correlation").geq(o.nearDuplicatePixels()))
+                    .select(col("a_path").as("path_a"), col("b_path").as("path_b"), col("a_split").as("split_a"), col("b_split").as("split_b"),
+                            col("a_label").as("label_a"), col("b_label").as("label_b"), lit(1.0).minus(col("distance")).as("cosine"),
+                            col("pixel_correlation"),
+                            col("a_image_id").equalTo(col("b_image_id")).as("exact"),
+                            col("a_split").isNotNull().and(col("b_split").isNotNull()).and(col("a_split").notEqual(col("b_split"))).as("leakage"));
+            stage(committer, NEAR, near);
+            Dataset<Row> nearStaged = staged(spark, committer, NEAR);
+            metrics.put("near_duplicates.pairs", (double) nearStaged.count());
+            metrics.put("leakage.pairs", (double) nearStaged.where(col("leakage")).count());
+            seconds.put(NEAR, since(t));
+
+            t = System.nanoTime();
+            Dataset<Row> kth = knn.where(col("rank").equalTo(k)).select(col("query_key").as("key"), col("distance").as("kth_distance"));
+            double cut = Double.POSITIVE_INFINITY;
+            if (o.outlierFraction() > 0 && n > 1) {
+                cut = kth.stat().approxQuantile("kth_distance", new double[] {1 - o.outlierFraction()}, 1e-4)[0];
+            }
+            Dataset<Row> outliers = kth.where(col("kth_distance").geq(cut)).join(meta, "key")
+                    .select("path", "label", "split", "kth_distance");
+            stage(committer, OUTLIERS, outliers);
+            metrics.put("outliers.count", (double) staged(spark, committer, OUTLIERS).count());
+            extra.put("outlier_cut", cut);
+            seconds.put(OUTLIERS, since(t));
+
+            // label issues: confident learning on out-of-sample probabilities of K-fold probes
+            t = System.nanoTime();
+            List<String> classes = keyed.where(col("label").isNotNull()).select("label").distinct().orderBy("label")
+                    .collectAsList().stream().map(r -> r.getString(0)).toList();
+            List<Row> issueRows = new ArrayList<>();
+            double probeAccuracy = Double.NaN;
+            if (classes.size() >= 2) {
+                List<Row> idx = new ArrayList<>();
+                for (int i = 0; i < classes.size(); i++) {
+                    idx.add(RowFactory.create(classes.get(i), i));
+                }
+                Dataset<Row> index = spark.createDataFrame(idx, new StructType().add("label", DataTypes.StringType).add("label_index",
+                        DataTypes.IntegerType));
+                List<Row> scored = LabelProbes.outOfSample(keyed.join(index, "label").select("path", "label_index", "fc7"), o.folds(), o.seed())
+                        .collectAsList();
+                double[][] p = new double[scored.size()][];
+                int[] y = new int[scored.size()];
+                int right = 0;
+                for (int i = 0; i < p.length; i++) {
+                    Row r = scored.get(i);
+                    y[i] = r.getInt(1);
+                    List<Double> pr = r.getList(2);
+                    p[i] = new double[classes.size()];
+                    int best = 0;
+                    for (int j = 0; j < Math.min(pr.size(), p[i].length); j++) {
+                        p[i][j] = pr.get(j);
+                        best = p[i][j] > p[i][best] ? j : best;
+                    }
+                    right += best == y[i] ? 1 : 0;
+                }
+                probeAccuracy = p.length == 0 ? Double.NaN : right / (double) p.length;
+                ConfidentLearning.Result cl = ConfidentLearning.find(p, y);
+                int rank = 0;
+                for (ConfidentLearning.Issue is : cl.issues()) {
+                    issueRows.add(RowFactory.create(scored.get(is.index()).getString(0), classes.get(is.given()), classes.get(is.suggested()),
+                            is.selfConfidence(), ++rank));
+                }
+            }
+            Dataset<Row> labelIssues = spark.createDataFrame(issueRows, new StructType().add("path", DataTypes.StringType)
+                    .add("given_label", DataTypes.StringType).add("suggested_label", DataTypes.StringType)
+                    .add("self_confidence", DataTypes.DoubleType).add("rank", DataTypes.IntegerType));
+            stage(committer, LABELS, labelIssues);
+            metrics.put("label_issues.count", (double) issueRows.size());
+            metrics.put("label_issues.fraction", n == 0 ? 0 : issueRows.size() / (double) n);
+            metrics.put("probe.accuracy", probeAccuracy);
+            seconds.put(LABELS, since(t));
+
+
+            // class balance (share now, at the previous audit, change) and the confidence distribution
+            t = System.nanoTime();
+            Map<String, Double> share = new LinkedHashMap<>();
+            List<Row> balanceRows = new ArrayList<>();
+            double maxChange = 0;
+            for (Row r : keyed.groupBy("label").agg(count(lit(1)).as("images")).orderBy("label").collectAsList()) {
+                String label = r.isNullAt(0) ? "(none)" : r.getString(0);
+                double s = r.getLong(1) / (double) n;
+                share.put(label, s);
+                Double before = prev.map(pa -> pa.classShare(label)).orElse(null);
+                if (before != null) {
+                    maxChange = Math.max(maxChange, Math.abs(s - before));
+                }
+                balanceRows.add(RowFactory.create(label, r.getLong(1), s, before, before == null ? null : s - before));
+            }
+            if (prev.isPresent()) {
+                prev.get().summary().path("class_share").fieldNames().forEachRemaining(label -> {
+                    if (!share.containsKey(label)) {
+                        double before = prev.get().classShare(label);
+                        balanceRows.add(RowFactory.create(label, 0L, 0.0, before, -before));
+                    }
+                });
+                for (Row r : balanceRows) {
+                    maxChange = Math.max(maxChange, r.isNullAt(4) ? 0 : Math.abs(r.getDouble(4)));
+                }
+            }
+            metrics.put("class_share.max_change", prev.isPresent() ? maxChange : null);
+            stage(committer, BALANCE, spark.createDataFrame(balanceRows, new StructType().add("label", DataTypes.StringType)
+                    .add("images", DataTypes.LongType).add("share", DataTypes.DoubleType).add("previous_share", DataTypes.DoubleType)
+                    .add("change", DataTypes.DoubleType)));
+            Dataset<Row> conf = keyed.where(col("confidence").isNotNull())
+                    .select(least(floor(col("confidence").multiply(10)), lit(9)).cast("int").as("bin"))
+                    .groupBy("bin").agg(count(lit(1)).as("images")).orderBy("bin")
+                    .select(col("bin").divide(10.0).as("from"), col("bin").plus(1).divide(10.0).as("to"), col("images"));
+            stage(committer, CONFIDENCE, conf);
+            seconds.put(BALANCE, since(t));
+
+            // drift: the images added since the previous audit against its snapshot, linear-time MMD on fc7
+            t = System.nanoTime();
+            List<Row> driftRows = new ArrayList<>();
+            metrics.put("drift.p_value", null);
+            metrics.put("drift.mmd2", null);
+            Dataset<Row> changes = spark.createDataFrame(List.of(), new StructType().add("path", DataTypes.StringType)
+                    .add("change", DataTypes.StringType).add("image_id", DataTypes.StringType).add("previous_image_id", DataTypes.StringType));
+            if (prev.isPresent() && prev.get().featuresVersion() >= 0) {
+                Dataset<Row> before = TableReader.load(spark, new TableReader.Located(new Path(o.out(), "features").toString(), true,
+                        Optional.of(prev.get().featuresVersion()))).select("image_id", "path", "fc7");
+                Dataset<Row> added = keyed.join(before.select("image_id"), keyed.col("image_id").equalTo(before.col("image_id")), "left_anti");
+                long newImages = added.count();
+                if (newImages >= 4 && before.count() >= 4) {
+                    float[][] x = sample(before, o.driftSample(), o.seed());
+                    float[][] y = sample(added, o.driftSample(), o.seed());
+                    LinearMmd.Result r = LinearMmd.test(x, y, o.seed());
+                    metrics.put("drift.p_value", r.pValue());
+                    metrics.put("drift.mmd2", r.mmd2());
+                    driftRows.add(RowFactory.create((long) x.length, (long) y.length, r.pairs(), r.mmd2(), r.z(), r.pValue(),
+                            o.driftLevel(), r.pValue() < o.driftLevel(), r.bandwidth()));
+                }
+                metrics.put("drift.new_images", (double) newImages);
+                // what changed: a diff of the two snapshots by path
+                Dataset<Row> now = keyed.select(col("path"), col("image_id"));
+                Dataset<Row> was = before.select(col("path").as("p0"), col("image_id").as("previous_image_id"));
+                changes = now.join(was, now.col("path").equalTo(was.col("p0")), "full_outer")
+                        .select(org.apache.spark.sql.functions.coalesce(col("path"), col("p0")).as("path"),
+                                when(col("p0").isNull(), lit("added")).when(col("path").isNull(), lit("removed"))
+                                        .when(col("image_id").notEqual(col("previous_image_id")), lit("changed")).as("change"),
+                                col("image_id"), col("previous_image_id"))
+                        .where(col("change").isNotNull());
+            }
+            stage(committer, DRIFT, spark.createDataFrame(driftRows, new StructType().add("reference_images", DataTypes.LongType)
+                    .add("new_images", DataTypes.LongType).add("pairs", DataTypes.IntegerType).add("mmd2", DataTypes.DoubleType)
+                    .add("z", DataTypes.DoubleType).add("p_value", DataTypes.DoubleType).add("level", DataTypes.DoubleType)
+                    .add("drifted", DataTypes.BooleanType).add("bandwidth", DataTypes.DoubleType)));
+            stage(committer, CHANGES, changes);
+            Dataset<Row> ch = staged(spark, committer, CHANGES);
+            for (String c : List.of("added", "removed", "changed")) {
+                metrics.put("changes." + c, prev.isPresent() ? (double) ch.where(col("change").equalTo(c)).count() : null);
+            }
+            seconds.put(DRIFT, since(t));
+
+            // new and resolved issues against the previous audit's tables
+            t = System.nanoTime();
+            Map<String, Dataset<Row>> current = issueKeys(spark, committer::staging, true);
+            for (Map.Entry<String, Dataset<Row>> e : current.entrySet()) {
+                Dataset<Row> was = prev.flatMap(pa -> issueKeys(spark, s -> new Path(pa.dir(), s).toString(), false).entrySet().stream()
+                        .filter(x -> x.getKey().equals(e.getKey())).map(Map.Entry::getValue).findFirst()).orElse(null);
+                if (was == null) {
+                    metrics.put("new." + e.getKey(), prev.isPresent() ? (double) e.getValue().count() : null);
+                    metrics.put("resolved." + e.getKey(), prev.isPresent() ? 0.0 : null);
+                    continue;
+                }
+                Dataset<Row> added = e.getValue().join(was, e.getValue().col("issue").equalTo(was.col("issue")), "left_anti");
+                Dataset<Row> resolved = was.join(e.getValue(), was.col("issue").equalTo(e.getValue().col("issue")), "left_anti");
+                metrics.put("new." + e.getKey(), (double) added.count());
+                metrics.put("resolved." + e.getKey(), (double) resolved.count());
+                extra.put("new." + e.getKey(), added.orderBy("issue").limit(10).collectAsList().stream().map(r -> r.getString(0)).toList());
+                extra.put("resolved." + e.getKey(), resolved.orderBy("issue").limit(10).collectAsList().stream().map(r -> r.getString(0)).toList());
+            }
+            seconds.put("diff", since(t));
+            committer.commit(TABLES);
+        }
+        seconds.put("total", since(t0));
+        List<AuditThresholds.Crossed> crossed = thresholds.check(metrics);
+        Summary summary = new Summary(runDir, prev.map(PreviousAudit::name).orElse(null), features, metrics, crossed, seconds);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("run", runName);
+        json.put("generated", Instant.now().toString());
+        json.put("previous_run", summary.previous());
+        json.put("features_version", featuresVersion);
+        json.put("images", n);
+        json.put("features", Map.of("inputs", features.inputs(), "rows", features.rows(), "errors", features.errors(),
+                "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed()));
+        json.put("metrics", metrics);
+        json.put("thresholds", thresholds.describe());
+        json.put("crossed", crossed.stream().map(AuditThresholds.Crossed::describe).toList());
+        json.put("class_share", classShares(spark, runDir));
+        json.put("examples", extra);
+        json.put("seconds", seconds);
+        json.put("options", o);
+        try {
+            write(fs, new Path(runPath, REPORT), AuditReport.render(spark, summary, runName, runDir, extra, o)
+                    .getBytes(StandardCharsets.UTF_8));
+            write(fs, new Path(runPath, SUMMARY), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsBytes(json));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the audit's summary into " + runDir + ": " + e.getMessage(), e);
+        }
+        LOG.info("{}", summary.line());
+        return summary;
+    }
+
+    /** Each check's issues as one string column {@code issue} (a path, or "path_a | path_b" for a pair). */
+    static Map<String, Dataset<Row>> issueKeys(SparkSession spark, java.util.function.Function<String, String> where, boolean staged) {
+        Map<String, Dataset<Row>> out = new LinkedHashMap<>();
+        java.util.function.Function<String, Optional<Dataset<Row>>> read = name -> staged
+                ? Optional.of(spark.read().parquet(where.apply(name)))
+                : TableReader.locate(spark, where.apply(name)).map(at -> TableReader.load(spark, at));
+        read.apply(UNREADABLE).ifPresent(d -> out.put(UNREADABLE, d.select(col("path").as("issue"))));
+        read.apply(EXACT).ifPresent(d -> out.put(EXACT, d.select(col("path").as("issue"))));
+        read.apply(NEAR).ifPresent(d -> {
+            out.put(NEAR, d.select(org.apache.spark.sql.functions.concat_ws(" | ", col("path_a"), col("path_b")).as("issue")));
+            out.put("leakage", d.where(col("leakage")).select(org.apache.spark.sql.functions.concat_ws(" | ", col("path_a"), col("path_b")).as("issue")));
+        });
+        read.apply(LABELS).ifPresent(d -> out.put(LABELS, d.select(col("path").as("issue"))));
+        read.apply(OUTLIERS).ifPresent(d -> out.put(OUTLIERS, d.select(col("path").as("issue"))));
+        read.apply(QUALITY).ifPresent(d -> out.put(QUALITY, d.where(size(col("flags")).gt(0))
+                .select(org.apache.spark.sql.functions.concat_ws(" ", col("path"), org.apache.spark.sql.functions.concat_ws(",", col("flags"))).as("issue"))));
+        return out;
+    }
+
+    private static Map<String, Double> classShares(SparkSession spark, String runDir) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        TableReader.table(spark, runDir, BALANCE).ifPresent(b -> b.where(col("images").gt(0)).orderBy("label").collectAsList()
+                .forEach(r -> m.put(r.getString(0), r.getDouble(2))));
+        return m;
+    }
+
+    /** A seeded sample of at most {@code m} fc7 rows (smallest hash of image and seed), unit length. */
+    private static float[][] sample(Dataset<Row> d, int m, long seed) {
+        List<Row> rows = d.orderBy(xxhash64(col("image_id"), lit(seed))).limit(m).select("fc7").collectAsList();
+        float[][] x = new float[rows.size()][];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = floats(rows.get(i).getList(0));
+            double s = 0;
+            for (float v : x[i]) {
+                s += v * v;
+            }
+            float inv = s > 0 ? (float) (1 / Math.sqrt(s)) : 0;
+            for (int j = 0; j < x[i].length; j++) {
+                x[i][j] *= inv;
+            }
+        }
+        return x;
+    }
+
+    private static Dataset<Row> withKeys(SparkSession spark, Dataset<Row> d) {
+        StructType schema = new StructType().add("key", DataTypes.LongType, false);
+        for (StructField f : d.schema().fields()) {
+            schema = schema.add(f);
+        }
+        StructType s = schema;
+        return spark.createDataFrame(d.javaRDD().zipWithIndex().map(t -> {
+            Object[] v = new Object[s.size()];
+            v[0] = t._2();
+            for (int i = 1; i < v.length; i++) {
+                v[i] = t._1().get(i - 1);
+            }
+            return RowFactory.create(v);
+        }), s).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    private static Dataset<Row> prefixed(Dataset<Row> d, String prefix) {
+        return d.select(java.util.Arrays.stream(d.columns()).map(c -> col(c).as(prefix + c)).toArray(Column[]::new));
+    }
+
+    private static void stage(TableCommitter committer, String table, Dataset<Row> rows) {
+        rows.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(table));
+    }
+
+    private static Dataset<Row> staged(SparkSession spark, TableCommitter committer, String table) {
+        return spark.read().parquet(committer.staging(table));
+    }
+
+    public static float[] floats(List<?> l) {
+        float[] f = new float[l.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = ((Number) l.get(i)).floatValue();
+        }
+        return f;
+    }
+
+    private static AuditThresholds readThresholds(String file, HadoopConf hadoop) {
+        if (file == null) {
+            return AuditThresholds.none();
+        }
+        Path p = new Path(file);
+        try (Reader r = new InputStreamReader(fs(p, hadoop).open(p), StandardCharsets.UTF_8)) {
+            return AuditThresholds.read(r);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read --thresholds " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(FileSystem fs, Path p, byte[] bytes) throws IOException {
+        FileSystem target = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
+        try (FSDataOutputStream out = target.create(p, true)) {
+            out.write(bytes);
+        }
+    }
+
+    private static FileSystem fs(Path p, HadoopConf hadoop) {
+        try {
+            return p.getFileSystem(hadoop.get());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static double since(long t) {
+        return Math.round((System.nanoTime() - t) / 1e7) / 100.0;
+    }
+}

@@ -1,0 +1,95 @@
+package io.cnnlens.jobs.audit;
+
+import io.cnnlens.jobs.OptionKey;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
+import io.cnnlens.jobs.SharedOptions.ImageInput;
+
+import java.util.List;
+
+/** The audit's options: keys and defaults side by side, checked in the constructor. */
+public record AuditOptions(ImageInput input, String out, String model, String runName, String thresholds,
+                           double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double driftLevel,
+                           int driftSample, long seed, double dark, double bright, double blurVariance, int tinySide,
+                           double extremeAspect, int block) implements java.io.Serializable {
+
+    public static final OptionKey<String> RUN = OptionKey.text("run", null,
+            "Name of this audit's folder under <out>/audit/; default: the UTC time, yyyy-MM-dd'T'HH-mm-ss'Z'.");
+    public static final OptionKey<String> THRESHOLDS = OptionKey.text("thresholds", null,
+            "Properties file of alert thresholds (max.<metric>=v, min.<metric>=v); the command exits 1 when one is crossed.");
+    public static final OptionKey<Double> NEAR_DUPLICATE_COSINE = OptionKey.real("near-duplicate-cosine", 0.99,
+            "fc7 cosine at or above which two neighbours are near-duplicate candidates (calibrated on resized and re-encoded copies: docs/methods.md#near-duplicates).");
+    public static final OptionKey<Double> NEAR_DUPLICATE_PIXELS = OptionKey.real("near-duplicate-pixels", 0.985,
+            "Correlation of 16x16 grey thumbnails at or above which a candidate pair is a near-duplicate.");
+    public static final OptionKey<Integer> K = OptionKey.integer("k", 10,
+            "Neighbours per image in fc7 space; the outlier score is the distance to the k-th.");
+    public static final OptionKey<Double> OUTLIER_FRACTION = OptionKey.real("outlier-fraction", 0.005,
+            "Fraction of images with the largest k-th neighbour distance flagged as outliers.");
+    public static final OptionKey<Integer> FOLDS = OptionKey.integer("folds", 5,
+            "Folds of the out-of-sample softmax-regression probes for confident learning (Northcutt 2021 use 5).");
+    public static final OptionKey<Double> DRIFT_LEVEL = OptionKey.real("drift-level", 0.05,
+            "Level of the drift test: the false-alarm rate on same-distribution batches.");
+    public static final OptionKey<Integer> DRIFT_SAMPLE = OptionKey.integer("drift-sample", 4000,
+            "At most this many images of each side in the drift test (a seeded sample by image hash).");
+    public static final OptionKey<Double> DARK = OptionKey.real("dark", 0.06, "Mean intensity (0-1) below which an image is too dark.");
+    public static final OptionKey<Double> BRIGHT = OptionKey.real("bright", 0.94, "Mean intensity (0-1) above which an image is too bright.");
+    public static final OptionKey<Double> BLUR = OptionKey.real("blur-variance", 300.0,
+            "Laplacian variance (0-255 scale) below which an image is blurry.");
+    public static final OptionKey<Integer> TINY = OptionKey.integer("tiny", 16, "Images with a side under this many pixels are tiny.");
+    public static final OptionKey<Double> ASPECT = OptionKey.real("extreme-aspect", 4.0, "Long side / short side above which an image's aspect is extreme.");
+    public static final OptionKey<Long> SEED = SharedOptions.seed(12, "folds and drift sample");
+    public static final OptionKey<Integer> BLOCK = OptionKey.integer("block", 2048, "Rows per block of the exact blocked kNN.");
+
+    static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
+            List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, RUN, THRESHOLDS, NEAR_DUPLICATE_COSINE, NEAR_DUPLICATE_PIXELS, K,
+                    OUTLIER_FRACTION, FOLDS, DRIFT_LEVEL, DRIFT_SAMPLE, SEED,
+                    DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK));
+
+    public AuditOptions {
+        if (runName != null && !runName.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("--run must be letters, digits, '.', '_' or '-'");
+        }
+        if (!(nearDuplicateCosine > 0 && nearDuplicateCosine <= 1)) {
+            throw new IllegalArgumentException("--near-duplicate-cosine must be in (0, 1]");
+        }
+        if (!(nearDuplicatePixels >= -1 && nearDuplicatePixels <= 1)) {
+            throw new IllegalArgumentException("--near-duplicate-pixels must be in [-1, 1]");
+        }
+        if (k < 1) {
+            throw new IllegalArgumentException("--k must be at least 1");
+        }
+        if (!(outlierFraction >= 0 && outlierFraction < 1)) {
+            throw new IllegalArgumentException("--outlier-fraction must be in [0, 1)");
+        }
+        if (folds < 2) {
+            throw new IllegalArgumentException("--folds must be at least 2");
+        }
+        if (!(driftLevel > 0 && driftLevel < 1)) {
+            throw new IllegalArgumentException("--drift-level must be in (0, 1)");
+        }
+        if (driftSample < 4) {
+            throw new IllegalArgumentException("--drift-sample must be at least 4");
+        }
+        if (!(dark >= 0 && bright <= 1 && dark < bright)) {
+            throw new IllegalArgumentException("--dark and --bright must satisfy 0 <= dark < bright <= 1");
+        }
+        if (blurVariance < 0 || tinySide < 0 || extremeAspect < 1) {
+            throw new IllegalArgumentException("--blur-variance and --tiny must be >= 0, --extreme-aspect >= 1");
+        }
+        if (block < 1) {
+            throw new IllegalArgumentException("--block must be at least 1");
+        }
+    }
+
+    public static AuditOptions of(OptionValues v) {
+        return new AuditOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(RUN), v.get(THRESHOLDS),
+                v.get(NEAR_DUPLICATE_COSINE), v.get(NEAR_DUPLICATE_PIXELS), v.get(K), v.get(OUTLIER_FRACTION), v.get(FOLDS), v.get(DRIFT_LEVEL), v.get(DRIFT_SAMPLE),
+                v.get(SEED), v.get(DARK), v.get(BRIGHT), v.get(BLUR), v.get(TINY),
+                v.get(ASPECT), v.get(BLOCK));
+    }
+
+    public AuditOptions withRun(String name) {
+        return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, driftLevel,
+                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block);
+    }
+}

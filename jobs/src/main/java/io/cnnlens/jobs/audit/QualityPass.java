@@ -1,0 +1,57 @@
+package io.cnnlens.jobs.audit;
+
+import io.cnnlens.audit.ImageQuality;
+import io.cnnlens.image.ImageDecoder;
+import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.ImageBytes;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The audit's quality measures ({@link ImageQuality}) for images by content: only the images
+ * whose {@code image_id} the previous audit's quality table lacks are read and decoded again; the
+ * rest reuse their measures (same bytes, same measures). An image that can no longer be read
+ * gets null measures (the features table had it, so it was readable then).
+ */
+final class QualityPass {
+
+    static final StructType MEASURES = DataTypes.createStructType(new StructField[] {
+            DataTypes.createStructField("image_id", DataTypes.StringType, false),
+            DataTypes.createStructField("mean_intensity", DataTypes.DoubleType, true),
+            DataTypes.createStructField("laplacian_variance", DataTypes.DoubleType, true),
+            DataTypes.createStructField("grey", DataTypes.BooleanType, true),
+            DataTypes.createStructField("channels", DataTypes.IntegerType, true),
+            DataTypes.createStructField("thumbnail", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
+
+    private QualityPass() {
+    }
+
+    /** (image_id, path) rows to measure → {@link #MEASURES} rows. */
+    static Dataset<Row> measure(Dataset<Row> toMeasure, long maxPixels, long maxBytes, HadoopConf hadoop) {
+        return toMeasure.select("image_id", "path").mapPartitions(
+                (org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) rows -> {
+                    ImageDecoder decoder = new ImageDecoder(maxPixels);
+                    List<Row> out = new ArrayList<>();
+                    while (rows.hasNext()) {
+                        Row r = rows.next();
+                        try {
+                            ImageQuality.Measures m = ImageQuality.of(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
+                                    maxBytes, hadoop.get())));
+                            out.add(RowFactory.create(r.getString(0), m.meanIntensity(), m.laplacianVariance(), m.grey(), m.channels(),
+                                    m.thumbnail()));
+                        } catch (Exception e) {
+                            out.add(RowFactory.create(r.getString(0), null, null, null, null, null));
+                        }
+                    }
+                    return out.iterator();
+                }, ExpressionEncoder.apply(MEASURES));
+    }
+}

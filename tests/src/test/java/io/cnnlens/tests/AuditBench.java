@@ -1,0 +1,134 @@
+package io.cnnlens.tests;
+
+import io.cnnlens.audit.LinearMmd;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
+import io.cnnlens.jobs.audit.AuditJob;
+import io.cnnlens.jobs.audit.AuditOptions;
+import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.features.FeaturesOptions;
+import io.cnnlens.jobs.spark.TableReader;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The audit at scale, in the bench profile:
+ * <ul>
+ *   <li>{@code incrementalAuditAndCostPerCheck}: an audit of n images with faults
+ *       ({@code -Dcnnlens.bench.audit.n}, default 5,000), then one after 10 % more images; prints
+ *       the images the model ran on, each step's seconds in both runs and the ratio of totals;</li>
+ *   <li>{@code driftFalseAlarmRate}: the audit's drift test (same sample size and seeding) between a
+ *       reference of train images and ≥ 20 disjoint same-distribution batches of test images (the
+ *       false-alarm rate at level 0.05), and inverted batches (the detection rate).</li>
+ * </ul>
+ * Run: {@code mvn -B -Pbench -pl tests -am verify -Dtest=AuditBench}. Prints {@code uptime} with
+ * each figure: the machine may be shared.
+ */
+@Tag("bench")
+class AuditBench extends SparkTestBase {
+
+    @TempDir
+    Path tmp;
+
+    static String load() {
+        try {
+            return new String(new ProcessBuilder("uptime").start().getInputStream().readAllBytes()).trim();
+        } catch (Exception e) {
+            return "uptime unavailable";
+        }
+    }
+
+    @Test
+    void incrementalAuditAndCostPerCheck() throws Exception {
+        int n = Integer.getInteger("cnnlens.bench.audit.n", 5000);
+        Path images = tmp.resolve("images");
+        Path out = tmp.resolve("out");
+        AuditCollection c = new AuditCollection(AuditCollection.dataset());
+        int test = Math.min(5000, n / 6);
+        AuditCollection.Truth t = c.build(images, n - test, test, 0.03, Math.max(4, n / 500), 5);
+        AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null));
+        System.out.println("audit bench: first audit, " + t.images() + " images: " + a1.line() + "; load " + load());
+        System.out.println("audit bench: first audit seconds " + a1.seconds());
+        c.addBatch(images, t.images() / 10, false);
+        AuditJob.Summary a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null));
+        System.out.println("audit bench: second audit (+10 %): " + a2.line() + "; load " + load());
+        System.out.println("audit bench: second audit seconds " + a2.seconds());
+        System.out.printf(Locale.ROOT, "audit bench: model ran on %d then %d images; features step %.1f s then %.1f s (ratio %.3f); "
+                        + "total %.1f s then %.1f s (ratio %.3f)%n", a1.features().modelRan(), a2.features().modelRan(),
+                a1.seconds().get("features"), a2.seconds().get("features"), a2.seconds().get("features") / a1.seconds().get("features"),
+                a1.seconds().get("total"), a2.seconds().get("total"), a2.seconds().get("total") / a1.seconds().get("total"));
+    }
+
+    @Test
+    void driftFalseAlarmRate() throws Exception {
+        int batches = Integer.getInteger("cnnlens.bench.audit.batches", 25);
+        int batch = Integer.getInteger("cnnlens.bench.audit.batch", 300);
+        Path images = tmp.resolve("images");
+        AuditCollection c = new AuditCollection(AuditCollection.dataset());
+        c.build(images, 4000, 0, 0, 0, 9);
+        List<List<String>> same = new ArrayList<>();
+        for (int b = 0; b < batches; b++) {
+            same.add(c.addBatch(images, batch, false));
+        }
+        List<List<String>> inverted = new ArrayList<>();
+        for (int b = 0; b < 5; b++) {
+            inverted.add(c.addBatch(images, batch, true));
+        }
+        Path out = tmp.resolve("out");
+        FeaturesJob.run(spark, FeaturesOptions.of(OptionValues.defaults().with(SharedOptions.IMAGES, images.toString())
+                .with(SharedOptions.OUT, out.toString())));
+        var f = TableReader.table(spark, out.toString(), "features").orElseThrow().select("image_id", "path", "fc7").cache();
+        int m = AuditOptions.DRIFT_SAMPLE.defaultValue();
+        float[][] ref = unit(f.where(col("path").contains("/train/")).orderBy(xxhash64(col("image_id"), lit(12L))).limit(m)
+                .select("fc7").collectAsList());
+        int alarms = 0;
+        for (List<String> b : same) {
+            alarms += LinearMmd.test(ref, batchRows(f, images, b), 12).pValue() < 0.05 ? 1 : 0;
+        }
+        int detected = 0;
+        for (List<String> b : inverted) {
+            detected += LinearMmd.test(ref, batchRows(f, images, b), 12).pValue() < 0.05 ? 1 : 0;
+        }
+        System.out.printf(Locale.ROOT, "audit bench: drift at level 0.05, reference %d train images, batches of %d: false alarms %d of %d "
+                + "same-distribution batches (%.3f); inverted batches detected %d of %d; load %s%n", ref.length, batch, alarms, same.size(),
+                alarms / (double) same.size(), detected, inverted.size(), load());
+        assertTrue(alarms / (double) same.size() <= 0.1);
+        assertTrue(detected == inverted.size());
+    }
+
+    private static float[][] batchRows(org.apache.spark.sql.Dataset<Row> f, Path root, List<String> rel) {
+        List<String> paths = rel.stream().map(r -> root.resolve(r).toUri().toString()).toList();
+        List<String> alt = rel.stream().map(r -> root.resolve(r).toString()).toList();
+        List<Object> all = new ArrayList<>(paths);
+        all.addAll(alt);
+        all.addAll(rel.stream().map(r -> "file:" + root.resolve(r)).toList());
+        return unit(f.where(col("path").isin(all.toArray())).select("fc7").collectAsList());
+    }
+
+    private static float[][] unit(List<Row> rows) {
+        float[][] x = new float[rows.size()][];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = AuditJob.floats(rows.get(i).getList(0));
+            double s = 0;
+            for (float v : x[i]) {
+                s += v * v;
+            }
+            for (int j = 0; j < x[i].length; j++) {
+                x[i][j] /= (float) Math.sqrt(s);
+            }
+        }
+        return x;
+    }
+}

@@ -1,0 +1,214 @@
+package io.cnnlens.tests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cnnlens.jobs.JobContext;
+import io.cnnlens.jobs.OptionValues;
+import io.cnnlens.jobs.SharedOptions;
+import io.cnnlens.jobs.audit.AuditJob;
+import io.cnnlens.jobs.audit.AuditOptions;
+import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.features.FeaturesOptions;
+import io.cnnlens.jobs.spark.TableReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The audit end to end on a small seeded Fashion-MNIST collection with injected faults: each
+ * check against the faults it should find, an incremental second audit that runs the model on the
+ * added images only and whose features table equals a full recompute, and a drifted batch that
+ * the drift test flags and a threshold turns into a failing exit.
+ */
+class AuditTest extends SparkTestBase {
+
+    @TempDir
+    Path tmp;
+
+    static AuditOptions options(Path images, Path out, String run, Path thresholds) {
+        OptionValues v = OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
+                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512);
+        if (thresholds != null) {
+            v = v.with(AuditOptions.THRESHOLDS, thresholds.toString());
+        }
+        return AuditOptions.of(v);
+    }
+
+    static String rel(Path root, String path) {
+        String p = path.startsWith("file:") ? Path.of(java.net.URI.create(path)).toString() : path;
+        return root.relativize(Path.of(p)).toString();
+    }
+
+    static Set<String> paths(Path root, Dataset<Row> t, String column) {
+        Set<String> s = new HashSet<>();
+        t.select(column).collectAsList().forEach(r -> s.add(rel(root, r.getString(0))));
+        return s;
+    }
+
+    static double recall(Set<String> truth, Set<String> found) {
+        return truth.stream().filter(found::contains).count() / (double) truth.size();
+    }
+
+    static double precision(Set<String> truth, Set<String> found) {
+        return found.isEmpty() ? 1 : found.stream().filter(truth::contains).count() / (double) found.size();
+    }
+
+    @Test
+    void checksFindTheInjectedFaultsAndASecondAuditIsIncremental() throws Exception {
+        Path images = tmp.resolve("images");
+        Path out = tmp.resolve("out");
+        AuditCollection c = new AuditCollection(AuditCollection.dataset());
+        AuditCollection.Truth truth = c.build(images, 400, 100, 0.05, 4, 12);
+
+        AuditJob.Summary a1 = AuditJob.run(spark, options(images, out, "a1", null));
+        assertEquals(truth.images(), a1.features().inputs());
+        assertEquals(truth.images(), a1.features().modelRan());
+        Path run1 = out.resolve("audit/a1");
+        assertTrue(Files.isRegularFile(run1.resolve("summary.json")));
+        assertTrue(Files.readString(run1.resolve("report.html")).contains("What changed since the last audit"));
+
+        Set<String> unreadable = paths(images, TableReader.table(spark, run1.toString(), AuditJob.UNREADABLE).orElseThrow(), "path");
+        assertEquals(truth.corrupt(), unreadable, "unreadable = the corrupt files: recall and precision 1");
+
+        Set<String> exact = paths(images, TableReader.table(spark, run1.toString(), AuditJob.EXACT).orElseThrow(), "path");
+        assertEquals(1.0, recall(truth.exactCopies(), exact));
+
+        Dataset<Row> near = TableReader.table(spark, run1.toString(), AuditJob.NEAR).orElseThrow();
+        Set<String> nearPairs = new HashSet<>();
+        Set<String> leakPairs = new HashSet<>();
+        for (Row r : near.collectAsList()) {
+            String a = rel(images, r.getString(r.fieldIndex("path_a")));
+            String b = rel(images, r.getString(r.fieldIndex("path_b")));
+            String key = a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a;
+            nearPairs.add(key);
+            if (r.getBoolean(r.fieldIndex("leakage"))) {
+                leakPairs.add(key);
+            }
+        }
+        // calibration: the injected copies' cosine to their source, straight from the features table
+        Map<String, Row> f1 = byPath(TableReader.table(spark, out.toString(), "features").orElseThrow());
+        Map<String, float[]> fc7 = new HashMap<>();
+        f1.forEach((k, r) -> fc7.put(rel(images, k), io.cnnlens.jobs.audit.AuditJob.floats(r.getList(r.fieldIndex("fc7")))));
+        StringBuilder cal = new StringBuilder();
+        for (String[] p : truth.nearPairs()) {
+            cal.append(String.format(java.util.Locale.ROOT, " %s %.5f", p[1].substring(p[1].lastIndexOf('/') + 1), cosine(fc7.get(p[0]), fc7.get(p[1]))));
+        }
+        System.out.println("audit checks: injected copies' fc7 cosine:" + cal + "; near pairs found " + nearPairs.size()
+                + ", a1 seconds " + a1.seconds());
+        int found = 0;
+        for (String[] p : truth.nearPairs()) {
+            String key = p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0];
+            found += leakPairs.contains(key) ? 1 : 0;
+        }
+        assertEquals(truth.nearPairs().size(), found, "every injected cross-split near-duplicate is found as leakage");
+
+        Set<String> labelIssues = paths(images, TableReader.table(spark, run1.toString(), AuditJob.LABELS).orElseThrow(), "path");
+        double lr = recall(truth.flipped(), labelIssues);
+        double lp = precision(truth.flipped(), labelIssues);
+        System.out.printf("audit checks: label issues precision %.3f recall %.3f (%d flagged, %d flipped)%n", lp, lr,
+                labelIssues.size(), truth.flipped().size());
+        assertTrue(lr >= 0.5 && lp >= 0.3, "label issues: precision " + lp + ", recall " + lr);
+
+        Dataset<Row> quality = TableReader.table(spark, run1.toString(), AuditJob.QUALITY).orElseThrow();
+        Set<String> dark = paths(images, quality.where("array_contains(flags, 'dark')"), "path");
+        Set<String> blurry = paths(images, quality.where("array_contains(flags, 'blurry')"), "path");
+        System.out.printf("audit checks: dark precision %.3f recall %.3f; blurry precision %.3f recall %.3f%n",
+                precision(truth.dark(), dark), recall(truth.dark(), dark), precision(truth.blurred(), blurry), recall(truth.blurred(), blurry));
+        assertEquals(1.0, recall(truth.dark(), dark));
+        assertEquals(1.0, recall(truth.blurred(), blurry));
+        Set<String> outliers = paths(images, TableReader.table(spark, run1.toString(), AuditJob.OUTLIERS).orElseThrow(), "path");
+        System.out.printf("audit checks: outliers (noise images) precision %.3f recall %.3f%n", precision(truth.noise(), outliers),
+                recall(truth.noise(), outliers));
+        assertTrue(recall(truth.noise(), outliers) >= 0.5, "noise images among the outliers: " + outliers);
+
+        // +10 % same-distribution images, one removed: the model runs on the added ones only
+        List<String> added = c.addBatch(images, truth.images() / 10, false);
+        Files.delete(images.resolve(truth.dark().iterator().next()));
+        AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null));
+        System.out.printf("audit incremental: first %.1f s (model on %d), second %.1f s (model on %d)%n",
+                a1.seconds().get("total"), a1.features().modelRan(), a2.seconds().get("total"), a2.features().modelRan());
+        System.out.println("audit incremental: a2 seconds " + a2.seconds());
+        // the corrupt files are read again (no row to reuse), and fail again
+        assertEquals(added.size() + truth.corrupt().size(), a2.features().modelRan());
+        assertEquals(1, a2.features().removed());
+        assertEquals(added.size(), a2.metrics().get("changes.added"));
+        assertEquals(1.0, a2.metrics().get("changes.removed"));
+        assertEquals(1.0, a2.metrics().get("resolved.quality"), "the deleted dark image's flag is resolved");
+        assertEquals(added.size(), a2.metrics().get("quality.decoded"), "quality measured for new content only");
+        assertTrue(a2.metrics().get("drift.p_value") > 0.001, "no drift on a same-distribution batch: " + a2.metrics());
+
+        // the incrementally merged table equals a full recompute
+        Path full = tmp.resolve("full");
+        FeaturesJob.run(spark, FeaturesOptions.of(OptionValues.defaults().with(SharedOptions.IMAGES, images.toString())
+                .with(SharedOptions.OUT, full.toString())));
+        Map<String, Row> inc = byPath(TableReader.table(spark, out.toString(), "features").orElseThrow());
+        Map<String, Row> all = byPath(TableReader.table(spark, full.toString(), "features").orElseThrow());
+        assertEquals(all.keySet(), inc.keySet());
+        double worst = 0;
+        for (Map.Entry<String, Row> e : all.entrySet()) {
+            Row a = e.getValue();
+            Row b = inc.get(e.getKey());
+            for (String col : List.of("image_id", "label", "pred", "model", "width", "height")) {
+                assertEquals(String.valueOf(a.get(a.fieldIndex(col))), String.valueOf(b.get(b.fieldIndex(col))), col + " of " + e.getKey());
+            }
+            List<Float> fa = a.getList(a.fieldIndex("fc7"));
+            List<Float> fb = b.getList(b.fieldIndex("fc7"));
+            for (int i = 0; i < fa.size(); i++) {
+                worst = Math.max(worst, Math.abs(fa.get(i) - fb.get(i)));
+            }
+        }
+        assertTrue(worst < 1e-4, "fc7 of the merged table vs a full recompute: max |diff| " + worst);
+
+        // an inverted batch drifts; a threshold on the drift p-value makes the command fail
+        c.addBatch(images, 60, true);
+        Path th = tmp.resolve("thresholds.properties");
+        Files.writeString(th, "min.drift.p_value = 0.05\nmax.leakage.pairs = 1000\n");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th)));
+        assertTrue(e.getMessage().contains("drift.p_value"), e.getMessage());
+        // kept for a look in a browser (tests/target is the build's folder)
+        Path keep = home().resolve("tests/target/audit-report");
+        Files.createDirectories(keep);
+        Files.copy(out.resolve("audit/a3/report.html"), keep.resolve("report-a3.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(out.resolve("audit/a3/summary.json"), keep.resolve("summary-a3.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        JsonNode s3 = new ObjectMapper().readTree(out.resolve("audit/a3/summary.json").toFile());
+        assertEquals("a2", s3.path("previous_run").asText());
+        assertTrue(s3.path("metrics").path("drift.p_value").asDouble() < 0.05, s3.toString());
+        assertEquals(1, s3.path("crossed").size());
+        assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ab += a[i] * b[i];
+            aa += a[i] * a[i];
+            bb += b[i] * b[i];
+        }
+        return ab / Math.sqrt(aa * bb);
+    }
+
+    private static Map<String, Row> byPath(Dataset<Row> t) {
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : t.collectAsList()) {
+            m.put(r.getString(r.fieldIndex("path")), r);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,47 @@
+package io.cnnlens.tuning;
+
+import java.io.Serializable;
+
+/**
+ * What one trial's training recorded: the training loss of every iteration, the training and
+ * validation accuracy after every epoch, and how it ended. A trial whose loss became NaN/Inf or
+ * exploded is a {@code diverged} result, not an error.
+ *
+ * @param iterLoss       the mean data loss of each iteration's batch (before its update)
+ * @param trainAcc       per epoch: accuracy on that epoch's training batches (running, dropout on)
+ * @param valAcc         per epoch: accuracy on the validation split (evaluation mode)
+ * @param valLoss        per epoch: mean loss on the validation split
+ * @param status         {@code ok} or {@code diverged}
+ * @param note           why it diverged (empty when ok)
+ * @param seconds        wall time of the training
+ * @param images         training images processed (for throughput)
+ */
+public record TrialRun(float[] iterLoss, double[] trainAcc, double[] valAcc, double[] valLoss, String status, String note,
+                       double seconds, long images) implements Serializable {
+
+    public static final String OK = "ok";
+    public static final String DIVERGED = "diverged";
+
+    public boolean diverged() {
+        return DIVERGED.equals(status);
+    }
+
+    /** The best validation accuracy over the epochs (0 when none finished). */
+    public double bestValAcc() {
+        double best = 0;
+        for (double v : valAcc) {
+            if (v > best) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    public double imagesPerSecond() {
+        return seconds > 0 ? images / seconds : 0;
+    }
+
+    public int epochs() {
+        return valAcc.length;
+    }
+}

@@ -44,6 +44,7 @@ public final class FamilyTraining {
         double[] valLoss = new double[r.epochs()];
         long t0 = System.nanoTime();
         long images = 0;
+        long evalNanos = 0;
         Random rnd = new Random(s.seed());
         TrainingSession session = new TrainingSession(r, classes, s.mean(), s.std(),
                 TrainingSession.schedule(r, perEpoch * r.epochs()), s.seed(), s.threads());
@@ -77,11 +78,14 @@ public final class FamilyTraining {
                         log.accept("diverged: " + note);
                         return new TrialRun(toArray(losses), java.util.Arrays.copyOf(trainAcc, epoch),
                                 java.util.Arrays.copyOf(valAcc, epoch), java.util.Arrays.copyOf(valLoss, epoch),
-                                TrialRun.DIVERGED, note, (System.nanoTime() - t0) / 1e9, images);
+                                TrialRun.DIVERGED, note, (System.nanoTime() - t0) / 1e9,
+                                (System.nanoTime() - t0 - evalNanos) / 1e9, images);
                     }
                 }
                 trainAcc[epoch] = right / (double) seen;
+                long v0 = System.nanoTime();
                 double[] v = session.evaluate(val.pixels(), val.labels());
+                evalNanos += System.nanoTime() - v0;
                 valLoss[epoch] = v[0];
                 valAcc[epoch] = v[1];
                 log.accept(String.format(java.util.Locale.ROOT, "epoch %d/%d  loss %.4f  train accuracy %.4f  val accuracy %.4f",
@@ -91,7 +95,8 @@ public final class FamilyTraining {
                 keep[0] = session;
                 kept = true;
             }
-            return new TrialRun(toArray(losses), trainAcc, valAcc, valLoss, TrialRun.OK, "", (System.nanoTime() - t0) / 1e9, images);
+            return new TrialRun(toArray(losses), trainAcc, valAcc, valLoss, TrialRun.OK, "", (System.nanoTime() - t0) / 1e9,
+                    (System.nanoTime() - t0 - evalNanos) / 1e9, images);
         } finally {
             if (!kept) {
                 session.close();

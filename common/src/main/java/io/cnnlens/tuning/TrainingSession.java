@@ -35,6 +35,12 @@ public final class TrainingSession implements AutoCloseable {
     public record Step(float loss, int correct, int size) {
     }
 
+    /**
+     * DJL's PyTorch engine allows one gradient collector at a time per JVM, so sessions in the same JVM (two Spark tasks
+     * of one executor) take turns step by step; parallel trials need one task slot per executor JVM (docs/tuning.md).
+     */
+    private static final java.util.concurrent.locks.ReentrantLock GRADIENTS = new java.util.concurrent.locks.ReentrantLock(true);
+
     private final Model model;
     private final Trainer trainer;
     private final Loss loss = Loss.softmaxCrossEntropyLoss();
@@ -85,6 +91,7 @@ public final class TrainingSession implements AutoCloseable {
     /** One update on these images (gradients, optimiser step); returns the batch's loss before the update. */
     public Step step(byte[][] images, int[] labels) {
         Step s;
+        GRADIENTS.lock();
         try (NDManager m = model.getNDManager().newSubManager()) {
             NDArray x = normalised(m, images);
             NDArray y = labels(m, labels);
@@ -94,8 +101,10 @@ public final class TrainingSession implements AutoCloseable {
                 gc.backward(l);
                 s = new Step(l.getFloat(), correct(logits, labels), labels.length);
             }
+            trainer.step();
+        } finally {
+            GRADIENTS.unlock();
         }
-        trainer.step();
         return s;
     }
 

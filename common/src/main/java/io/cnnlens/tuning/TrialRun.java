@@ -13,11 +13,12 @@ import java.io.Serializable;
  * @param valLoss        per epoch: mean loss on the validation split
  * @param status         {@code ok} or {@code diverged}
  * @param note           why it diverged (empty when ok)
- * @param seconds        wall time of the training
+ * @param seconds        wall time of the training, validation passes included
+ * @param trainSeconds   wall time of the training steps alone (batch assembly, forward, backward, update)
  * @param images         training images processed (for throughput)
  */
 public record TrialRun(float[] iterLoss, double[] trainAcc, double[] valAcc, double[] valLoss, String status, String note,
-                       double seconds, long images) implements Serializable {
+                       double seconds, double trainSeconds, long images) implements Serializable {
 
     public static final String OK = "ok";
     public static final String DIVERGED = "diverged";
@@ -37,8 +38,9 @@ public record TrialRun(float[] iterLoss, double[] trainAcc, double[] valAcc, dou
         return best;
     }
 
+    /** Training throughput: images per second of the training steps (validation passes left out). */
     public double imagesPerSecond() {
-        return seconds > 0 ? images / seconds : 0;
+        return trainSeconds > 0 ? images / trainSeconds : 0;
     }
 
     public int epochs() {

@@ -14,6 +14,7 @@ import io.cnnlens.jobs.synthesis.ClassvizJob;
 import io.cnnlens.jobs.synthesis.InvertJob;
 import io.cnnlens.jobs.training.SampleJob;
 import io.cnnlens.jobs.training.TrainJob;
+import io.cnnlens.jobs.tune.TuneJob;
 
 import java.util.List;
 
@@ -37,7 +38,8 @@ public final class JobRegistry {
             new InvertJob(),
             new ReportJob(),
             new TrainJob(),
-            new SampleJob());
+            new SampleJob(),
+            new TuneJob());
 
     private JobRegistry() {
     }

@@ -121,20 +121,22 @@ public final class TuningCharts {
         sm.setMarker(SeriesMarkers.NONE);
         sm.setLineColor(new Color(0xE15759));
         sm.setLineStyle(new BasicStroke(2.5f));
+        // the y range the reader needs: from below the minimum to a bit above the starting loss (the blow-up is clipped)
+        double top = sy.isEmpty() ? 1 : 1.6 * sy.get(0);
         int i = 4;
         for (Map.Entry<String, Double> m : marks.entrySet()) {
             if (!Double.isFinite(m.getValue())) {
                 continue;
             }
-            XYSeries v = c.addSeries(m.getKey(), new double[] {m.getValue(), m.getValue()}, new double[] {Math.max(0, lo * 0.8), hi * 1.1});
+            XYSeries v = c.addSeries(m.getKey(), new double[] {m.getValue(), m.getValue()}, new double[] {Math.max(0, lo * 0.8), top});
             v.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             v.setMarker(SeriesMarkers.NONE);
             v.setLineColor(PALETTE[i++ % PALETTE.length]);
             v.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
         }
         c.getStyler().setMarkerSize(4);
-        double top = fy.isEmpty() ? 1 : Math.min(fy.stream().mapToDouble(Double::doubleValue).max().orElse(1), 3 * hi);
         c.getStyler().setYAxisMax(top);
+        c.getStyler().setYAxisMin(0.0);
         return paint(c, width, height);
     }
 

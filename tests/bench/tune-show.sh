@@ -55,7 +55,7 @@ PY
     printf 'lr = choice 1e-7 0.002 3\ninit = small-last\nwidth = 0.5\nbatch-size = 20\ndropout = 0\noptimizer = adam\nschedule = constant\n' > "$out/space-patterns.txt"
     load
     "$here/bin/cnnlens" tune --steps search --mode grid --space "$out/space-patterns.txt" --train-size 200 --val-size 1000 \
-      --min-epochs 8 --max-epochs 8 --refine-top 0 --out "$out/patterns" --master 'local[2]' --threads 1 2>/dev/null | grep -vE ' INFO | WARN '
+      --min-epochs 30 --max-epochs 30 --refine-top 0 --out "$out/patterns" --master 'local[2]' --threads 1 2>/dev/null | grep -vE ' INFO | WARN '
     /usr/bin/python3 - "$out/patterns" <<'PY'
 import json, glob, sys
 for f in sorted(glob.glob(sys.argv[1] + "/_tune/*/*.json")):

@@ -23,24 +23,40 @@ public final class FashionAlexNet {
     }
 
     public static TappedSequence build(int classes, float dropout) {
+        return build(classes, dropout, 1.0);
+    }
+
+    /**
+     * The family member with every layer's width (filters, fc units) scaled by {@code width}
+     * (at least 4 each); {@code width = 1} is the bundled network. The tuning job's width hyperparameter.
+     */
+    public static TappedSequence build(int classes, float dropout, double width) {
+        if (!(width > 0)) {
+            throw new IllegalArgumentException("width must be positive, not " + width);
+        }
         TappedSequence net = new TappedSequence();
-        conv(net, "conv1", 32, 5, 2);
+        conv(net, "conv1", scaled(32, width), 5, 2);
         net.add("pool1", Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)));
-        conv(net, "conv2", 64, 3, 1);
+        conv(net, "conv2", scaled(64, width), 3, 1);
         net.add("pool2", Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)));
-        conv(net, "conv3", 96, 3, 1);
-        conv(net, "conv4", 96, 3, 1);
-        conv(net, "conv5", 64, 3, 1);
+        conv(net, "conv3", scaled(96, width), 3, 1);
+        conv(net, "conv4", scaled(96, width), 3, 1);
+        conv(net, "conv5", scaled(64, width), 3, 1);
         net.add("pool5", Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)));
         net.add("flatten", Blocks.batchFlattenBlock());
-        net.add("fc6", Linear.builder().setUnits(256).build());
+        net.add("fc6", Linear.builder().setUnits(scaled(256, width)).build());
         net.add("relu6", Activation.reluBlock()).tap("fc6");
         net.add("drop6", Dropout.builder().optRate(dropout).build());
-        net.add("fc7", Linear.builder().setUnits(128).build());
+        net.add("fc7", Linear.builder().setUnits(scaled(128, width)).build());
         net.add("relu7", Activation.reluBlock()).tap("fc7");
         net.add("drop7", Dropout.builder().optRate(dropout).build());
         net.add("fc8", Linear.builder().setUnits(classes).build()).tap("logits");
         return net;
+    }
+
+    /** A width-scaled layer size. */
+    public static int scaled(int units, double width) {
+        return Math.max(4, (int) Math.round(units * width));
     }
 
     private static void conv(TappedSequence net, String name, int filters, int kernel, int pad) {

@@ -88,6 +88,11 @@ public final class LoadedModel implements AutoCloseable {
         if (FashionAlexNet.ARCHITECTURE.equals(spec.architecture())) {
             return FashionAlexNet.build(spec.classes(), 0.3f);
         }
+        // a tuned family member (the tune job's model spec): fashion-alexnet:width=<w>
+        String prefix = FashionAlexNet.ARCHITECTURE + ":width=";
+        if (spec.architecture().startsWith(prefix)) {
+            return FashionAlexNet.build(spec.classes(), 0f, Double.parseDouble(spec.architecture().substring(prefix.length())));
+        }
         throw new IllegalArgumentException("unknown architecture '" + spec.architecture()
                 + "' (built in: " + FashionAlexNet.ARCHITECTURE + ")");
     }

@@ -15,6 +15,7 @@ import io.cnnlens.jobs.synthesis.ClassvizJob;
 import io.cnnlens.jobs.synthesis.InvertJob;
 import io.cnnlens.jobs.training.SampleJob;
 import io.cnnlens.jobs.training.TrainJob;
+import io.cnnlens.jobs.tune.TuneJob;
 
 import java.util.List;
 
@@ -39,7 +40,8 @@ public final class JobRegistry {
             new ReportJob(),
             new TrainJob(),
             new SampleJob(),
-            new AuditJob());
+            new AuditJob(),
+            new TuneJob());
 
     private JobRegistry() {
     }

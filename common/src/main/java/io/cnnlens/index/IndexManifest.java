@@ -18,7 +18,8 @@ import java.util.Set;
  * @param deleted image ids removed from the index, still present in some shard's files
  */
 public record IndexManifest(int format, String model, String column, String metric, int dimension, GraphParams params,
-                            List<Shard> shards, List<Source> sources, List<String> deleted, String created, String updated) {
+                            List<Shard> shards, List<Source> sources, List<String> deleted, String created, String updated)
+        implements java.io.Serializable {
 
     public static final int FORMAT = 1;
     public static final String FILE = "manifest.json";
@@ -28,11 +29,11 @@ public record IndexManifest(int format, String model, String column, String metr
      * One shard: its folder under {@code shards/}, its node count, how long its graph took, and
      * which source (index into {@code sources}) its rows came from (-1: a compaction of several).
      */
-    public record Shard(String name, int count, double buildSeconds, int source) {
+    public record Shard(String name, int count, double buildSeconds, int source) implements java.io.Serializable {
     }
 
     /** A features table read into the index: its path, Delta version (null: Parquet), rows taken, when. */
-    public record Source(String table, Long version, long rows, String added) {
+    public record Source(String table, Long version, long rows, String added) implements java.io.Serializable {
     }
 
     public IndexManifest {

@@ -52,6 +52,19 @@ public final class ShardedSearch implements Closeable {
         return n;
     }
 
+    /** The stored vector and item of the live image {@code imageId}, if the index holds it. */
+    public java.util.Optional<Hit> find(String imageId) {
+        for (int i = 0; i < shards.size(); i++) {
+            GraphShard s = shards.get(i);
+            for (int n = 0; n < s.size(); n++) {
+                if (s.item(n).imageId().equals(imageId) && !deleted.get(i).contains(n)) {
+                    return java.util.Optional.of(new Hit(s.item(n), 0f, s.vector(n)));
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The k nearest live images to {@code query}, nearest first. */
     public List<Hit> search(float[] query, int k, int ef, boolean rerank) {
         if (k < 1) {

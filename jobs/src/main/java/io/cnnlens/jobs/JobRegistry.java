@@ -4,6 +4,9 @@ import io.cnnlens.jobs.adversarial.FoolJob;
 import io.cnnlens.jobs.adversarial.UapJob;
 import io.cnnlens.jobs.embed.EmbedJob;
 import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.index.IndexJob;
+import io.cnnlens.jobs.index.SearchJob;
+import io.cnnlens.jobs.index.ServeJob;
 import io.cnnlens.jobs.neighbors.NeighborsJob;
 import io.cnnlens.jobs.patches.PatchesJob;
 import io.cnnlens.jobs.pictures.ActivationsJob;
@@ -37,7 +40,8 @@ public final class JobRegistry {
             new InvertJob(),
             new ReportJob(),
             new TrainJob(),
-            new SampleJob());
+            new SampleJob(),
+            new IndexJob(), new SearchJob(), new ServeJob());
 
     private JobRegistry() {
     }

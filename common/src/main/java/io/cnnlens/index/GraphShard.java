@@ -1,6 +1,6 @@
 package io.cnnlens.index;
 
-import io.github.jbellis.jvector.disk.ReaderSupplierFactory;
+import io.github.jbellis.jvector.disk.MappedChunkReader;
 import io.github.jbellis.jvector.graph.GraphIndexBuilder;
 import io.github.jbellis.jvector.graph.GraphSearcher;
 import io.github.jbellis.jvector.graph.ImmutableGraphIndex;
@@ -123,7 +123,9 @@ public final class GraphShard implements Closeable {
         if (items.size() != vectors.length) {
             throw new IOException("shard " + dir + " is inconsistent: " + items.size() + " items but " + vectors.length + " vectors");
         }
-        io.github.jbellis.jvector.disk.ReaderSupplier reader = ReaderSupplierFactory.open(dir.resolve(GRAPH));
+        // JVector's factory tries Java 22's MemorySegment reader and a native mmap first, warning twice on Java 17,
+        // then takes this one: take it directly
+        io.github.jbellis.jvector.disk.ReaderSupplier reader = new MappedChunkReader.Supplier(dir.resolve(GRAPH));
         OnDiskGraphIndex graph = OnDiskGraphIndex.load(reader);
         if (graph.size() != vectors.length) {
             reader.close();

@@ -23,15 +23,12 @@ final class UploadPage {
             <button type="submit">Search</button></form>
             <p id="status"></p><div id="query"></div><div id="hits"></div>
             <script>
-            document.getElementById('f').addEventListener('submit', async e => {
-              e.preventDefault();
-              const file = document.getElementById('file').files[0];
+            async function search(file, name) {
               const status = document.getElementById('status'), hits = document.getElementById('hits');
               hits.innerHTML = ''; status.className = '';
-              if (!file) { status.textContent = 'choose an image first'; status.className = 'err'; return; }
-              document.getElementById('query').innerHTML = '<p>query: ' + file.name + '</p><img alt="query">';
+              document.getElementById('query').innerHTML = '<p>query: ' + name + '</p><img alt="query">';
               document.querySelector('#query img').src = URL.createObjectURL(file);
-              const body = new FormData(); body.append('image', file);
+              const body = new FormData(); body.append('image', file, name);
               status.textContent = 'searching...';
               const r = await fetch('/search?k=' + encodeURIComponent(document.getElementById('k').value), {method: 'POST', body});
               const j = await r.json();
@@ -44,7 +41,18 @@ final class UploadPage {
                 c.textContent = '#' + n.rank + ' ' + (n.label || '') + ' ' + n.distance.toFixed(3);
                 f.append(img, c); hits.append(f);
               }
+            }
+            document.getElementById('f').addEventListener('submit', e => {
+              e.preventDefault();
+              const file = document.getElementById('file').files[0];
+              if (!file) { const s = document.getElementById('status'); s.textContent = 'choose an image first'; s.className = 'err'; return; }
+              search(file, file.name);
             });
+            // /?example=<image id>: uploads that indexed image as if chosen (a demo, and the headless check)
+            const example = new URLSearchParams(location.search).get('example');
+            if (example) {
+              fetch('/image/' + encodeURIComponent(example)).then(r => r.blob()).then(b => search(b, example));
+            }
             </script></body></html>
             """;
 }

@@ -12,5 +12,5 @@ rm -rf "$work"; mkdir -p "$work"; cp -r "$src" "$work/index"
 uptime
 "$home/bin/cnnlens" index --mode add --features "$add" --out "$work" --master 'local[2]' --build-threads 2 2>&1 | grep -E '^index:'
 java -cp "$cp" "$here/ListIds.java" "$work/index" "$n" 2>/dev/null > "$work/delete.txt"
-"$home/bin/cnnlens" index --mode delete --ids "@$work/delete.txt" --out "$work" --master 'local[1]' 2>&1 | grep -E '^index:'
+"$home/bin/cnnlens" index --mode delete --ids-file "$work/delete.txt" --out "$work" --master 'local[1]' 2>&1 | grep -E '^index:'
 uptime

@@ -222,19 +222,20 @@ public final class IndexJob implements Job<IndexOptions> {
         IndexManifest m = store.require();
         Set<String> ids = new HashSet<>();
         for (String s : o.ids()) {
-            if (s.startsWith("@")) {
-                org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(s.substring(1));
-                try (var in = p.getFileSystem(hadoop.get()).open(p)) {
-                    for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                        if (!line.isBlank()) {
-                            ids.add(line.strip());
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new IllegalArgumentException("cannot read the id file " + p + ": " + e.getMessage(), e);
-                }
-            } else if (!s.isBlank()) {
+            if (!s.isBlank()) {
                 ids.add(s.strip());
+            }
+        }
+        if (o.idsFile() != null && !o.idsFile().isBlank()) {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(o.idsFile());
+            try (var in = p.getFileSystem(hadoop.get()).open(p)) {
+                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    if (!line.isBlank()) {
+                        ids.add(line.strip());
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read --ids-file " + p + ": " + e.getMessage(), e);
             }
         }
         Set<String> held = new HashSet<>();

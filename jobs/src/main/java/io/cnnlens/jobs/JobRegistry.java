@@ -5,6 +5,9 @@ import io.cnnlens.jobs.adversarial.UapJob;
 import io.cnnlens.jobs.audit.AuditJob;
 import io.cnnlens.jobs.embed.EmbedJob;
 import io.cnnlens.jobs.features.FeaturesJob;
+import io.cnnlens.jobs.index.IndexJob;
+import io.cnnlens.jobs.index.SearchJob;
+import io.cnnlens.jobs.index.ServeJob;
 import io.cnnlens.jobs.neighbors.NeighborsJob;
 import io.cnnlens.jobs.patches.PatchesJob;
 import io.cnnlens.jobs.pictures.ActivationsJob;
@@ -41,7 +44,10 @@ public final class JobRegistry {
             new TrainJob(),
             new SampleJob(),
             new AuditJob(),
-            new TuneJob());
+            new TuneJob(),
+            new IndexJob(),
+            new SearchJob(),
+            new ServeJob());
 
     private JobRegistry() {
     }

@@ -1,0 +1,120 @@
+import io.cnnlens.index.GraphParams;
+import io.cnnlens.index.GraphShard;
+import io.cnnlens.index.Hit;
+import io.cnnlens.index.IndexManifest;
+import io.cnnlens.index.Item;
+import io.cnnlens.index.Metric;
+import io.cnnlens.index.ShardedSearch;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * cnnlens's index on the bench vectors. Mode "build": a shard built from base.fvecs by the same
+ * GraphShard.build the index job's tasks call (build time printed), then searched. Mode "open":
+ * the index folder an index job wrote (its manifest, every shard), searched; base ids are matched
+ * to ground-truth ordinals by path (base.fvecs.tsv). Prints TSV: cnnlens, ef, recall@10, qps (one thread), load.
+ * Usage: java -cp <cnnlens-common + deps> IndexBench.java build base.fvecs queries.fvecs gt.ivecs M efC threads nq efs
+ *        java -cp ... IndexBench.java open <index dir> base.fvecs.tsv queries.fvecs gt.ivecs nq efs
+ */
+public class IndexBench {
+    static float[][] fvecs(String p) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(Path.of(p))).order(ByteOrder.LITTLE_ENDIAN);
+        int d = b.getInt(0);
+        int n = b.capacity() / (4 * (d + 1));
+        float[][] v = new float[n][d];
+        for (int i = 0; i < n; i++) {
+            b.getInt();
+            for (int j = 0; j < d; j++) v[i][j] = b.getFloat();
+        }
+        return v;
+    }
+
+    static int[][] ivecs(String p) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(Path.of(p))).order(ByteOrder.LITTLE_ENDIAN);
+        int d = b.getInt(0);
+        int n = b.capacity() / (4 * (d + 1));
+        int[][] v = new int[n][d];
+        for (int i = 0; i < n; i++) {
+            b.getInt();
+            for (int j = 0; j < d; j++) v[i][j] = b.getInt();
+        }
+        return v;
+    }
+
+    static String load() throws Exception {
+        return new String(Files.readAllBytes(Path.of("/proc/loadavg"))).split(" ")[0];
+    }
+
+    public static void main(String[] a) throws Exception {
+        ShardedSearch s;
+        float[][] queries;
+        int[][] gt;
+        int nq;
+        String[] efs;
+        Map<String, Integer> ordinal = new HashMap<>();
+        if (a[0].equals("build")) {
+            float[][] base = fvecs(a[1]);
+            queries = fvecs(a[2]);
+            gt = ivecs(a[3]);
+            GraphParams p = new GraphParams(Integer.parseInt(a[4]), Integer.parseInt(a[5]), 1.2f, 1.2f);
+            int threads = Integer.parseInt(a[6]);
+            nq = Math.min(queries.length, Integer.parseInt(a[7]));
+            efs = a[8].split(",");
+            List<Item> items = new ArrayList<>();
+            for (int i = 0; i < base.length; i++) {
+                items.add(new Item(Integer.toString(i), "v" + i, null));
+                ordinal.put(Integer.toString(i), i);
+            }
+            Path dir = Files.createTempDirectory("cnnlens-bench-");
+            GraphShard.Built b = GraphShard.build(items, base, Metric.L2, p, dir.resolve("s"), threads);
+            System.out.printf(Locale.ROOT, "build\tcnnlens\t%.1f\t%d threads\tload %s%n", b.seconds(), threads, load());
+            s = new ShardedSearch(List.of(GraphShard.open(dir.resolve("s"), Metric.L2)), Set.of(), Metric.L2);
+        } else {
+            Path index = Path.of(a[1]);
+            IndexManifest m = IndexManifest.fromJson(Files.readString(index.resolve(IndexManifest.FILE)));
+            List<String> paths = Files.readAllLines(Path.of(a[2]));
+            Map<String, Integer> byPath = new HashMap<>();
+            for (int i = 0; i < paths.size(); i++) byPath.put(paths.get(i).split("\t")[0], i);
+            List<GraphShard> shards = new ArrayList<>();
+            for (IndexManifest.Shard sh : m.shards()) {
+                GraphShard g = GraphShard.open(index.resolve("shards").resolve(sh.name()), m.metricValue());
+                for (Item it : g.items()) ordinal.put(it.imageId(), byPath.get(it.path()));
+                shards.add(g);
+            }
+            s = new ShardedSearch(shards, m.deletedSet(), m.metricValue());
+            queries = fvecs(a[3]);
+            gt = ivecs(a[4]);
+            nq = Math.min(queries.length, Integer.parseInt(a[5]));
+            efs = a[6].split(",");
+            System.out.printf(Locale.ROOT, "# index %s: %d shards, %d live%n", index, m.shards().size(), m.live());
+        }
+        for (String e : efs) {
+            int ef = Integer.parseInt(e);
+            double r = 0;
+            long t = 0;
+            for (int rep = 0; rep < 2; rep++) { // rep 0 warms up
+                r = 0;
+                long t0 = System.nanoTime();
+                for (int q = 0; q < nq; q++) {
+                    Set<Integer> truth = new HashSet<>();
+                    for (int i = 0; i < 10; i++) truth.add(gt[q][i]);
+                    for (Hit h : s.search(queries[q], 10, ef, false)) {
+                        if (truth.contains(ordinal.get(h.item().imageId()))) r += 0.1;
+                    }
+                }
+                t = System.nanoTime() - t0;
+            }
+            System.out.printf(Locale.ROOT, "cnnlens\t%d\t%.4f\t%.0f\t%s%n", ef, r / nq, nq / (t / 1e9), load());
+        }
+    }
+}

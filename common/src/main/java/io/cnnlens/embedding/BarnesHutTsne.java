@@ -177,7 +177,9 @@ public final class BarnesHutTsne {
                 int[] rs = p.rowStart();
                 int[] cols = p.cols();
                 float[] vals = p.values();
-                for (int i = from; i < to; i++) {
+                int[] order = tree.order();
+                for (int t = from; t < to; t++) {
+                    int i = order[t]; // tree order: neighbouring points walk similar paths
                     double yi = y[2 * i];
                     double yj = y[2 * i + 1];
                     stack = tree.repulsion(i, yi, yj, theta2, out, stack);
@@ -254,6 +256,11 @@ public final class BarnesHutTsne {
 
         int nodes() {
             return nodes;
+        }
+
+        /** The points in tree (leaf) order, as of the last build. */
+        int[] order() {
+            return perm;
         }
 
         private void grow(int cap) {

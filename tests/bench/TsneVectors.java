@@ -18,8 +18,8 @@ import java.util.List;
 
 public class TsneVectors {
     public static void main(String[] a) throws Exception {
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("tsne-vectors")
-                .config("spark.ui.enabled", "false").getOrCreate();
+        SparkSession spark = io.cnnlens.jobs.spark.SparkSessions.withTables(SparkSession.builder().master("local[2]")
+                .appName("tsne-vectors").config("spark.ui.enabled", "false")).getOrCreate();
         List<Row> rows = TableReader.read(spark, a[0], "image_id", "label", a[1])
                 .select("image_id", "label", a[1]).orderBy("image_id").collectAsList();
         int d = rows.get(0).getList(2).size();

@@ -16,7 +16,8 @@ public final class SparseAffinities {
 
     /**
      * A symmetric sparse matrix by rows: row i's columns are {@code cols[rowStart[i] .. rowStart[i+1])}
-     * (ascending, no diagonal), with values {@code values} at the same positions.
+     * (ascending, no diagonal), with values {@code values} at the same positions; the arrays
+     * may be longer than {@link #entries()}.
      */
     public record Csr(int n, int[] rowStart, int[] cols, float[] values) {
 
@@ -32,7 +33,7 @@ public final class SparseAffinities {
 
         /** Bytes the arrays take. */
         public long bytes() {
-            return 4L * (n + 1) + 8L * entries();
+            return 4L * (n + 1) + 4L * cols.length + 4L * values.length;
         }
     }
 
@@ -144,6 +145,7 @@ public final class SparseAffinities {
             }
         }
         start[n] = write;
-        return new Csr(n, start, Arrays.copyOf(cols, write), Arrays.copyOf(vals, write));
+        // not trimmed: a copy would be the peak (the slack is the pairs found from both sides)
+        return new Csr(n, start, cols, vals);
     }
 }

@@ -321,7 +321,7 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(r.summary().startsWith("embed: inputs 20, rows 40, ") && !r.summary().contains("errors"), r.summary());
         assertTrue(r.notes().contains("embed: perplexity 30 lowered to 6.00: 20 images carry at most (n - 2) / 3"), r.notes().toString());
         assertTrue(r.notes().contains("embed: quality k 10 lowered to 9: 20 images carry at most (n - 2) / 2"), r.notes().toString());
-        assertTrue(r.details().stream().anyMatch(l -> l.contains("gives the paper's 6)")), r.details().toString());
+        assertTrue(r.details().stream().anyMatch(l -> l.contains("t-SNE (Barnes-Hut, perplexity 6, theta 0.5) on 20 points: affinities from 18 neighbours each")), r.details().toString());
         assertTrue(r.details().stream().anyMatch(l -> l.contains("kNN-9 accuracy")), r.details().toString());
         assertEquals(40, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out").resolve("embed").toString()).count());
     }

@@ -335,7 +335,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
             int every = Math.max(1, s.iterations() / 10);
             long tFit = System.nanoTime();
             BarnesHutTsne.Result fit = BarnesHutTsne.fit(built.p(), BarnesHutTsne.scaledStart(built.start()),
-                    new BarnesHutTsne.Options(s.iterations(), Math.min(250, s.iterations()), 12, 0, s.theta(), s.tsneThreads()),
+                    new BarnesHutTsne.Options(s.iterations(), Math.min(250, s.iterations() / 4), 12, 0, s.theta(), s.tsneThreads()),
                     it -> {
                         if (it % every == 0) {
                             LOG.info(String.format(Locale.ROOT, "embed: t-SNE iteration %d/%d, %.1f s", it, s.iterations(),

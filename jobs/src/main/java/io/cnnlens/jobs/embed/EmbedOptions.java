@@ -26,7 +26,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     public static final OptionKey<Double> PERPLEXITY = OptionKey.real("perplexity", 30,
             "t-SNE perplexity (the paper's definition); at most (n - 2) / 3 for n images.");
     public static final OptionKey<Integer> ITERATIONS = OptionKey.integer("iterations", 1000,
-            "t-SNE iterations (the first 250, or all if fewer, with early exaggeration 12).");
+            "t-SNE iterations (the first 250, or a quarter if fewer than 1000, with early exaggeration 12).");
     public static final OptionKey<Double> THETA = OptionKey.real("theta", 0.5,
             "Barnes-Hut accuracy: a quadtree cell of side s at distance d stands for its points when s/d < theta (0: exact).");
     public static final OptionKey<Integer> TSNE_THREADS = OptionKey.integer("tsne-threads", 0,

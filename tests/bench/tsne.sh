@@ -19,6 +19,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${2:-2}"
 master="${3:-local[2]}"
 py="${PYTHON:-/usr/bin/python3}"
+# bin/cnnlens rebuilds a stale checkout with `mvn install`; a benchmark must not (it would replace the
+# shared local-repository artifacts), so it refuses a stale build instead
+jar0="$(find "$here/jobs/target" -maxdepth 1 -name 'cnnlens-jobs-*.jar' ! -name '*-job.jar' ! -name '*-tests.jar' ! -name '*-sources.jar' 2>/dev/null | sort | tail -n 1)"
+if [ -z "$jar0" ] || [ -n "$(find "$here/common" "$here/jobs" -name '*.java' -newer "$jar0" -not -path '*/target/*' -print -quit)" ]; then
+  echo "tsne.sh: the build is missing or older than the sources; run 'mvn -B -q package -DskipTests' first" >&2
+  exit 2
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 features="${1:-}"

@@ -171,7 +171,7 @@ class AnalysisJobsTest extends SparkTestBase {
     @Test
     void embedMapsKeepNeighbourhoods() throws Exception {
         EmbedOptions s = EmbedOptions.of(on(features, tmp.toString()).with(EmbedOptions.VECTOR, "fc7")
-                .with(EmbedOptions.PCA_DIMS, 50).with(EmbedOptions.TSNE_SAMPLE, 800).with(EmbedOptions.PERPLEXITY, 30.0)
+                .with(EmbedOptions.PCA_DIMS, 50).with(EmbedOptions.PERPLEXITY, 30.0)
                 .with(EmbedOptions.ITERATIONS, 600).with(EmbedOptions.QUALITY_SAMPLE, 2000).with(EmbedOptions.QUALITY_K, 10)
                 .with(EmbedOptions.SEED, 7L).with(EmbedOptions.MOSAIC_GRID, 20).with(EmbedOptions.MOSAIC_TILE, 24));
         EmbedJob.Summary r = EmbedJob.run(spark, s);
@@ -180,11 +180,13 @@ class AnalysisJobsTest extends SparkTestBase {
         assertEquals(30.0, r.perplexity());
         assertEquals(0, r.mosaicEmpty());
         assertTrue(!r.line().contains("errors"), r.line());
+        assertTrue(r.line().contains(", t-SNE full: all 2000 points fitted (at most the driver limit "), r.line());
+        assertTrue(r.tsne().mode().full() && r.tsne().neighbours() == 90 && r.tsne().affinities() >= 2000 * 90, r.tsne().toString());
         Dataset<Row> t = io.cnnlens.jobs.spark.TableReader.open(spark, r.table());
         assertEquals(2000, t.filter(col("method").equalTo("tsne")).select("path").distinct().count());
         assertEquals(2000, t.filter(col("method").equalTo("pca")).count());
         EmbedJob.Quality q = r.quality();
-        System.out.printf("embed on the sample (t-SNE fitted on 800, 1200 placed): kNN-10 fc7 %.4f, PCA %.4f, t-SNE %.4f; "
+        System.out.printf("embed on the sample (Barnes-Hut t-SNE of all 2000): kNN-10 fc7 %.4f, PCA %.4f, t-SNE %.4f; "
                 + "trustworthiness PCA %.4f, t-SNE %.4f%n", q.knnFeatures(), q.knnPca(), q.knnTsne(), q.trustPca(), q.trustTsne());
         assertTrue(q.knnTsne() > q.knnFeatures() - 0.03, "t-SNE keeps the classes apart: " + q.knnTsne());
         assertTrue(q.trustTsne() > 0.98, "t-SNE trustworthiness " + q.trustTsne());
@@ -192,6 +194,16 @@ class AnalysisJobsTest extends SparkTestBase {
         for (String p : List.of("pca.png", "tsne.png", "tsne-mosaic.png")) {
             assertTrue(Files.size(local(r.pictures()).resolve(p)) > 10_000, p);
         }
+
+        // sample mode: 800 fitted, 1200 placed against them
+        EmbedJob.Summary sampled = EmbedJob.run(spark, EmbedOptions.of(on(features, tmp.resolve("sampled").toString())
+                .with(EmbedOptions.TSNE_SAMPLE, 800).with(EmbedOptions.ITERATIONS, 600).with(EmbedOptions.QUALITY_SAMPLE, 2000)
+                .with(EmbedOptions.SEED, 7L).with(EmbedOptions.MOSAIC_GRID, 4)));
+        assertTrue(sampled.line().contains(", t-SNE sample: 800 of 2000 points fitted, 1200 placed (--tsne-sample 800)"), sampled.line());
+        assertEquals(4000, sampled.rows());
+        EmbedJob.Quality sq = sampled.quality();
+        System.out.printf("embed, 800 fitted and 1200 placed: kNN-10 t-SNE %.4f, trustworthiness %.4f%n", sq.knnTsne(), sq.trustTsne());
+        assertTrue(sq.knnTsne() > sq.knnFeatures() - 0.05 && sq.trustTsne() > 0.97, sq.toString());
     }
 
     @Test
@@ -309,7 +321,7 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(r.summary().startsWith("embed: inputs 20, rows 40, ") && !r.summary().contains("errors"), r.summary());
         assertTrue(r.notes().contains("embed: perplexity 30 lowered to 6.00: 20 images carry at most (n - 2) / 3"), r.notes().toString());
         assertTrue(r.notes().contains("embed: quality k 10 lowered to 9: 20 images carry at most (n - 2) / 2"), r.notes().toString());
-        assertTrue(r.details().stream().anyMatch(l -> l.contains("gives the paper's 6)")), r.details().toString());
+        assertTrue(r.details().stream().anyMatch(l -> l.contains("t-SNE (Barnes-Hut, perplexity 6, theta 0.5) on 20 points: affinities from 18 neighbours each")), r.details().toString());
         assertTrue(r.details().stream().anyMatch(l -> l.contains("kNN-9 accuracy")), r.details().toString());
         assertEquals(40, io.cnnlens.jobs.spark.TableReader.open(spark, tmp.resolve("out").resolve("embed").toString()).count());
     }

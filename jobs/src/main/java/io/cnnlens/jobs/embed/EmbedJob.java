@@ -21,7 +21,7 @@ import io.cnnlens.jobs.spark.TableReader;
 import io.cnnlens.embedding.ExactKnn;
 import io.cnnlens.embedding.MapQuality;
 import io.cnnlens.embedding.PcaProjection;
-import io.cnnlens.embedding.TsneFit;
+import io.cnnlens.embedding.BarnesHutTsne;
 import io.cnnlens.embedding.TsnePlacement;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.PngWriter;
@@ -55,15 +55,20 @@ import java.util.TreeSet;
 
 /**
  * The embed job: 2-D maps of the feature space. PCA (Smile) is fitted on a seeded sample and
- * applied to every row on executors, giving a 2-D map and a ~50-D input for t-SNE. t-SNE is
- * fitted exactly on a sample ({@link TsneFit}: the paper's perplexity, PCA start) and every other
- * point is placed against that fixed map on executors ({@link TsnePlacement}). Writes
+ * applied to every row on executors, giving a 2-D map and a ~50-D input for t-SNE. t-SNE
+ * ({@link BarnesHutTsne}: the paper's perplexity and schedule, PCA start) fits every point up to
+ * the driver limit ({@link #driverLimit}), its sparse affinities built on executors
+ * ({@link KnnAffinities}: exact blocked kNN, 3·perplexity neighbours); above the limit (or
+ * {@code --tsne-sample}) a seeded sample is fitted and every other point is placed against that
+ * fixed map on executors ({@link TsnePlacement}). Writes
  * {@code <out>/embed/} (image_id, path, label, method, x, y) and scatter plots plus a thumbnail
  * mosaic under {@code <out>/pictures/embed/}; reports kNN accuracy and trustworthiness of both
  * maps on a sample. Needs at least {@value #MIN_IMAGES} images ({@link #cannotRun}); on a small
  * input the perplexity is lowered to (n − 2) / 3 and the quality k to (n − 2) / 2.
  */
 public final class EmbedJob implements Job<EmbedOptions> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EmbedJob.class);
 
     public static final String NAME = "embed";
     /** Fewer images than this make no map worth drawing; {@code run} skips the stage. */
@@ -92,18 +97,69 @@ public final class EmbedJob implements Job<EmbedOptions> {
      * @param caps        what was lowered for a small input, one line each (empty when nothing was)
      * @param mosaicEmpty mosaic cells left empty because their image could not be re-read
      */
-    public record Summary(long inputs, long rows, double seconds, double pcaSeconds, double tsneFitSeconds,
-                          double placeSeconds, int tsneFitted, double smilePerplexityArgument, Quality quality,
-                          String table, String pictures, double perplexity, List<String> caps, int mosaicEmpty) {
+    public record Summary(long inputs, long rows, double seconds, double pcaSeconds, Tsne tsne, double placeSeconds,
+                          Quality quality, String table, String pictures, double perplexity, List<String> caps, int mosaicEmpty) {
         public Summary {
             caps = List.copyOf(caps);
         }
 
-        /** The embed job reads no image for its rows, so it has no errors figure (the old line printed a literal 0). */
+        /**
+         * The embed job reads no image for its rows, so it has no errors figure (the old line printed a literal 0);
+         * it ends with the t-SNE mode and why.
+         */
         public String line() {
-            return String.format(Locale.ROOT, "embed: inputs %d, rows %d, %.1f s, %.1f images/s",
-                    inputs, rows, seconds, inputs / seconds);
+            return String.format(Locale.ROOT, "embed: inputs %d, rows %d, %.1f s, %.1f images/s, t-SNE %s",
+                    inputs, rows, seconds, inputs / seconds, tsne.mode().describe());
         }
+    }
+
+    /**
+     * The t-SNE scale mode: {@code full} (every point fitted) or {@code sample} (a seeded sample
+     * of {@code fitted} points fitted, the rest placed), with the driver limit it was chosen against.
+     *
+     * @param asked the --tsne-sample value (0: none asked)
+     */
+    public record Mode(boolean full, int fitted, long points, long driverLimit, int asked) {
+        public String describe() {
+            String limit = String.format(Locale.ROOT, "driver limit %d points (%.1f GB heap)", driverLimit,
+                    Runtime.getRuntime().maxMemory() / 1e9);
+            if (full) {
+                return String.format(Locale.ROOT, "full: all %d points fitted (%s)", points,
+                        asked > 0 ? "--tsne-sample " + asked + " covers them; " + limit : "at most the " + limit);
+            }
+            return String.format(Locale.ROOT, "sample: %d of %d points fitted, %d placed (%s)", fitted, points, points - fitted,
+                    asked > 0 && asked <= driverLimit ? "--tsne-sample " + asked : "above the " + limit);
+        }
+    }
+
+    /** What the t-SNE stage did: the mode, neighbours per point, P's non-zeros, times, threads, final KL, learning rate. */
+    public record Tsne(Mode mode, int neighbours, long affinities, double knnSeconds, double fitSeconds, int threads,
+                       double klDivergence, double learningRate) {
+    }
+
+    /** Neighbours per point for the affinities: 3·perplexity (van der Maaten 2014), at most n − 1. */
+    static int neighbours(double perplexity, long n) {
+        return (int) Math.max(1, Math.min(n - 1, Math.floor(3 * perplexity)));
+    }
+
+    /**
+     * Driver bytes per fitted point with k neighbours at the peak (symmetrising P): the gathered
+     * n×k (index, p) rows, as objects and as flat arrays, the 2nk unsymmetrised entries and the
+     * final matrix, 44·k + 400 (docs/methods.md#barnes-hut-t-sne; measured by tests/bench/tsne.sh).
+     */
+    static long bytesPerPoint(int k) {
+        return 44L * k + 400;
+    }
+
+    /** The most points the driver fits: half its heap over {@link #bytesPerPoint}. */
+    static long driverLimit(int k) {
+        return Runtime.getRuntime().maxMemory() / 2 / bytesPerPoint(k);
+    }
+
+    static Mode mode(long n, int asked, long limit) {
+        long cap = asked > 0 ? Math.min(asked, limit) : limit;
+        cap = Math.min(cap, Integer.MAX_VALUE / 128);
+        return n <= cap ? new Mode(true, (int) n, n, limit, asked) : new Mode(false, (int) cap, n, limit, asked);
     }
 
     /** One image after PCA. */
@@ -121,9 +177,10 @@ public final class EmbedJob implements Job<EmbedOptions> {
     @Override
     public String[] description() {
         return new String[] {
-                "2-D maps of a feature column: PCA (fitted on a sample, applied to all rows) and t-SNE (fitted exactly on a "
-                        + "sample of the 50-D PCA, with the paper's perplexity and a PCA start; other points placed against "
-                        + "the fixed map on executors).",
+                "2-D maps of a feature column: PCA (fitted on a sample, applied to all rows) and Barnes-Hut t-SNE of the "
+                        + "50-D PCA (the paper's perplexity and schedule, a PCA start; nearest neighbours on executors, the "
+                        + "gradient on the driver's cores) fitting every point up to the driver limit; above it a seeded sample "
+                        + "is fitted and the other points placed against the fixed map on executors.",
                 "Writes <out>/embed/ (image_id, path, label, method, x, y) and <out>/pictures/embed/{pca,tsne,tsne-mosaic}.png; "
                         + "prints kNN accuracy and trustworthiness of both maps on a sample. Needs at least " + MIN_IMAGES
                         + " images; on fewer than about 100 the perplexity and the quality k are lowered to what they can carry."};
@@ -155,9 +212,13 @@ public final class EmbedJob implements Job<EmbedOptions> {
     public JobResult run(JobContext context, EmbedOptions options) {
         Summary r = run(context.spark(), options);
         List<String> details = new ArrayList<>();
-        details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE fitted on %d points in %.1f s (Smile perplexity argument %.2f "
-                        + "gives the paper's %.0f); placing the rest %.1f s",
-                r.pcaSeconds(), r.tsneFitted(), r.tsneFitSeconds(), r.smilePerplexityArgument(), r.perplexity(), r.placeSeconds()));
+        Tsne t = r.tsne();
+        details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE (Barnes-Hut, perplexity %s, theta %s) on %d points: "
+                        + "affinities from %d neighbours each on Spark %.1f s (%d non-zeros), fit %d iterations on %d driver threads "
+                        + "%.1f s (learning rate %.0f, KL %.4f); %s %.1f s",
+                r.pcaSeconds(), plain(r.perplexity()), plain(options.theta()), t.mode().fitted(), t.neighbours(), t.knnSeconds(),
+                t.affinities(), options.iterations(), t.threads(), t.fitSeconds(), t.learningRate(), t.klDivergence(),
+                t.mode().full() ? "writing the map" : "placing the rest", r.placeSeconds()));
         Quality q = r.quality();
         details.add(String.format(Locale.ROOT, "embed: on %d points, kNN-%d accuracy: %s %.4f, PCA-2D %.4f, t-SNE %.4f; "
                         + "trustworthiness (k=%d): PCA-2D %.4f, t-SNE %.4f",
@@ -212,9 +273,10 @@ public final class EmbedJob implements Job<EmbedOptions> {
         }
         List<String> caps = new ArrayList<>();
         EmbedOptions s = capped(options, n, caps);
-        if (s.perplexity() >= Math.min(n, s.tsneSample()) - 1) {
+        long fitN = s.tsneSample() > 0 ? Math.min(n, s.tsneSample()) : n;
+        if (s.perplexity() >= fitN - 1) {
             throw new IllegalArgumentException("perplexity " + s.perplexity() + " needs more than " + (int) (s.perplexity() + 1)
-                    + " points in the t-SNE sample; there are " + Math.min(n, s.tsneSample()) + " (lower --perplexity)");
+                    + " points in the t-SNE sample; there are " + fitN + " (lower --perplexity)");
         }
         long seed = s.seed();
         JavaRDD<Point> raw = df.javaRDD().zipWithIndex().map(t -> {
@@ -245,38 +307,74 @@ public final class EmbedJob implements Job<EmbedOptions> {
             points.count();
             double pcaSeconds = (System.nanoTime() - tp) / 1e9;
 
-            // t-SNE on a sample, PCA start
-            List<Point> fitSample = points.takeOrdered(Math.min(s.tsneSample(), (int) Math.min(n, Integer.MAX_VALUE)), new ByHash());
-            int m = fitSample.size();
-            double[][] fx = new double[m][];
-            double[][] init = new double[m][2];
-            for (int i = 0; i < m; i++) {
-                float[] p = fitSample.get(i).pca();
-                fx[i] = toDouble(p);
-                init[i][0] = p[0];
-                init[i][1] = dims > 1 ? p[1] : 0;
-            }
-            TsneFit.Result fit = TsneFit.fit(fx, init, s.perplexity(), s.iterations(), 0);
-            float[] refX = new float[m * dims];
-            float[] refY = new float[m * 2];
-            Map<Long, float[]> fitted = new HashMap<>();
-            for (int i = 0; i < m; i++) {
-                System.arraycopy(fitSample.get(i).pca(), 0, refX, i * dims, dims);
-                refY[2 * i] = (float) fit.coordinates()[i][0];
-                refY[2 * i + 1] = (float) fit.coordinates()[i][1];
-                fitted.put(fitSample.get(i).key(), new float[] {refY[2 * i], refY[2 * i + 1]});
-            }
+            // t-SNE: every point up to the driver limit, else a seeded sample of that many
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            Broadcast<TsnePlacement> place = jsc.broadcast(new TsnePlacement(refX, refY, dims, s.placePerplexity(),
-                    s.placeIterations(), 1.0));
-            Broadcast<Map<Long, float[]>> fb = jsc.broadcast(fitted);
+            int k = neighbours(s.perplexity(), n);
+            long limit = driverLimit(k);
+            Mode mode = mode(n, s.tsneSample(), limit);
+            int m = mode.fitted();
+            long[] fitKeys = null; // sample mode: the fitted points' keys, ascending; full mode: key = fit index
+            if (!mode.full()) {
+                List<Tuple2<Long, Long>> chosen = points.map(p -> new Tuple2<>(p.hash(), p.key())).takeOrdered(m, new ByHashKey());
+                fitKeys = new long[m];
+                for (int i = 0; i < m; i++) {
+                    fitKeys[i] = chosen.get(i)._2();
+                }
+                java.util.Arrays.sort(fitKeys);
+            }
+            Broadcast<long[]> fitKeysB = jsc.broadcast(fitKeys == null ? new long[0] : fitKeys);
+            boolean full = mode.full();
+            JavaRDD<KnnAffinities.Item> items = points.flatMap(p -> {
+                int idx = full ? (int) p.key() : java.util.Arrays.binarySearch(fitKeysB.value(), p.key());
+                return idx < 0 ? java.util.Collections.emptyIterator()
+                        : List.of(new KnnAffinities.Item(idx, p.pca(), p.pca()[0], dims > 1 ? p.pca()[1] : 0)).iterator();
+            });
+            KnnAffinities.Built built = KnnAffinities.build(items, m, k, s.perplexity());
+            LOG.info(String.format(Locale.ROOT, "embed: t-SNE affinities of %d points from %d neighbours each: %d non-zeros, %.1f s",
+                    m, k, built.p().entries(), built.seconds()));
+            int every = Math.max(1, s.iterations() / 10);
+            long tFit = System.nanoTime();
+            BarnesHutTsne.Result fit = BarnesHutTsne.fit(built.p(), BarnesHutTsne.scaledStart(built.start()),
+                    new BarnesHutTsne.Options(s.iterations(), Math.min(250, s.iterations() / 4), 12, 0, s.theta(), s.tsneThreads()),
+                    it -> {
+                        if (it % every == 0) {
+                            LOG.info(String.format(Locale.ROOT, "embed: t-SNE iteration %d/%d, %.1f s", it, s.iterations(),
+                                    (System.nanoTime() - tFit) / 1e9));
+                        }
+                    });
+            float[] coords = new float[2 * m];
+            for (int i = 0; i < 2 * m; i++) {
+                coords[i] = (float) fit.y()[i];
+            }
+            Broadcast<float[]> coordsB = jsc.broadcast(coords);
+            Broadcast<TsnePlacement> place = null;
+            if (!full) {
+                // references: a seeded subset of the fitted points (fit indices are in key order, not hash order)
+                int refs = Math.min(s.placeReferences(), m);
+                List<Point> refPoints = points.filter(p -> java.util.Arrays.binarySearch(fitKeysB.value(), p.key()) >= 0)
+                        .takeOrdered(refs, new ByHash());
+                float[] refX = new float[refs * dims];
+                float[] refY = new float[refs * 2];
+                for (int i = 0; i < refs; i++) {
+                    Point p = refPoints.get(i);
+                    int idx = java.util.Arrays.binarySearch(fitKeys, p.key());
+                    System.arraycopy(p.pca(), 0, refX, i * dims, dims);
+                    refY[2 * i] = coords[2 * idx];
+                    refY[2 * i + 1] = coords[2 * idx + 1];
+                }
+                place = jsc.broadcast(new TsnePlacement(refX, refY, dims, s.placePerplexity(), s.placeIterations(), 1.0));
+            }
+            Broadcast<TsnePlacement> placeB = place;
 
             long tPlace = System.nanoTime();
             // key kept alongside for the quality sample and the mosaic
             JavaRDD<Tuple2<Point, float[]>> placed = points.map(p -> {
-                float[] t = fb.value().get(p.key());
-                if (t == null) {
-                    double[] at = place.value().place(p.pca());
+                int idx = full ? (int) p.key() : java.util.Arrays.binarySearch(fitKeysB.value(), p.key());
+                float[] t;
+                if (idx >= 0) {
+                    t = new float[] {coordsB.value()[2 * idx], coordsB.value()[2 * idx + 1]};
+                } else {
+                    double[] at = placeB.value().place(p.pca());
                     t = new float[] {(float) at[0], (float) at[1]};
                 }
                 return new Tuple2<>(p, t);
@@ -284,6 +382,8 @@ public final class EmbedJob implements Job<EmbedOptions> {
             persisted.add(placed);
             placed.count();
             double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
+            Tsne tsne = new Tsne(mode, k, built.p().entries(), built.seconds(), fit.seconds(), fit.threads(), fit.klDivergence(),
+                    fit.learningRate());
             Dataset<Row> table = spark.createDataFrame(placed.flatMap(t -> {
                 Point p = t._1();
                 return List.of(
@@ -296,9 +396,8 @@ public final class EmbedJob implements Job<EmbedOptions> {
                 table.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
                 int mosaicEmpty = writePictures(committer, placed, s, hadoop, n);
                 committer.commit(List.of(TABLE, PICTURES));
-                return new Summary(n, 2 * n, (System.nanoTime() - t0) / 1e9, pcaSeconds, fit.seconds(), placeSeconds, m,
-                        fit.smilePerplexityArgument(), quality, committer.finalPath(TABLE), committer.finalPath(PICTURES),
-                        s.perplexity(), caps, mosaicEmpty);
+                return new Summary(n, 2 * n, (System.nanoTime() - t0) / 1e9, pcaSeconds, tsne, placeSeconds, quality,
+                        committer.finalPath(TABLE), committer.finalPath(PICTURES), s.perplexity(), caps, mosaicEmpty);
             }
         } finally {
             for (int i = persisted.size() - 1; i >= 0; i--) {
@@ -479,6 +578,16 @@ public final class EmbedJob implements Job<EmbedOptions> {
         public int compare(Point a, Point b) {
             int c = Long.compare(a.hash(), b.hash());
             return c != 0 ? c : Long.compare(a.key(), b.key());
+        }
+    }
+
+    static final class ByHashKey implements java.util.Comparator<Tuple2<Long, Long>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Long, Long> a, Tuple2<Long, Long> b) {
+            int c = Long.compare(a._1(), b._1());
+            return c != 0 ? c : Long.compare(a._2(), b._2());
         }
     }
 

@@ -13,18 +13,26 @@ import java.util.List;
  * (n − 2) / 2 itself ({@link EmbedJob}), and says so.
  */
 public record EmbedOptions(String features, String out, String vector, int pcaSample, int pcaDims, int tsneSample,
-                           double perplexity, int iterations, double placePerplexity, int placeIterations,
+                           double perplexity, int iterations, double theta, int tsneThreads, int placeReferences, double placePerplexity, int placeIterations,
                            int qualitySample, int qualityK, long seed, int mosaicGrid, int mosaicTile, long maxPixels,
                            long maxBytes) {
 
     public static final OptionKey<String> VECTOR = OptionKey.text("vector", "fc7", "Feature column: fc7, logits or conv_max.");
     public static final OptionKey<Integer> PCA_SAMPLE = OptionKey.integer("pca-sample", 20_000, "Rows PCA is fitted on.");
     public static final OptionKey<Integer> PCA_DIMS = OptionKey.integer("pca-dims", 50, "PCA dimensions given to t-SNE.");
-    public static final OptionKey<Integer> TSNE_SAMPLE = OptionKey.integer("tsne-sample", 5_000,
-            "Points t-SNE is fitted on exactly (memory ≈ 24·n² bytes); the rest are placed.");
+    public static final OptionKey<Integer> TSNE_SAMPLE = OptionKey.integer("tsne-sample", 0,
+            "Points t-SNE fits (Barnes-Hut); 0: every point up to the driver limit (about 0.5 x driver heap / "
+                    + "(44 x 3 x perplexity + 400) bytes), above it a seeded sample of that many; the rest are placed.");
     public static final OptionKey<Double> PERPLEXITY = OptionKey.real("perplexity", 30,
             "t-SNE perplexity (the paper's definition); at most (n - 2) / 3 for n images.");
-    public static final OptionKey<Integer> ITERATIONS = OptionKey.integer("iterations", 1000, "t-SNE iterations.");
+    public static final OptionKey<Integer> ITERATIONS = OptionKey.integer("iterations", 1000,
+            "t-SNE iterations (the first 250, or a quarter if fewer than 1000, with early exaggeration 12).");
+    public static final OptionKey<Double> THETA = OptionKey.real("theta", 0.5,
+            "Barnes-Hut accuracy: a quadtree cell of side s at distance d stands for its points when s/d < theta (0: exact).");
+    public static final OptionKey<Integer> TSNE_THREADS = OptionKey.integer("tsne-threads", 0,
+            "Driver threads for the t-SNE gradient; 0: all the driver's cores.");
+    public static final OptionKey<Integer> PLACE_REFERENCES = OptionKey.integer("place-references", 5_000,
+            "Fitted points that the points not fitted are placed against (only when t-SNE fits a sample).");
     public static final OptionKey<Double> PLACE_PERPLEXITY = OptionKey.real("place-perplexity", 5, "Perplexity for placing new points.");
     public static final OptionKey<Integer> PLACE_ITERATIONS = OptionKey.integer("place-iterations", 100,
             "Optimisation steps per placed point.");
@@ -37,7 +45,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     public static final OptionKey<Integer> MOSAIC_TILE = OptionKey.integer("mosaic-tile", 32, "Mosaic cell size in pixels.");
 
     /** No --model: the job reads the features table only. */
-    static final List<OptionKey<?>> KEYS = List.of(SharedOptions.FEATURES, SharedOptions.OUT, SharedOptions.MASTER, VECTOR, PCA_SAMPLE, PCA_DIMS, TSNE_SAMPLE, PERPLEXITY, ITERATIONS, PLACE_PERPLEXITY,
+    static final List<OptionKey<?>> KEYS = List.of(SharedOptions.FEATURES, SharedOptions.OUT, SharedOptions.MASTER, VECTOR, PCA_SAMPLE, PCA_DIMS, TSNE_SAMPLE, PERPLEXITY, ITERATIONS, THETA, TSNE_THREADS, PLACE_REFERENCES, PLACE_PERPLEXITY,
             PLACE_ITERATIONS, QUALITY_SAMPLE, QUALITY_K, SEED, MOSAIC_GRID, MOSAIC_TILE, SharedOptions.MAX_PIXELS,
             SharedOptions.MAX_BYTES);
 
@@ -50,7 +58,14 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
         }
         atLeast("--pca-sample", pcaSample, 2);
         atLeast("--pca-dims", pcaDims, 2);
-        atLeast("--tsne-sample", tsneSample, 4);
+        if (tsneSample != 0) {
+            atLeast("--tsne-sample", tsneSample, 4);
+        }
+        atLeast("--tsne-threads", tsneThreads, 0);
+        atLeast("--place-references", placeReferences, 3);
+        if (!(theta >= 0) || theta > 1.5) {
+            throw new IllegalArgumentException("--theta must be between 0 and 1.5, not " + theta);
+        }
         atLeast("--iterations", iterations, 1);
         atLeast("--place-iterations", placeIterations, 1);
         atLeast("--quality-sample", qualitySample, 1);
@@ -79,14 +94,16 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
 
     public static EmbedOptions of(OptionValues v) {
         return new EmbedOptions(v.get(SharedOptions.FEATURES), v.get(SharedOptions.OUT), v.get(VECTOR), v.get(PCA_SAMPLE),
-                v.get(PCA_DIMS), v.get(TSNE_SAMPLE), v.get(PERPLEXITY), v.get(ITERATIONS), v.get(PLACE_PERPLEXITY),
+                v.get(PCA_DIMS), v.get(TSNE_SAMPLE), v.get(PERPLEXITY), v.get(ITERATIONS), v.get(THETA), v.get(TSNE_THREADS),
+                v.get(PLACE_REFERENCES), v.get(PLACE_PERPLEXITY),
                 v.get(PLACE_ITERATIONS), v.get(QUALITY_SAMPLE), v.get(QUALITY_K), v.get(SEED), v.get(MOSAIC_GRID),
                 v.get(MOSAIC_TILE), v.get(SharedOptions.MAX_PIXELS), v.get(SharedOptions.MAX_BYTES));
     }
 
     /** These options with the perplexity and the quality k given. */
     EmbedOptions with(double perplexity, int qualityK) {
-        return new EmbedOptions(features, out, vector, pcaSample, pcaDims, tsneSample, perplexity, iterations, placePerplexity,
+        return new EmbedOptions(features, out, vector, pcaSample, pcaDims, tsneSample, perplexity, iterations, theta, tsneThreads,
+                placeReferences, placePerplexity,
                 placeIterations, qualitySample, qualityK, seed, mosaicGrid, mosaicTile, maxPixels, maxBytes);
     }
 }

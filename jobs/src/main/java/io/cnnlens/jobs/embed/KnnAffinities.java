@@ -2,7 +2,7 @@ package io.cnnlens.jobs.embed;
 
 import io.cnnlens.embedding.ExactKnn;
 import io.cnnlens.embedding.SparseAffinities;
-import org.apache.spark.api.java.JavaPairRDD;
+import io.cnnlens.jobs.spark.BlockedKnn;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
@@ -31,10 +31,6 @@ final class KnnAffinities {
     record Item(int index, float[] x, float start0, float start1) implements Serializable {
     }
 
-    /** A block of items: indices and a row-major matrix. */
-    record Block(int id, long[] keys, float[] data, int d) implements Serializable {
-    }
-
     /** One point's row of the conditional affinities. */
     record Conditional(int index, int[] neighbours, float[] p) implements Serializable {
     }
@@ -45,19 +41,14 @@ final class KnnAffinities {
 
     static Built build(JavaRDD<Item> items, int m, int k, double perplexity) {
         long t0 = System.nanoTime();
-        JavaRDD<Block> queries = blocks(items, QUERY_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
-        JavaRDD<Block> refs = blocks(items, REF_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<BlockedKnn.Block> queries = blocks(items, QUERY_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<BlockedKnn.Block> refs = blocks(items, REF_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            JavaPairRDD<Integer, Tuple2<Block, ExactKnn.Result>> merged = queries.cartesian(refs)
-                    .mapToPair(p -> new Tuple2<>(p._1().id(), new Tuple2<>(p._1(),
-                            ExactKnn.search(p._1().data(), p._1().keys(), p._2().data(), p._2().keys(), p._1().d(), k,
-                                    ExactKnn.Metric.L2))))
-                    .reduceByKey((a, b) -> new Tuple2<>(a._1(), a._2().merge(b._2())));
-            JavaRDD<Conditional> rows = merged.flatMap(t -> {
-                Block q = t._2()._1();
-                ExactKnn.Result r = t._2()._2();
-                List<Conditional> out = new ArrayList<>(q.keys().length);
-                for (int i = 0; i < q.keys().length; i++) {
+            JavaRDD<Conditional> rows = BlockedKnn.search(queries, refs, k, ExactKnn.Metric.L2).flatMap(n -> {
+                long[] keys = n.keys();
+                ExactKnn.Result r = n.result();
+                List<Conditional> out = new ArrayList<>(keys.length);
+                for (int i = 0; i < keys.length; i++) {
                     int[] nb = new int[k];
                     double[] sq = new double[k];
                     for (int j = 0; j < k; j++) {
@@ -66,7 +57,7 @@ final class KnnAffinities {
                         double dist = r.distance(i, j);
                         sq[j] = key < 0 ? Double.POSITIVE_INFINITY : dist * dist;
                     }
-                    out.add(new Conditional((int) q.keys()[i], nb, SparseAffinities.conditional(sq, perplexity)));
+                    out.add(new Conditional((int) keys[i], nb, SparseAffinities.conditional(sq, perplexity)));
                 }
                 return out.iterator();
             });
@@ -101,26 +92,8 @@ final class KnnAffinities {
         }
     }
 
-    /** Items cut into blocks of at most {@code size} rows within each partition (no shuffle). */
-    static JavaRDD<Block> blocks(JavaRDD<Item> items, int size) {
-        return items.mapPartitionsWithIndex((part, it) -> {
-            List<Block> out = new ArrayList<>();
-            List<Item> chunk = new ArrayList<>(size);
-            while (it.hasNext()) {
-                chunk.add(it.next());
-                if (chunk.size() == size || !it.hasNext()) {
-                    int d = chunk.get(0).x().length;
-                    long[] keys = new long[chunk.size()];
-                    float[] data = new float[chunk.size() * d];
-                    for (int i = 0; i < chunk.size(); i++) {
-                        keys[i] = chunk.get(i).index();
-                        System.arraycopy(chunk.get(i).x(), 0, data, i * d, d);
-                    }
-                    out.add(new Block(part * 1_000_000 + out.size(), keys, data, d));
-                    chunk.clear();
-                }
-            }
-            return out.iterator();
-        }, true);
+    /** Items cut into blocks of at most {@code size} rows within each partition (no shuffle), keyed by index. */
+    static JavaRDD<BlockedKnn.Block> blocks(JavaRDD<Item> items, int size) {
+        return BlockedKnn.blocks(items, size, it -> (long) it.index(), Item::x);
     }
 }

@@ -17,7 +17,7 @@ import io.cnnlens.report.HtmlReport.Cell;
 import io.cnnlens.report.HtmlReport.Section;
 import io.cnnlens.report.HtmlReport.Table;
 
-import io.cnnlens.jobs.spark.ExecutorRuntime;
+import io.cnnlens.jobs.spark.BlockedKnn;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
 import io.cnnlens.jobs.spark.ModelLocator;
@@ -29,7 +29,6 @@ import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.PngWriter;
 import io.cnnlens.image.Preprocessor;
 import io.cnnlens.model.ModelSpec;
-import io.cnnlens.model.TorchRuntime;
 import io.cnnlens.plot.ImageGrid;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -113,9 +112,6 @@ public final class NeighborsJob implements Job<NeighborsOptions> {
     record Item(long key, String id, String path, String label, float[] fc7, float[] pixels) implements Serializable {
     }
 
-    /** A block of rows of one space: keys and a row-major matrix. */
-    record Block(int id, long[] keys, float[] data, int d) implements Serializable {
-    }
 
     public NeighborsJob() {
     }
@@ -267,38 +263,22 @@ public final class NeighborsJob implements Job<NeighborsOptions> {
                 }
                 Item firstItem = usable.first();
                 int d = (pix ? firstItem.pixels() : firstItem.fc7()).length;
-                JavaRDD<Block> refs = blocks(usable, s.refBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
+                JavaRDD<BlockedKnn.Block> refs = blocks(usable, s.refBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
                 unpersist.add(refs::unpersist);
                 JavaRDD<Item> qItems = qb == null ? usable : usable.filter(it -> qb.value().contains(it.key()));
-                JavaRDD<Block> qs = blocks(qItems, s.queryBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
+                JavaRDD<BlockedKnn.Block> qs = blocks(qItems, s.queryBlock(), pix).persist(StorageLevel.MEMORY_AND_DISK());
                 unpersist.add(qs::unpersist);
                 long nRef = usableCount;
                 long nQ = qItems.count();
                 for (ExactKnn.Metric metric : s.metrics()) {
                     int k = s.k();
                     String m = metric.name().toLowerCase(Locale.ROOT);
-                    JavaRDD<Row> rows = qs.cartesian(refs)
-                            .mapToPair(p -> {
-                                TorchRuntime.setIntraOpThreads(ExecutorRuntime.taskCpus());
-                                Block q = p._1();
-                                Block r = p._2();
-                                return new Tuple2<>(q.id(), new Tuple2<>(q.keys(),
-                                        ExactKnn.search(q.data(), q.keys(), r.data(), r.keys(), q.d(), k, metric)));
-                            })
-                            .reduceByKey((a, b) -> new Tuple2<>(a._1(), a._2().merge(b._2())))
-                            .flatMap(t -> {
-                                long[] keys = t._2()._1();
-                                ExactKnn.Result res = t._2()._2();
-                                List<Row> out = new ArrayList<>();
-                                for (int i = 0; i < keys.length; i++) {
-                                    for (int rank = 0; rank < k; rank++) {
-                                        if (res.key(i, rank) >= 0) {
-                                            out.add(RowFactory.create(space, m, keys[i], rank + 1, res.key(i, rank), res.distance(i, rank)));
-                                        }
-                                    }
-                                }
-                                return out.iterator();
-                            });
+                    JavaRDD<Row> rows = BlockedKnn.search(qs, refs, k, metric).flatMap(nb -> {
+                        List<Row> out = new ArrayList<>();
+                        nb.forEach((query, rank, neighbour, distance) ->
+                                out.add(RowFactory.create(space, m, query, rank, neighbour, distance)));
+                        return out.iterator();
+                    });
                     all = all == null ? rows : all.union(rows);
                     flops += 2.0 * nQ * nRef * d;
                 }
@@ -359,39 +339,9 @@ public final class NeighborsJob implements Job<NeighborsOptions> {
         }
     }
 
-    /**
-     * Items cut into blocks of at most {@code size} rows within each partition (no shuffle);
-     * block ids are unique across partitions.
-     */
-    private static JavaRDD<Block> blocks(JavaRDD<Item> items, int size, boolean pixels) {
-        return items.mapPartitionsWithIndex((part, it) -> {
-            List<Block> out = new ArrayList<>();
-            List<Item> chunk = new ArrayList<>(size);
-            while (it.hasNext()) {
-                chunk.add(it.next());
-                if (chunk.size() == size || !it.hasNext()) {
-                    out.add(block(part * 1_000_000 + out.size(), chunk, pixels));
-                    chunk.clear();
-                }
-            }
-            return out.iterator();
-        }, true);
-    }
-
-    private static Block block(int id, List<Item> list, boolean pixels) {
-        int d = (pixels ? list.get(0).pixels() : list.get(0).fc7()).length;
-        long[] keys = new long[list.size()];
-        float[] data = new float[list.size() * d];
-        for (int i = 0; i < list.size(); i++) {
-            Item it = list.get(i);
-            keys[i] = it.key();
-            float[] v = pixels ? it.pixels() : it.fc7();
-            if (v.length != d) {
-                throw new IllegalArgumentException("vectors of different lengths in the features table (" + v.length + " and " + d + ")");
-            }
-            System.arraycopy(v, 0, data, i * d, d);
-        }
-        return new Block(id, keys, data, d);
+    /** One space's vectors of {@code items} in blocks of at most {@code size} rows, keyed by row key. */
+    private static JavaRDD<BlockedKnn.Block> blocks(JavaRDD<Item> items, int size, boolean pixels) {
+        return BlockedKnn.blocks(items, size, Item::key, pixels ? Item::pixels : Item::fc7);
     }
 
     private static List<Agreement> agreement(Dataset<Row> joined, int k) {

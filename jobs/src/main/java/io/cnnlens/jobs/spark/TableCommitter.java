@@ -112,9 +112,7 @@ public final class TableCommitter implements AutoCloseable {
             if (!TableLog.isConflict(e)) {
                 throw e;
             }
-            ConcurrentRunException lost = lostRace(written, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
-            written.clear();
-            throw lost;
+            throw lostWhileWriting();
         }
     }
 
@@ -158,9 +156,7 @@ public final class TableCommitter implements AutoCloseable {
             if (!TableLog.isConflict(e)) {
                 throw e;
             }
-            ConcurrentRunException lost = lostRace(written, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
-            written.clear();
-            throw lost;
+            throw lostWhileWriting();
         } finally {
             spark.conf().unset("spark.databricks.delta.commitInfo.userMetadata");
         }
@@ -169,6 +165,13 @@ public final class TableCommitter implements AutoCloseable {
     /** The versions of the committed tables when this run opened the folder. */
     public Map<String, Long> committedAtOpen() {
         return committedAtOpen;
+    }
+
+    /** After a conflict while writing a table: puts back what this run wrote, and names the run that won. */
+    private ConcurrentRunException lostWhileWriting() {
+        ConcurrentRunException lost = lostRace(written, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
+        written.clear();
+        return lost;
     }
 
     /** This run's id, as the commit log and the tables' Delta history record it. */

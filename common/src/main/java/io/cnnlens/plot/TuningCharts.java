@@ -1,5 +1,7 @@
 package io.cnnlens.plot;
 
+import io.cnnlens.tuning.CurveDiagnosis;
+
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -185,18 +187,9 @@ public final class TuningCharts {
         return paint(c, width, height);
     }
 
-    /** Trailing moving average over {@code w} points. */
+    /** Trailing moving average over {@code w} points: the diagnosis's own ({@link CurveDiagnosis#movingAverage}). */
     public static double[] movingAverage(float[] v, int w) {
-        double[] out = new double[v.length];
-        double s = 0;
-        for (int i = 0; i < v.length; i++) {
-            s += v[i];
-            if (i >= w) {
-                s -= v[i - w];
-            }
-            out[i] = s / Math.min(i + 1, w);
-        }
-        return out;
+        return CurveDiagnosis.movingAverage(v, w);
     }
 
     private static XYChart chart(String title, String xTitle, String yTitle, int width, int height) {

@@ -2,7 +2,8 @@
 # Crashes and concurrent runs against the Delta tables, locally (docs/tables.md), for `features`
 # and one analysis job (`saliency`): for each case, the exit codes, the rows and distinct keys a
 # reader sees (read by DuckDB from a fresh export of the committed version) and the version the
-# commit log names. Executor and worker kills need a cluster: StandaloneClusterFaultTest.
+# commit log names. Executor and worker kills need a cluster: StandaloneClusterFaultTest (features,
+# saliency) and StandaloneClusterSoakBench.
 # Usage: tests/bench/table-faults.sh [images per class (default 20, of the bundled sample)]
 # Needs: node + npm (tests/duckdb is installed with npm ci on first use).
 set -euo pipefail

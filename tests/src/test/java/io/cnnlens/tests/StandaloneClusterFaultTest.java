@@ -9,12 +9,16 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -29,12 +33,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The features job on a real Spark standalone cluster (a master and two one-core workers on
- * loopback, {@link StandaloneCluster}) under faults: an executor killed with SIGKILL while tasks
- * run, then a driver killed in the middle of its commit (after the features table's Delta commit,
- * before the commit log's row). After each, the tables a reader sees hold exactly one row per
- * input, no duplicates, at the version the commit log names.
+ * Jobs on a real Spark standalone cluster (a master and two one-core workers on loopback,
+ * {@link StandaloneCluster}) under faults. {@code features}: an executor killed with SIGKILL while
+ * tasks run, then a driver killed in the middle of its commit (after the features table's Delta
+ * commit, before the commit log's row). {@code saliency}, an analysis job with an error table
+ * written by its tasks: an executor killed and, later in the same run, the other worker killed
+ * with its executor. After each, the tables a reader sees hold exactly one row per input (per
+ * method), no duplicates, at the version the commit log names. The soak variant
+ * ({@link StandaloneClusterSoakBench}) repeats every fault kind for either job.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterFaultTest extends SparkTestBase {
 
     static final int EVERY = 4;        // 500 of the sample's 2,000 images
@@ -68,14 +76,16 @@ class StandaloneClusterFaultTest extends SparkTestBase {
     }
 
     @Test
+    @Order(1)
     void anExecutorKilledMidJobAndADriverKilledMidCommitLeaveCompleteDuplicateFreeTables() throws Exception {
         Path jar = StandaloneCluster.jobJar();
         String out = tmp.resolve("out").toString();
+        ClusterJob job = ClusterJob.FEATURES;
 
         // 1. an executor killed (SIGKILL) while the features tasks run: the job still succeeds
-        Set<Path> staged = stagingRuns(out);
-        StandaloneCluster.Submission first = cluster.submit("features-1", jar, List.of(), Map.of(), features(out));
-        long doneAtKill = awaitTasks(out, staged, 2, first);
+        Set<String> staged = job.taskFiles(out);
+        StandaloneCluster.Submission first = cluster.submit("features-1", jar, List.of(), Map.of(), job.args(images, out));
+        long doneAtKill = awaitTasks(job, out, staged, 2, first);
         say("run 1: 2 tasks committed");
         Optional<Integer> killedOn = cluster.killExecutor();
         assertTrue(killedOn.isPresent(), "an executor was running when 2 tasks had committed");
@@ -84,7 +94,7 @@ class StandaloneClusterFaultTest extends SparkTestBase {
         say("run 1 finished");
         String log1 = first.text();
         assertTrue(log1.contains("ExecutorLostFailure"), "a running task was lost with the executor and redone; " + log1);
-        Counts c1 = counts(out);
+        Counts c1 = counts(job, out);
         say("executor killed on worker " + killedOn.get() + " after " + doneAtKill + " of " + PARTITIONS + " tasks: " + c1);
         c1.assertComplete(inputs, BROKEN);
         assertEquals(1, c1.logEntries());
@@ -92,12 +102,12 @@ class StandaloneClusterFaultTest extends SparkTestBase {
 
         // 2. the driver killed mid-commit: after its features table's Delta commit, before the log row
         StandaloneCluster.Submission halted = cluster.submit("features-2", jar,
-                List.of("-D" + TableCommitter.HALT_AT + "=after-table:features"), Map.of(), features(out));
+                List.of("-D" + TableCommitter.HALT_AT + "=after-table:features"), Map.of(), job.args(images, out));
         assertEquals(137, halted.await(5), StandaloneCluster.tail(halted.log()));
         say("run 2 halted");
         assertTrue(halted.text().contains("halting at commit point after-table:features"), StandaloneCluster.tail(halted.log()));
         assertEquals(1L, latestVersion(out, "features"), "the killed driver did commit its features table");
-        Counts c2 = counts(out);
+        Counts c2 = counts(job, out);
         say("driver halted after-table:features: " + c2 + "; features table's latest Delta version "
                 + latestVersion(out, "features"));
         c2.assertComplete(inputs, BROKEN);
@@ -106,10 +116,10 @@ class StandaloneClusterFaultTest extends SparkTestBase {
         assertEquals(c1.ids(), c2.ids());
 
         // 3. the re-run, no fault: complete, duplicate-free, and the log advanced to its versions
-        StandaloneCluster.Submission rerun = cluster.submit("features-3", jar, List.of(), Map.of(), features(out));
+        StandaloneCluster.Submission rerun = cluster.submit("features-3", jar, List.of(), Map.of(), job.args(images, out));
         assertEquals(0, rerun.await(5), StandaloneCluster.tail(rerun.log()));
         say("run 3 finished");
-        Counts c3 = counts(out);
+        Counts c3 = counts(job, out);
         say("re-run: " + c3);
         c3.assertComplete(inputs, BROKEN);
         assertEquals(2, c3.logEntries());
@@ -119,12 +129,93 @@ class StandaloneClusterFaultTest extends SparkTestBase {
         assertEquals(c1.ids(), c3.ids());
     }
 
-    static void say(String what) {
-        System.out.printf(java.util.Locale.ROOT, "cluster fault test, %5.1f s: %s%n", (System.nanoTime() - t0) / 1e9, what);
+    @Test
+    @Order(2)
+    void anAnalysisJobLosingAnExecutorAndThenAWorkerLeavesCompleteDuplicateFreeTables() throws Exception {
+        Path jar = StandaloneCluster.jobJar();
+        String out = tmp.resolve("out-saliency").toString();
+        ClusterJob job = ClusterJob.SALIENCY;
+        Set<String> staged = job.taskFiles(out);
+        StandaloneCluster.Submission run = cluster.submit("saliency-1", jar, List.of(), Map.of(), job.args(images, out));
+
+        // an executor killed after 2 tasks wrote; the worker starts a new one for the application
+        long atExecutorKill = awaitTasks(job, out, staged, 2, run);
+        Optional<Integer> executorOn = cluster.killExecutor();
+        assertTrue(executorOn.isPresent(), "an executor was running when 2 saliency tasks had written");
+        say("saliency: executor killed on worker " + executorOn.get() + " after " + atExecutorKill + " of " + PARTITIONS + " tasks");
+
+        // later in the same run, the other worker killed (SIGKILL) with its executor
+        int worker = 1 - executorOn.get();
+        long atWorkerKill = awaitTasks(job, out, staged, atExecutorKill + 4, run);
+        assertTrue(atWorkerKill < PARTITIONS, "worker killed mid-job: " + atWorkerKill + " of " + PARTITIONS + " tasks written");
+        assertTrue(!cluster.executors(worker).isEmpty(), "worker " + worker + " had an executor to lose");
+        cluster.killWorker(worker);
+        say("saliency: worker " + worker + " killed after " + atWorkerKill + " of " + PARTITIONS + " tasks");
+        int code = run.await(5);
+        cluster.startWorker(worker);
+        assertEquals(0, code, StandaloneCluster.tail(run.log()));
+        String log = run.text();
+        assertTrue(countOf(log, "Lost executor") >= 2, "the driver lost two executors; " + StandaloneCluster.tail(run.log()));
+
+        Counts c = counts(job, out);
+        say("saliency after an executor kill and a worker kill: " + c);
+        c.assertComplete(inputs, BROKEN);
+        assertEquals(1, c.logEntries());
+        assertEquals(0L, c.versions().get("saliency"), "the first saliency run's version is logged");
+        assertEquals(0L, c.versions().get("saliency_errors"));
+        assertEquals(latestVersion(out, "saliency"), c.versions().get("saliency"), "readers read the table's newest version");
     }
 
-    static List<String> features(String out) {
-        return List.of("features", "--images", images.toString(), "--out", out, "--partitions", String.valueOf(PARTITIONS));
+    static int countOf(String text, String s) {
+        int n = 0;
+        for (int i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * A job the cluster tests submit: its arguments, the table whose rows they count (one per
+     * input and method), its error table, and where its tasks' part files appear while it runs.
+     */
+    record ClusterJob(String name, String table, String errors, String key, List<String> extra) {
+        /** {@code features} writes straight into its Delta table, one part file per task. */
+        static final ClusterJob FEATURES = new ClusterJob("features", "features", "errors", "image_id", List.of());
+        /**
+         * {@code saliency} (vanilla gradient of every image) writes Parquet under its run's
+         * staging folder; its error rows go to a side table its tasks write.
+         */
+        static final ClusterJob SALIENCY = new ClusterJob("saliency", "saliency", "saliency_errors", "image_id",
+                List.of("--sample", "0", "--methods", "gradient"));
+
+        List<String> args(Path images, String out) {
+            List<String> a = new ArrayList<>(List.of(name, "--images", images.toString(), "--out", out,
+                    "--partitions", String.valueOf(PARTITIONS)));
+            a.addAll(extra);
+            return a;
+        }
+
+        /**
+         * The names of the part files the job's tasks have written so far (a task's file keeps
+         * its name when its commit moves it), found under the table (features) or the run's
+         * staging folder (every other job).
+         */
+        Set<String> taskFiles(String out) throws IOException {
+            Path root = name.equals("features") ? Path.of(out, table) : Path.of(out, "_staging");
+            if (!Files.isDirectory(root)) {
+                return Set.of();
+            }
+            String tablePart = "/" + table + "/";
+            try (Stream<Path> w = Files.walk(root)) {
+                return w.filter(p -> p.getFileName().toString().startsWith("part-"))
+                        .filter(p -> name.equals("features") || p.toString().contains(tablePart))
+                        .map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+            }
+        }
+    }
+
+    static void say(String what) {
+        System.out.printf(java.util.Locale.ROOT, "cluster fault test, %5.1f s: %s%n", (System.nanoTime() - t0) / 1e9, what);
     }
 
     /**
@@ -148,31 +239,18 @@ class StandaloneClusterFaultTest extends SparkTestBase {
     }
 
     /**
-     * The data files of the features table now: the features job writes straight into its Delta
-     * table, one part file per task, created as the task writes its first rows.
+     * Waits until {@code tasks} tasks of the submitted run are writing or done (part files not in
+     * {@code before}); returns how many were when it returned.
      */
-    static Set<Path> stagingRuns(String out) throws IOException {
-        Path t = Path.of(out, "features");
-        if (!Files.isDirectory(t)) {
-            return Set.of();
-        }
-        try (Stream<Path> l = Files.list(t)) {
-            return l.filter(p -> p.getFileName().toString().startsWith("part-")).collect(Collectors.toSet());
-        }
-    }
-
-    /**
-     * Waits until {@code tasks} tasks of the submitted run's features write are writing or done
-     * (part files not in {@code before}); returns how many were when it returned.
-     */
-    static long awaitTasks(String out, Set<Path> before, int tasks, StandaloneCluster.Submission run) throws Exception {
+    static long awaitTasks(ClusterJob job, String out, Set<String> before, long tasks, StandaloneCluster.Submission run)
+            throws Exception {
         long[] done = {0};
-        StandaloneCluster.await(240, tasks + " features tasks writing", () -> {
+        StandaloneCluster.await(240, tasks + " " + job.name() + " tasks writing", () -> {
             if (!run.process().isAlive()) {
                 throw new AssertionError("driver exited before " + tasks + " tasks wrote; " + StandaloneCluster.tail(run.log()));
             }
             try {
-                done[0] = stagingRuns(out).stream().filter(p -> !before.contains(p)).count();
+                done[0] = job.taskFiles(out).stream().filter(p -> !before.contains(p)).count();
             } catch (IOException | java.io.UncheckedIOException e) {
                 return false;
             }
@@ -206,13 +284,13 @@ class StandaloneClusterFaultTest extends SparkTestBase {
         }
     }
 
-    /** What a reader sees in {@code out}: one query per table and one read of the log. */
-    static Counts counts(String out) {
+    /** What a reader sees of {@code job}'s tables in {@code out}: one query per table and one read of the log. */
+    static Counts counts(ClusterJob job, String out) {
         TableLog log = new TableLog(spark, out);
         List<TableLog.Entry> entries = log.entries();
         Map<String, Long> versions = new HashMap<>(log.current());
-        List<Row> f = TableReader.read(spark, out).select("image_id", "path").collectAsList();
-        List<String> errorPaths = TableReader.table(spark, out, "errors").orElseThrow()
+        List<Row> f = TableReader.table(spark, out, job.table()).orElseThrow().select(job.key(), "path").collectAsList();
+        List<String> errorPaths = TableReader.table(spark, out, job.errors()).orElseThrow()
                 .select("path").as(Encoders.STRING()).collectAsList();
         Set<String> ids = new TreeSet<>();
         Set<String> paths = new HashSet<>();

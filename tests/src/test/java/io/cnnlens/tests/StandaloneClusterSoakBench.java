@@ -22,14 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The soak variant of {@link StandaloneClusterFaultTest}: {@code cnnlens.soak.rounds} (default
- * 10) features runs on a loopback standalone cluster of two one-core workers, each round with one
- * fault, in turn: an executor killed mid-job, a worker killed mid-job with its executor (started
- * again after the round), and the driver halted at each commit point ({@code after-table:features},
- * {@code before-log}, {@code after-log}). The kill point moves from round to round. After every
+ * 10) runs of {@code cnnlens.soak.job} ({@code features}, the default, or {@code saliency}, the
+ * vanilla gradient of every image) on a loopback standalone cluster of two one-core workers, each
+ * round with one fault, in turn: an executor killed mid-job, a worker killed mid-job with its
+ * executor (started again after the round), and the driver halted at each commit point
+ * ({@code after-table:<the job's table>}, {@code before-log}, {@code after-log}). The kill point moves from round to round. After every
  * round a reader must see every input exactly once, at the versions the commit log names: the
  * previous ones after a halt before the log row, the new ones otherwise. One line per round:
  * fault, exit code, rows, distinct image ids, errors, the versions read, seconds.
- * {@code mvn -B -Pbench -pl tests -am verify -Dtest=StandaloneClusterSoakBench}.
+ * {@code mvn -B -Pbench -pl tests -am verify -Dtest=StandaloneClusterSoakBench [-Dcnnlens.soak.job=saliency]}.
  */
 @Tag("bench")
 class StandaloneClusterSoakBench extends SparkTestBase {
@@ -66,13 +67,18 @@ class StandaloneClusterSoakBench extends SparkTestBase {
         Set<String> inputs = StandaloneClusterFaultTest.writeInputs(images, EVERY, BROKEN);
         Path jar = StandaloneCluster.jobJar();
         String out = tmp.resolve("out").toString();
-        List<String> args = List.of("features", "--images", images.toString(), "--out", out,
-                "--partitions", String.valueOf(PARTITIONS));
+        StandaloneClusterFaultTest.ClusterJob job = switch (System.getProperty("cnnlens.soak.job", "features")) {
+            case "features" -> StandaloneClusterFaultTest.ClusterJob.FEATURES;
+            case "saliency" -> StandaloneClusterFaultTest.ClusterJob.SALIENCY;
+            default -> throw new IllegalArgumentException("cnnlens.soak.job: features or saliency");
+        };
+        List<String> args = new ArrayList<>(job.args(images, out));
+        args.set(args.indexOf("--partitions") + 1, String.valueOf(PARTITIONS));
 
         // a clean first run, so that every fault has a previous version to keep
         StandaloneCluster.Submission seed = cluster.submit("seed", jar, List.of(), Map.of(), args);
         assertEquals(0, seed.await(10), StandaloneCluster.tail(seed.log()));
-        StandaloneClusterFaultTest.Counts previous = StandaloneClusterFaultTest.counts(out);
+        StandaloneClusterFaultTest.Counts previous = StandaloneClusterFaultTest.counts(job, out);
         previous.assertComplete(inputs, BROKEN);
 
         List<String> report = new ArrayList<>();
@@ -83,18 +89,18 @@ class StandaloneClusterSoakBench extends SparkTestBase {
             Fault fault = faults[r % faults.length];
             long t = System.nanoTime();
             List<String> driverFlags = switch (fault) {
-                case HALT_AFTER_TABLE -> List.of("-D" + TableCommitter.HALT_AT + "=after-table:features");
+                case HALT_AFTER_TABLE -> List.of("-D" + TableCommitter.HALT_AT + "=after-table:" + job.table());
                 case HALT_BEFORE_LOG -> List.of("-D" + TableCommitter.HALT_AT + "=before-log");
                 case HALT_AFTER_LOG -> List.of("-D" + TableCommitter.HALT_AT + "=after-log");
                 default -> List.of();
             };
-            Set<Path> staged = StandaloneClusterFaultTest.stagingRuns(out);
+            Set<String> staged = job.taskFiles(out);
             StandaloneCluster.Submission run = cluster.submit("round-" + r, jar, driverFlags, Map.of(), args);
             int killedWorker = -1;
             if (fault == Fault.EXECUTOR || fault == Fault.WORKER) {
                 // the kill point moves: after 1, 5, 9, ... committed tasks (of 48)
                 int after = 1 + (4 * r) % (PARTITIONS / 2);
-                StandaloneClusterFaultTest.awaitTasks(out, staged, after, run);
+                StandaloneClusterFaultTest.awaitTasks(job, out, staged, after, run);
                 if (fault == Fault.EXECUTOR) {
                     assertTrue(cluster.killExecutor().isPresent(), "an executor to kill in round " + r);
                 } else {
@@ -106,7 +112,7 @@ class StandaloneClusterSoakBench extends SparkTestBase {
             if (killedWorker >= 0) {
                 cluster.startWorker(killedWorker);
             }
-            StandaloneClusterFaultTest.Counts now = StandaloneClusterFaultTest.counts(out);
+            StandaloneClusterFaultTest.Counts now = StandaloneClusterFaultTest.counts(job, out);
             report.add(String.format(Locale.ROOT, "%-5d %-16s %4d %6d %6d %6d %6d  %-28s %6.1f", r, fault, code, now.rows(),
                     now.distinctIds(), now.errors(), now.logEntries(), now.versions(), (System.nanoTime() - t) / 1e9));
             System.out.println(report.get(report.size() - 1));
@@ -131,6 +137,6 @@ class StandaloneClusterSoakBench extends SparkTestBase {
             assertEquals(previous.ids(), now.ids(), "round " + r + ": the same images");
             previous = now;
         }
-        System.out.println("standalone cluster soak, " + rounds + " rounds:\n" + String.join("\n", report));
+        System.out.println("standalone cluster soak, " + job.name() + ", " + rounds + " rounds:\n" + String.join("\n", report));
     }
 }

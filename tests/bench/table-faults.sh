@@ -4,11 +4,12 @@
 # reader sees (read by DuckDB from a fresh export of the committed version) and the version the
 # commit log names. Executor and worker kills need a cluster: StandaloneClusterFaultTest (features,
 # saliency) and StandaloneClusterSoakBench.
-# Usage: tests/bench/table-faults.sh [images per class (default 20, of the bundled sample)]
+# Usage: tests/bench/table-faults.sh [images per class (default 20, of the bundled sample)] [jobs (default "features saliency")]
 # Needs: node + npm (tests/duckdb is installed with npm ci on first use).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 per="${1:-20}"
+jobs="${2:-features saliency}"
 work="$(mktemp -d)"
 trap 'pkill -f "cnnlens.home=$here.*--out $work" 2>/dev/null || true; rm -rf "$work"' EXIT
 cl="$here/bin/cnnlens"
@@ -36,17 +37,24 @@ job() { # <job> <out> [extra java opts]
   [ "$j" = saliency ] && args+=(--sample 0 --methods gradient)
   CNNLENS_JAVA_OPTS="${*:-}" "$cl" "$j" "${args[@]}"
 }
-for j in features saliency; do
+# the names of the part files the job's tasks have written so far (features: into its table; others: under staging)
+parts() { # <out> <job>
+  if [ "$2" = features ]; then find "$1/features" -name 'part-*' 2> /dev/null; else find "$1/_staging" -path "*/$2/*" -name 'part-*' 2> /dev/null; fi \
+    | xargs -r -n1 basename | sort -u
+}
+for j in $jobs; do
   table=$j; key="image_id"; [ $j = saliency ] && key="path || method"
   o="$work/out-$j"
   [ $j = saliency ] && { job features "$o" > /dev/null 2>&1; }
   job $j "$o" > "$work/log" 2>&1; echo "$j first run: exit $?; $(seen "$o" $table "$key")"
 
-  # driver killed mid-stage: kill -9 once the pass has started
+  # driver killed mid-stage: kill -9 as soon as this run's first task has started writing
+  parts "$o" $j > "$work/parts-before"
   job $j "$o" > "$work/log" 2>&1 & pid=$!
-  until grep -q "of $inputs images\|inputs in .* partitions" "$work/log" 2> /dev/null || ! kill -0 $pid 2> /dev/null; do sleep 0.5; done
+  until [ -n "$(parts "$o" $j | comm -13 "$work/parts-before" -)" ] || ! kill -0 $pid 2> /dev/null; do sleep 0.05; done
   pkill -9 -f "Cli $j --images $work/images --out $o" || true; wait $pid 2> /dev/null && rc=0 || rc=$?
-  echo "$j driver kill -9 mid-stage: exit $rc; $(seen "$o" $table "$key"); staging left: $(ls "$o/_staging" 2> /dev/null | wc -l)"
+  [ $rc = 137 ] && landed="the kill landed mid-stage" || landed="THE KILL MISSED: the run had finished"
+  echo "$j driver kill -9 mid-stage: exit $rc ($landed); $(seen "$o" $table "$key"); staging left: $(ls "$o/_staging" 2> /dev/null | wc -l)"
   job $j "$o" > "$work/log" 2>&1 && rc=0 || rc=$?; echo "$j re-run: exit $rc; $(seen "$o" $table "$key")"
 
   # driver killed mid-commit: the deterministic hook halts the JVM after the first table's commit

@@ -101,11 +101,17 @@ public final class ImageDecoder {
                 int uw = swap ? h.height() : h.width();
                 int uh = swap ? h.width() : h.height();
                 int r = target.reduction(uw, uh);
-                Pixels p = NativeJpeg.decode(bytes, r, h.components() == 1, h.width(), h.height());
-                return new ScaledPixels(Orientation.apply(p, orientation), uw, uh, r);
+                Pixels p = Orientation.apply(NativeJpeg.decode(bytes, r, h.components() == 1, h.width(), h.height()), orientation);
+                return new ScaledPixels(p, uw, uh, r, Orientation.reversesX(orientation) ? partialShare(uw, r) : 0,
+                        Orientation.reversesY(orientation) ? partialShare(uh, r) : 0);
             }
         }
         return ScaledPixels.full(decodeWithImageIo(bytes));
+    }
+
+    /** What the partial last block of a reduced axis lacks, in reduced pixels: (r * ceil(full / r) - full) / r. */
+    private static double partialShare(int full, int r) {
+        return (double) (r * DecodeTarget.ceilDiv(full, r) - full) / r;
     }
 
     private void checkSize(long w, long h) throws DecodeException {

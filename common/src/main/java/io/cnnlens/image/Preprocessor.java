@@ -67,8 +67,8 @@ public final class Preprocessor {
     public Pixels modelPixels(ScaledPixels s) {
         Pixels c = toChannels(s.pixels(), spec.channels());
         return switch (spec.resize()) {
-            case STRETCH -> Resize.bilinear(c, spec.width(), spec.height());
-            case CENTER_CROP -> centerCrop(c, s.fullWidth(), s.fullHeight());
+            case STRETCH -> s.resized(c, spec.width(), spec.height());
+            case CENTER_CROP -> centerCrop(s, c);
         };
     }
 
@@ -96,7 +96,9 @@ public final class Preprocessor {
     }
 
     /** Shorter side to the resize size (sized from the full picture's {@code fullW} × {@code fullH}), then the centre crop. */
-    private Pixels centerCrop(Pixels p, int fullW, int fullH) {
+    private Pixels centerCrop(ScaledPixels s, Pixels p) {
+        int fullW = s.fullWidth();
+        int fullH = s.fullHeight();
         int size = spec.resizeSize();
         int w;
         int h;
@@ -107,7 +109,7 @@ public final class Preprocessor {
             h = size;
             w = (int) ((long) size * fullW / fullH);
         }
-        Pixels resized = (w == p.width() && h == p.height()) ? p : Resize.bilinear(p, w, h);
+        Pixels resized = (s.reduction() == 1 && w == p.width() && h == p.height()) ? p : s.resized(p, w, h);
         return Resize.crop(resized, (int) Math.round((w - spec.width()) / 2.0),
                 (int) Math.round((h - spec.height()) / 2.0), spec.width(), spec.height());
     }

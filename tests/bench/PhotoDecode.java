@@ -7,7 +7,12 @@
 //       normalisation) and the model's fc7 on both; prints the largest and mean |pixel diff|, max |fc7
 //       diff|, max |fc7 diff| / max |fc7|, and kNN-10 agreement (L2 on fc7, the image itself excluded:
 //       the mean share of each image's 10 nearest by old fc7 that are among its 10 nearest by new fc7).
-// Usage: java -cp <jobs jar>:<classpath> tests/bench/PhotoDecode.java <mode> <dir> <spec> [rounds]
+//       Each further argument name=file.f32 (model inputs in file order, N x C x H x W float32 little-endian,
+//       e.g. PIL's from photo_decode_pil.py --tensors) adds the same figures for every pair of inputs,
+//       as a scale for what two accepted implementations of one resize policy differ by.
+//   corrupt <dir> <spec>  the first 100 files, each with 16 seeded random bytes overwritten in the middle half
+//       of the file (a complete file damaged inside its entropy-coded data): how many each decoder refuses.
+// Usage: java -cp <jobs jar>:<classpath> tests/bench/PhotoDecode.java <mode> <dir> <spec> [rounds | name=file.f32 ...]
 import ai.djl.Device;
 import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
@@ -77,6 +82,32 @@ public class PhotoDecode {
             }
             return;
         }
+        if (mode.equals("corrupt")) {
+            java.util.Random rnd = new java.util.Random(1);
+            int trials = Math.min(100, files.size());
+            int refusedOld = 0;
+            int refusedNew = 0;
+            for (int t = 0; t < trials; t++) {
+                byte[] b = files.get(t).clone();
+                int at = b.length / 4 + rnd.nextInt(b.length / 2);
+                for (int i = 0; i < 16; i++) {
+                    b[at + i] = (byte) rnd.nextInt(255);
+                }
+                try {
+                    oldD.decode(b, pre.decodeTarget());
+                } catch (DecodeException e) {
+                    refusedOld++;
+                }
+                try {
+                    newD.decode(b, pre.decodeTarget());
+                } catch (DecodeException e) {
+                    refusedNew++;
+                }
+            }
+            System.out.printf(Locale.ROOT, "damaged inside the entropy-coded data: %d files, refused by old %d, by new %d%n",
+                    trials, refusedOld, refusedNew);
+            return;
+        }
         if (!mode.equals("agree")) {
             throw new IllegalArgumentException("mode: throughput or agree");
         }
@@ -97,37 +128,62 @@ public class PhotoDecode {
             pre.apply(oldD.decode(files.get(i), pre.decodeTarget()), inOld, i * per);
             pre.apply(newD.decode(files.get(i), pre.decodeTarget()), inNew, i * per);
         }
-        float[][] fOld = new float[n][];
-        float[][] fNew = new float[n][];
-        int batch = 32;
+        System.out.printf(Locale.ROOT, "images %d  model pixels (0..255) old vs new: max |diff| %.2f, mean |diff| %.4f%n",
+                n, maxPix, sumPix / ((double) n * per));
+        List<String> names = new ArrayList<>(List.of("old", "new"));
+        List<float[]> inputs = new ArrayList<>(List.of(inOld, inNew));
+        for (int i = 3; i < a.length; i++) {
+            String[] kv = a[i].split("=", 2);
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(Files.readAllBytes(Path.of(kv[1]))).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            float[] x = new float[bb.remaining() / 4];
+            bb.asFloatBuffer().get(x);
+            if (x.length != n * per) {
+                throw new IllegalArgumentException(kv[1] + " holds " + x.length + " floats, not " + n + " x " + per);
+            }
+            names.add(kv[0]);
+            inputs.add(x);
+        }
+        List<float[][]> fc7 = new ArrayList<>();
         try (LoadedModel m = LoadedModel.load(spec, Device.cpu(), false); ModelForward f = m.newForward()) {
-            for (int from = 0; from < n; from += batch) {
-                int k = Math.min(batch, n - from);
-                float[] xo = new float[k * per];
-                float[] xn = new float[k * per];
-                System.arraycopy(inOld, from * per, xo, 0, k * per);
-                System.arraycopy(inNew, from * per, xn, 0, k * per);
-                float[][] vo = f.run(xo, k, List.of(spec.featuresTap()), List.of()).values(spec.featuresTap());
-                float[][] vn = f.run(xn, k, List.of(spec.featuresTap()), List.of()).values(spec.featuresTap());
-                for (int i = 0; i < k; i++) {
-                    fOld[from + i] = vo[i];
-                    fNew[from + i] = vn[i];
-                }
+            for (float[] in : inputs) {
+                fc7.add(features(f, spec, in, n, per));
             }
         }
+        for (int x = 0; x < names.size(); x++) {
+            for (int y = x + 1; y < names.size(); y++) {
+                compare(names.get(x), names.get(y), fc7.get(x), fc7.get(y));
+            }
+        }
+    }
+
+    static float[][] features(ModelForward f, ModelSpec spec, float[] in, int n, int per) {
+        float[][] out = new float[n][];
+        int batch = 32;
+        for (int from = 0; from < n; from += batch) {
+            int k = Math.min(batch, n - from);
+            float[] x = new float[k * per];
+            System.arraycopy(in, from * per, x, 0, k * per);
+            float[][] v = f.run(x, k, List.of(spec.featuresTap()), List.of()).values(spec.featuresTap());
+            System.arraycopy(v, 0, out, from, k);
+        }
+        return out;
+    }
+
+    static void compare(String an, String bn, float[][] fa, float[][] fb) {
+        int n = fa.length;
         double maxF = 0;
         double maxAbs = 0;
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < fOld[i].length; j++) {
-                maxF = Math.max(maxF, Math.abs(fOld[i][j] - fNew[i][j]));
-                maxAbs = Math.max(maxAbs, Math.abs(fOld[i][j]));
+            for (int j = 0; j < fa[i].length; j++) {
+                maxF = Math.max(maxF, Math.abs(fa[i][j] - fb[i][j]));
+                maxAbs = Math.max(maxAbs, Math.abs(fa[i][j]));
             }
         }
         int k = Math.min(10, n - 1);
         double agree = 0;
         for (int i = 0; i < n; i++) {
-            int[] a1 = nearest(fOld, i, k);
-            int[] a2 = nearest(fNew, i, k);
+            int[] a1 = nearest(fa, i, k);
+            int[] a2 = nearest(fb, i, k);
             int common = 0;
             for (int x : a1) {
                 for (int y : a2) {
@@ -138,9 +194,8 @@ public class PhotoDecode {
             }
             agree += (double) common / k;
         }
-        System.out.printf(Locale.ROOT, "images %d  model pixels (0..255): max |diff| %.2f, mean |diff| %.4f  fc7 (%d dims): max |diff| %.4g, "
-                        + "max |fc7| %.4g, ratio %.4g  kNN-%d agreement %.4f%n",
-                n, maxPix, sumPix / ((double) n * per), fOld[0].length, maxF, maxAbs, maxF / maxAbs, k, agree / n);
+        System.out.printf(Locale.ROOT, "fc7 %s vs %s (%d dims): max |diff| %.4g (max |fc7| %.4g, ratio %.4g), kNN-%d agreement %.4f%n",
+                an, bn, fa[0].length, maxF, maxAbs, maxF / maxAbs, k, agree / n);
     }
 
     static int[] nearest(float[][] v, int q, int k) {

@@ -8,6 +8,9 @@ normalised by the ImageNet mean/std.
          1/4, 1/8 that keeps both sides >= resize (PIL's rule), then the same steps
 Usage: photo_decode_pil.py <dir> <rounds> [resize 256] [crop 224]
 Prints per round and mode: "round R pil-full|pil-draft <images/s> <images> <seconds>" (modes alternate).
+       photo_decode_pil.py --tensors <dir> <out.f32> full|draft [resize 256] [crop 224]
+writes every file's model input (sorted by name; float32, little-endian, N x 3 x crop x crop) for
+PhotoDecode.java's agree mode.
 """
 import io
 import os
@@ -39,7 +42,22 @@ def preprocess(b, resize, crop, draft):
     return (a - MEAN) / STD
 
 
+def tensors():
+    d, out, mode = sys.argv[2], sys.argv[3], sys.argv[4]
+    resize = int(sys.argv[5]) if len(sys.argv) > 5 else 256
+    crop = int(sys.argv[6]) if len(sys.argv) > 6 else 224
+    with open(out, "wb") as f:
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".jpg"):
+                with open(os.path.join(d, name), "rb") as g:
+                    a = preprocess(g.read(), resize, crop, mode == "draft")
+                f.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+
+
 def main():
+    if sys.argv[1] == "--tensors":
+        tensors()
+        return
     d = sys.argv[1]
     rounds = int(sys.argv[2])
     resize = int(sys.argv[3]) if len(sys.argv) > 3 else 256

@@ -28,12 +28,13 @@ import java.util.Set;
  * {@link DecodeException} with a reason. The pixel limit is checked from the header, before any
  * pixel buffer is allocated.
  *
- * <p>Baseline and progressive 8-bit grey and YCbCr/RGB JPEGs go through OpenCV's libjpeg-turbo
- * ({@link NativeJpeg}), and {@link #decode(byte[], DecodeTarget)} decodes them at the largest DCT
- * reduction (1/2, 1/4, 1/8) that still covers what the model's preprocessing needs
- * (docs/decode.md). Everything else — PNG, BMP, GIF, CMYK/YCCK and 12-bit or arithmetic-coded
- * JPEGs, or every JPEG when the natives did not load — goes through ImageIO (with TwelveMonkeys'
- * JPEG reader for CMYK/YCCK and broken files) at full size.
+ * <p>{@link #decode(byte[])} reads every format through ImageIO (with TwelveMonkeys' JPEG reader
+ * for CMYK/YCCK and broken files), as it always did. {@link #decode(byte[], DecodeTarget)}, for
+ * model inputs, sends baseline and progressive 8-bit grey and YCbCr/RGB JPEGs through OpenCV's
+ * libjpeg-turbo ({@link NativeJpeg}) at the largest DCT reduction (1/2, 1/4, 1/8) that still
+ * covers what the model's preprocessing needs (docs/decode.md); everything else — PNG, BMP, GIF,
+ * CMYK/YCCK and 12-bit or arithmetic-coded JPEGs, or every JPEG when the natives did not load —
+ * takes the ImageIO path at full size.
  *
  * <p>Decoding is strict: a reader warning about the data (e.g. "premature end of JPEG data") is an
  * error, so an audit sees truncated files instead of silently grey-padded pictures; notices
@@ -76,14 +77,24 @@ public final class ImageDecoder {
         return maxPixels;
     }
 
-    /** The picture at full size, upright. */
+    /**
+     * The picture at full size, upright, through ImageIO whatever the format: the strictest path
+     * (damage inside a JPEG's entropy-coded data that the reader only warns about is an error),
+     * for audits, thumbnails and everything that is not a model input.
+     */
     public Pixels decode(byte[] bytes) throws DecodeException {
-        return decode(bytes, DecodeTarget.FULL).pixels();
+        if (bytes == null || bytes.length == 0) {
+            throw new DecodeException("read", "empty file (0 bytes)");
+        }
+        return decodeWithImageIo(bytes);
     }
 
     /**
-     * The picture upright, decoded at the largest JPEG DCT reduction whose output still covers
-     * {@code target} where the native decoder takes the file; at full size otherwise.
+     * A model input's picture, upright: JPEGs the native decoder takes at the largest DCT
+     * reduction whose output still covers {@code target} ({@link DecodeTarget#FULL}: at full
+     * size, the same pixels as {@link #decode(byte[])}); everything else as {@link #decode(byte[])}.
+     * Truncated JPEGs are refused; damage inside a complete JPEG's entropy-coded data is not seen
+     * here (libjpeg-turbo only warns about it, and OpenCV drops the warning; docs/decode.md).
      */
     public ScaledPixels decode(byte[] bytes, DecodeTarget target) throws DecodeException {
         if (bytes == null || bytes.length == 0) {

@@ -9,7 +9,7 @@ Usage: make_photos.py <out> <seed> [--small N] [--large N]
       4:2:0 chroma, no EXIF.
   <out>/large/photo-NNNNN.jpg  N (default 200) JPEGs of 4032 x 3024 (a phone's 12 MP): the same kind of
       crop, upscaled (bicubic), with mild seeded sensor-like noise (sigma 3 grey levels) so the files
-      are as large as a phone's (~2-4 MB) rather than the smooth upscale's, quality 90, 4:2:0;
+      are nearer a phone's (~1.9 MB) than the smooth upscale's, quality 90, 4:2:0;
       every 4th carries an EXIF orientation, cycling 6, 3, 8 (stored pixels as the sensor saw them,
       as phones write them).
 The same <seed> gives the same files (PIL and numpy versions being equal). Prints one line per set.

@@ -22,15 +22,25 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Decodes JPEG, PNG, BMP and GIF bytes into {@link Pixels}, through ImageIO (with TwelveMonkeys'
- * JPEG reader for CMYK/YCCK and broken files). Grey, grey+alpha, RGB, RGBA, palette, 16-bit PNG
- * and CMYK JPEG are handled; the EXIF orientation is applied. Anything else — an unknown format,
- * a truncated or corrupt file, an image over the pixel limit — is a {@link DecodeException} with
- * a reason. The pixel limit is checked from the header, before any pixel buffer is allocated.
+ * Decodes JPEG, PNG, BMP and GIF bytes into {@link Pixels}. Grey, grey+alpha, RGB, RGBA, palette,
+ * 16-bit PNG and CMYK JPEG are handled; the EXIF orientation is applied. Anything else — an
+ * unknown format, a truncated or corrupt file, an image over the pixel limit — is a
+ * {@link DecodeException} with a reason. The pixel limit is checked from the header, before any
+ * pixel buffer is allocated.
+ *
+ * <p>{@link #decode(byte[])} reads every format through ImageIO (with TwelveMonkeys' JPEG reader
+ * for CMYK/YCCK and broken files), as it always did. {@link #decode(byte[], DecodeTarget)}, for
+ * model inputs, sends baseline and progressive 8-bit grey and YCbCr/RGB JPEGs through OpenCV's
+ * libjpeg-turbo ({@link NativeJpeg}) at the largest DCT reduction (1/2, 1/4, 1/8) that still
+ * covers what the model's preprocessing needs (docs/decode.md); everything else — PNG, BMP, GIF,
+ * CMYK/YCCK and 12-bit or arithmetic-coded JPEGs, or every JPEG when the natives did not load —
+ * takes the ImageIO path at full size.
  *
  * <p>Decoding is strict: a reader warning about the data (e.g. "premature end of JPEG data") is an
  * error, so an audit sees truncated files instead of silently grey-padded pictures; notices
- * about colour profiles are not.
+ * about colour profiles are not. libjpeg-turbo only warns on a truncated file, so the native path
+ * checks the marker structure first ({@link JpegHeader}): a JPEG that does not reach its
+ * end-of-image marker, or whose headers are damaged, is refused before decoding.
  */
 public final class ImageDecoder {
 
@@ -38,23 +48,94 @@ public final class ImageDecoder {
     public static final Set<String> FORMATS = Set.of("jpeg", "png", "bmp", "gif");
 
     private final long maxPixels;
+    private final boolean nativeJpeg;
 
     public ImageDecoder(long maxPixels) {
+        this(maxPixels, true);
+    }
+
+    private ImageDecoder(long maxPixels, boolean nativeJpeg) {
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("maxPixels must be positive");
         }
         this.maxPixels = maxPixels;
+        this.nativeJpeg = nativeJpeg;
         ImageIO.setUseCache(false);
+    }
+
+    /** The decoder as it was before the native JPEG path: every format through ImageIO, at full size (for comparisons). */
+    public static ImageDecoder imageIoOnly(long maxPixels) {
+        return new ImageDecoder(maxPixels, false);
+    }
+
+    /** Whether JPEGs go through the native decoder (false when it is switched off or its natives did not load). */
+    public boolean nativeJpeg() {
+        return nativeJpeg && NativeJpeg.available();
     }
 
     public long maxPixels() {
         return maxPixels;
     }
 
+    /**
+     * The picture at full size, upright, through ImageIO whatever the format: the strictest path
+     * (damage inside a JPEG's entropy-coded data that the reader only warns about is an error),
+     * for audits, thumbnails and everything that is not a model input.
+     */
     public Pixels decode(byte[] bytes) throws DecodeException {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException("read", "empty file (0 bytes)");
         }
+        return decodeWithImageIo(bytes);
+    }
+
+    /**
+     * A model input's picture, upright: JPEGs the native decoder takes at the largest DCT
+     * reduction whose output still covers {@code target} ({@link DecodeTarget#FULL}: at full
+     * size, the same pixels as {@link #decode(byte[])}); everything else as {@link #decode(byte[])}.
+     * Truncated JPEGs are refused; damage inside a complete JPEG's entropy-coded data is not seen
+     * here (libjpeg-turbo only warns about it, and OpenCV drops the warning; docs/decode.md).
+     */
+    public ScaledPixels decode(byte[] bytes, DecodeTarget target) throws DecodeException {
+        if (bytes == null || bytes.length == 0) {
+            throw new DecodeException("read", "empty file (0 bytes)");
+        }
+        if (nativeJpeg && JpegHeader.isJpeg(bytes) && NativeJpeg.available()) {
+            JpegHeader h = JpegHeader.read(bytes);
+            checkSize(h.width(), h.height());
+            if (!h.complete()) {
+                throw new DecodeException("decode", "corrupt or truncated jpeg: no end-of-image marker (premature end of JPEG data)");
+            }
+            if (h.nativelyDecodable()) {
+                int orientation = exifOrientation(bytes);
+                boolean swap = orientation >= 5 && orientation <= 8;
+                int uw = swap ? h.height() : h.width();
+                int uh = swap ? h.width() : h.height();
+                int r = target.reduction(uw, uh);
+                Pixels p = Orientation.apply(NativeJpeg.decode(bytes, r, h.components() == 1, h.width(), h.height()), orientation);
+                return new ScaledPixels(p, uw, uh, r, Orientation.reversesX(orientation) ? partialShare(uw, r) : 0,
+                        Orientation.reversesY(orientation) ? partialShare(uh, r) : 0);
+            }
+        }
+        return ScaledPixels.full(decodeWithImageIo(bytes));
+    }
+
+    /** What the partial last block of a reduced axis lacks, in reduced pixels: (r * ceil(full / r) - full) / r. */
+    private static double partialShare(int full, int r) {
+        return (double) (r * DecodeTarget.ceilDiv(full, r) - full) / r;
+    }
+
+    private void checkSize(long w, long h) throws DecodeException {
+        if (w <= 0 || h <= 0) {
+            throw new DecodeException("decode", "invalid dimensions " + w + "x" + h);
+        }
+        if (w * h > maxPixels) {
+            throw new DecodeException("too-large", "image is " + w + "x" + h + " = " + (w * h)
+                    + " pixels, over the limit of " + maxPixels);
+        }
+    }
+
+    private Pixels decodeWithImageIo(byte[] bytes) throws DecodeException {
         BufferedImage image;
         String format;
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -71,15 +152,7 @@ public final class ImageDecoder {
                         warnings.add(warning);
                     }
                 });
-                long w = reader.getWidth(0);
-                long h = reader.getHeight(0);
-                if (w <= 0 || h <= 0) {
-                    throw new DecodeException("decode", "invalid dimensions " + w + "x" + h);
-                }
-                if (w * h > maxPixels) {
-                    throw new DecodeException("too-large", "image is " + w + "x" + h + " = " + (w * h)
-                            + " pixels, over the limit of " + maxPixels);
-                }
+                checkSize(reader.getWidth(0), reader.getHeight(0));
                 image = reader.read(0);
             } finally {
                 reader.dispose();

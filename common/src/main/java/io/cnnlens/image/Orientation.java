@@ -6,6 +6,16 @@ final class Orientation {
     private Orientation() {
     }
 
+    /** Whether the upright picture's x axis runs against the stored axis it comes from (2, 3, 6, 7). */
+    static boolean reversesX(int orientation) {
+        return orientation == 2 || orientation == 3 || orientation == 6 || orientation == 7;
+    }
+
+    /** Whether the upright picture's y axis runs against the stored axis it comes from (3, 4, 7, 8). */
+    static boolean reversesY(int orientation) {
+        return orientation == 3 || orientation == 4 || orientation == 7 || orientation == 8;
+    }
+
     static Pixels apply(Pixels p, int orientation) {
         if (orientation <= 1 || orientation > 8) {
             return p;

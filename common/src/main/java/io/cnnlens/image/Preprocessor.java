@@ -7,6 +7,10 @@ import io.cnnlens.model.ModelSpec;
  * model's channel count (RGB→grey by ITU-R 601 luma, as PIL's "L"; grey→RGB by copying), resized
  * (stretch to the input size, or shorter side to {@code resize.size} then a centre crop, as
  * torchvision's Resize+CenterCrop), then scaled to 0..1 and normalised by mean/std.
+ *
+ * <p>{@link #decodeTarget()} tells the decoder how small a picture it may decode (a JPEG at a DCT
+ * reduction); {@link #apply(ScaledPixels, float[], int)} then sizes the resize from the full
+ * picture's dimensions, so the geometry (resize size, crop offsets) is the full-size decode's.
  */
 public final class Preprocessor {
 
@@ -20,8 +24,24 @@ public final class Preprocessor {
         return spec.channels() * spec.height() * spec.width();
     }
 
+    /**
+     * The smallest upright picture this policy can start from: the resize size as shorter side
+     * (centre crop), or the input size (stretch).
+     */
+    public DecodeTarget decodeTarget() {
+        return switch (spec.resize()) {
+            case STRETCH -> DecodeTarget.atLeast(spec.width(), spec.height());
+            case CENTER_CROP -> DecodeTarget.shorterSide(Math.max(spec.resizeSize(), Math.max(spec.width(), spec.height())));
+        };
+    }
+
     /** Writes the model input for {@code p} into {@code out} at {@code offset}. */
     public void apply(Pixels p, float[] out, int offset) {
+        apply(ScaledPixels.full(p), out, offset);
+    }
+
+    /** Writes the model input for a possibly reduced decode into {@code out} at {@code offset}. */
+    public void apply(ScaledPixels p, float[] out, int offset) {
         Pixels r = modelPixels(p);
         int plane = spec.width() * spec.height();
         float[] d = r.data();
@@ -40,10 +60,15 @@ public final class Preprocessor {
      * size, values 0..255. Receptive-field boxes are in these coordinates.
      */
     public Pixels modelPixels(Pixels p) {
-        Pixels c = toChannels(p, spec.channels());
+        return modelPixels(ScaledPixels.full(p));
+    }
+
+    /** As {@link #modelPixels(Pixels)}, for a decode that may be reduced: the resize geometry is the full picture's. */
+    public Pixels modelPixels(ScaledPixels s) {
+        Pixels c = toChannels(s.pixels(), spec.channels());
         return switch (spec.resize()) {
-            case STRETCH -> Resize.bilinear(c, spec.width(), spec.height());
-            case CENTER_CROP -> centerCrop(c);
+            case STRETCH -> s.resized(c, spec.width(), spec.height());
+            case CENTER_CROP -> centerCrop(s, c);
         };
     }
 
@@ -61,23 +86,30 @@ public final class Preprocessor {
     }
 
     public float[] apply(Pixels p) {
+        return apply(ScaledPixels.full(p));
+    }
+
+    public float[] apply(ScaledPixels p) {
         float[] out = new float[floatsPerImage()];
         apply(p, out, 0);
         return out;
     }
 
-    private Pixels centerCrop(Pixels p) {
+    /** Shorter side to the resize size (sized from the full picture's {@code fullW} × {@code fullH}), then the centre crop. */
+    private Pixels centerCrop(ScaledPixels s, Pixels p) {
+        int fullW = s.fullWidth();
+        int fullH = s.fullHeight();
         int size = spec.resizeSize();
         int w;
         int h;
-        if (p.width() <= p.height()) {
+        if (fullW <= fullH) {
             w = size;
-            h = (int) ((long) size * p.height() / p.width());
+            h = (int) ((long) size * fullH / fullW);
         } else {
             h = size;
-            w = (int) ((long) size * p.width() / p.height());
+            w = (int) ((long) size * fullW / fullH);
         }
-        Pixels resized = (w == p.width() && h == p.height()) ? p : Resize.bilinear(p, w, h);
+        Pixels resized = (s.reduction() == 1 && w == p.width() && h == p.height()) ? p : s.resized(p, w, h);
         return Resize.crop(resized, (int) Math.round((w - spec.width()) / 2.0),
                 (int) Math.round((h - spec.height()) / 2.0), spec.width(), spec.height());
     }

@@ -54,6 +54,60 @@ public final class Resize {
         return new Pixels(outW, outH, p.channels(), dst);
     }
 
+    /**
+     * Bilinear resize of the source window {@code x0 .. x0 + sw} × {@code y0 .. y0 + sh} (in source
+     * pixel units, pixel i spanning [i, i + 1); fractional, e.g. a DCT-reduced decode whose last
+     * block was partial) to {@code outW} × {@code outH}, with the same box prefilter as
+     * {@link #bilinear(Pixels, int, int)}; the whole picture as window is exactly that method.
+     */
+    public static Pixels bilinear(Pixels p, int outW, int outH, double x0, double sw, double y0, double sh) {
+        if (x0 == 0 && y0 == 0 && sw == p.width() && sh == p.height()) {
+            return bilinear(p, outW, outH);
+        }
+        int fx = Math.max(1, (int) (sw / (2 * outW)));
+        int fy = Math.max(1, (int) (sh / (2 * outH)));
+        if (fx > 1 || fy > 1) {
+            p = box(p, fx, fy);
+            x0 /= fx;
+            sw /= fx;
+            y0 /= fy;
+            sh /= fy;
+        }
+        int w = p.width();
+        int h = p.height();
+        float[] src = p.data();
+        float[] dst = new float[p.channels() * outW * outH];
+        double sx = sw / outW;
+        double sy = sh / outH;
+        int[] xa = new int[outW];
+        int[] xb = new int[outW];
+        float[] ax = new float[outW];
+        for (int x = 0; x < outW; x++) {
+            double f = Math.min(Math.max(0, x0 + (x + 0.5) * sx - 0.5), w - 1);
+            xa[x] = (int) f;
+            xb[x] = Math.min(xa[x] + 1, w - 1);
+            ax[x] = (float) (f - xa[x]);
+        }
+        for (int c = 0; c < p.channels(); c++) {
+            int sBase = c * w * h;
+            int dBase = c * outW * outH;
+            for (int y = 0; y < outH; y++) {
+                double f = Math.min(Math.max(0, y0 + (y + 0.5) * sy - 0.5), h - 1);
+                int ya = (int) f;
+                int yb = Math.min(ya + 1, h - 1);
+                float ay = (float) (f - ya);
+                int r0 = sBase + ya * w;
+                int r1 = sBase + yb * w;
+                for (int x = 0; x < outW; x++) {
+                    float top = src[r0 + xa[x]] + (src[r0 + xb[x]] - src[r0 + xa[x]]) * ax[x];
+                    float bot = src[r1 + xa[x]] + (src[r1 + xb[x]] - src[r1 + xa[x]]) * ax[x];
+                    dst[dBase + y * outW + x] = top + (bot - top) * ay;
+                }
+            }
+        }
+        return new Pixels(outW, outH, p.channels(), dst);
+    }
+
     /** Mean over fx × fy blocks (the ragged right/bottom edge is dropped). */
     static Pixels box(Pixels p, int fx, int fy) {
         int w = p.width() / fx;

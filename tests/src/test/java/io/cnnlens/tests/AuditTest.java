@@ -40,8 +40,18 @@ class AuditTest extends SparkTestBase {
     Path tmp;
 
     static AuditOptions options(Path images, Path out, String run, Path thresholds) {
+        return options(images, out, run, thresholds, AuditOptions.FOLDS.defaultValue());
+    }
+
+    /**
+     * The audit's options with {@code folds} label probes. The label checks are asserted on the
+     * first audit, which keeps the default 5; the later audits assert the incremental features,
+     * changes, quality and drift, none of which read the probes, so they fit the fewest (2): the
+     * probes' L-BFGS iterations, one Spark job each, are most of an audit's time here.
+     */
+    static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds) {
         OptionValues v = OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
-                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512);
+                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512).with(AuditOptions.FOLDS, folds);
         if (thresholds != null) {
             v = v.with(AuditOptions.THRESHOLDS, thresholds.toString());
         }
@@ -138,7 +148,7 @@ class AuditTest extends SparkTestBase {
         // +10 % same-distribution images, one removed: the model runs on the added ones only
         List<String> added = c.addBatch(images, truth.images() / 10, false);
         Files.delete(images.resolve(truth.dark().iterator().next()));
-        AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null));
+        AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null, 2));
         System.out.printf("audit incremental: first %.1f s (model on %d), second %.1f s (model on %d)%n",
                 a1.seconds().get("total"), a1.features().modelRan(), a2.seconds().get("total"), a2.features().modelRan());
         System.out.println("audit incremental: a2 seconds " + a2.seconds());
@@ -178,7 +188,7 @@ class AuditTest extends SparkTestBase {
         Path th = tmp.resolve("thresholds.properties");
         Files.writeString(th, "min.drift.p_value = 0.05\nmax.leakage.pairs = 1000\n");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th)));
+                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th, 2)));
         assertTrue(e.getMessage().contains("drift.p_value"), e.getMessage());
         // kept for a look in a browser (tests/target is the build's folder)
         Path keep = home().resolve("tests/target/audit-report");

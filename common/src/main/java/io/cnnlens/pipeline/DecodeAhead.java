@@ -118,6 +118,10 @@ public final class DecodeAhead<I, T> implements Iterator<DecodeAhead.Decoded<I, 
         try {
             return new Decoded<>(head.input(), head.future().get(), null);
         } catch (ExecutionException e) {
+            if (closed) {
+                // closed under the consumer (its task ends): an interrupted decode is no input's fault
+                throw new IllegalStateException("decode pipeline closed", e);
+            }
             Throwable cause = e.getCause();
             if (cause instanceof Error err) {
                 close();

@@ -8,6 +8,7 @@ import io.cnnlens.image.Preprocessor;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
 import io.cnnlens.model.Predictions;
+import io.cnnlens.pipeline.DecodeAhead;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ import java.util.NoSuchElementException;
  * runs them through the network in batches, and turns the taps into a {@link FeatureRow}. Any
  * failure for one image becomes an {@link ErrorRow} for that image alone; if a whole batch fails
  * in the network, its images are retried one by one so a single bad one cannot take others down.
- * Lazy: holds at most one batch.
+ * Lazy: holds at most one batch and the decode window. With decode threads, images are read,
+ * decoded and preprocessed on them while the calling thread runs the network on the batch before
+ * ({@link DecodeAhead}); the decoder and preprocessor must then be thread-safe (they are stateless).
  */
 public final class FeatureExtractor {
 
@@ -32,10 +35,25 @@ public final class FeatureExtractor {
     private final String convTap;
     private final List<String> taps;
     private final List<String> spatialMax;
+    private final int decodeThreads;
+    private final int decodeQueue;
 
     public FeatureExtractor(ModelForward forward, ModelSpec spec, ImageDecoder decoder, int batchSize, String convTap) {
+        this(forward, spec, decoder, batchSize, convTap, 0, 0);
+    }
+
+    /**
+     * @param decodeThreads threads that read, decode and preprocess images while the calling
+     *                      thread runs the network ({@link DecodeAhead}); 0 = all on the calling thread
+     * @param decodeQueue   batches decoded ahead of the forward; 0 = no pipeline (decode on the calling thread)
+     */
+    public FeatureExtractor(ModelForward forward, ModelSpec spec, ImageDecoder decoder, int batchSize, String convTap,
+                            int decodeThreads, int decodeQueue) {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive");
+        }
+        if (decodeThreads < 0 || decodeQueue < 0) {
+            throw new IllegalArgumentException("decode threads and queue depth must be 0 or positive");
         }
         this.forward = forward;
         this.spec = spec;
@@ -45,54 +63,92 @@ public final class FeatureExtractor {
         this.convTap = convTap;
         this.taps = List.of(spec.featuresTap(), spec.logitsTap());
         this.spatialMax = convTap == null ? List.of() : List.of(convTap);
+        this.decodeThreads = decodeThreads;
+        this.decodeQueue = decodeQueue;
     }
 
-    public Iterator<ExtractResult> extract(Iterator<ImageInput> inputs) {
-        return new Iterator<>() {
-            private final ArrayDeque<ExtractResult> ready = new ArrayDeque<>();
+    /**
+     * One result per input, in input order, lazily. Close it when done early (or in the task's
+     * completion listener) so its decode threads stop; it closes itself when the inputs run out.
+     */
+    public Extraction extract(Iterator<ImageInput> inputs) {
+        long window = (long) decodeQueue * batchSize;
+        DecodeAhead<ImageInput, Decoded> decoded = new DecodeAhead<>(inputs, this::decode, decodeThreads,
+                (int) Math.min(Integer.MAX_VALUE, window), "cnnlens-decode");
+        return new Extraction(decoded);
+    }
 
-            @Override
-            public boolean hasNext() {
-                while (ready.isEmpty() && inputs.hasNext()) {
-                    ready.addAll(nextBatch(inputs));
-                }
-                return !ready.isEmpty();
+    /** The results of {@link #extract}: an iterator that holds at most the decode window and one batch. */
+    public final class Extraction implements Iterator<ExtractResult>, AutoCloseable {
+        private final DecodeAhead<ImageInput, Decoded> decoded;
+        private final ArrayDeque<ExtractResult> ready = new ArrayDeque<>();
+
+        private Extraction(DecodeAhead<ImageInput, Decoded> decoded) {
+            this.decoded = decoded;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready.isEmpty() && decoded.hasNext()) {
+                ready.addAll(nextBatch(decoded));
             }
+            return !ready.isEmpty();
+        }
 
-            @Override
-            public ExtractResult next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                return ready.poll();
+        @Override
+        public ExtractResult next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
             }
-        };
+            return ready.poll();
+        }
+
+        /** The decode threads alive now. */
+        public int liveDecodeThreads() {
+            return decoded.liveThreads();
+        }
+
+        @Override
+        public void close() {
+            decoded.close();
+        }
     }
 
-    /** A decoded image waiting for its batch. */
-    private record Decoded(ImageInput input, String imageId, int width, int height) {
+    /** A decoded, preprocessed image waiting for its batch. */
+    private record Decoded(ImageInput input, String imageId, int width, int height, float[] pixels) {
     }
 
-    private List<ExtractResult> nextBatch(Iterator<ImageInput> inputs) {
+    /** Read, decode, preprocess: runs on a decode thread. */
+    private Decoded decode(ImageInput in) throws DecodeException {
+        byte[] bytes = in.bytes().read();
+        Pixels p = decoder.decode(bytes);
+        float[] x = new float[preprocessor.floatsPerImage()];
+        try {
+            preprocessor.apply(p, x, 0);
+        } catch (RuntimeException e) {
+            throw new DecodeException("preprocess", String.valueOf(e.getMessage()), e);
+        }
+        return new Decoded(in, ContentHash.of(bytes), p.width(), p.height(), x);
+    }
+
+    private List<ExtractResult> nextBatch(Iterator<DecodeAhead.Decoded<ImageInput, Decoded>> inputs) {
         List<ExtractResult> out = new ArrayList<>();
         List<Decoded> decoded = new ArrayList<>(batchSize);
         int per = preprocessor.floatsPerImage();
-        float[] batch = new float[batchSize * per];
+        float[] batch = null;
         while (decoded.size() < batchSize && inputs.hasNext()) {
-            ImageInput in = inputs.next();
-            try {
-                byte[] bytes = in.bytes().read();
-                Pixels p = decoder.decode(bytes);
-                try {
-                    preprocessor.apply(p, batch, decoded.size() * per);
-                } catch (RuntimeException e) {
-                    throw new DecodeException("preprocess", String.valueOf(e.getMessage()), e);
+            DecodeAhead.Decoded<ImageInput, Decoded> d = inputs.next();
+            if (d.ok()) {
+                if (batch == null) {
+                    batch = new float[batchSize * per];
                 }
-                decoded.add(new Decoded(in, ContentHash.of(bytes), p.width(), p.height()));
-            } catch (DecodeException e) {
-                out.add(new ErrorRow(in.path(), e.stage(), e.getMessage()));
-            } catch (RuntimeException e) {
-                out.add(new ErrorRow(in.path(), "read", e.getClass().getSimpleName() + ": " + e.getMessage()));
+                System.arraycopy(d.value().pixels(), 0, batch, decoded.size() * per, per);
+                decoded.add(d.value());
+            } else if (d.failure() instanceof DecodeException e) {
+                out.add(new ErrorRow(d.input().path(), e.stage(), e.getMessage()));
+            } else {
+                Exception e = d.failure();
+                out.add(new ErrorRow(d.input().path(), "read", e.getClass().getSimpleName() + ": " + e.getMessage()));
             }
         }
         if (!decoded.isEmpty()) {

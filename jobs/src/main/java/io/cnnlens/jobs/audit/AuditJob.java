@@ -182,7 +182,9 @@ public final class AuditJob implements Job<AuditOptions> {
         Optional<PreviousAudit> prev = PreviousAudit.latest(fs, auditRoot, runName);
 
         long t = System.nanoTime();
-        FeaturesJob.Summary features = FeaturesJob.run(spark, new FeaturesOptions(o.input(), o.out(), o.model(), null, 0, 0, true));
+        FeaturesJob.Summary features = FeaturesJob.run(spark, new FeaturesOptions(o.input(), o.out(), o.model(), null,
+                FeaturesOptions.BATCH_SIZE_DEFAULT, FeaturesOptions.DECODE_THREADS_DEFAULT, FeaturesOptions.DECODE_QUEUE_DEFAULT,
+                FeaturesOptions.PRECISION_DEFAULT, 0, true));
         seconds.put("features", since(t));
         long featuresVersion = TableReader.tables(spark, o.out()).get("features");
         Dataset<Row> ft = TableReader.table(spark, o.out(), "features").orElseThrow();

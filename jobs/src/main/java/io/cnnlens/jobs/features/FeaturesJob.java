@@ -148,8 +148,8 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
                         : plan.toRun().repartition((int) Math.max(1, Math.min(partitions, (toRun + 63) / 64)));
                 JavaRDD<Row> rows = inputs.javaRDD()
                         .mapPartitions(new FeaturesPartition(new FeaturesPartition.Settings(s.model(), hadoop,
-                                s.batchSize(), s.input().maxPixels(), s.input().maxBytes(), convTap, stash, ok, errors,
-                                progress.counter())));
+                                s.batchSize(), s.decodeThreads(), s.decodeQueue(), s.input().maxPixels(), s.input().maxBytes(),
+                                convTap, stash, ok, errors, progress.counter())));
                 // straight into the Delta table's next version: no staged copy to rewrite at commit
                 if (plan == null) {
                     committer.write(FeaturesSchema.FEATURES, spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA),

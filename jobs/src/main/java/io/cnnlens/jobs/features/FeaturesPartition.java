@@ -4,6 +4,7 @@ import io.cnnlens.jobs.spark.ErrorStash;
 import io.cnnlens.jobs.spark.ExecutorRuntime;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.InputRow;
+import io.cnnlens.jobs.spark.TaskResources;
 
 import io.cnnlens.features.ErrorRow;
 import io.cnnlens.features.ExtractResult;
@@ -27,7 +28,9 @@ import java.util.NoSuchElementException;
  * instead. Both kinds are counted in accumulators, which Spark applies once per partition of the
  * job that writes the features table (this RDD's only consumer). The model comes from
  * {@link ExecutorRuntime}; this task's forward context is closed when the task completes,
- * whether it succeeded or not. Bytes are read here (from {@code content} when the input table
+ * whether it succeeded or not. Images are read, decoded and preprocessed on the task's decode
+ * threads while the task thread runs the network ({@link TaskResources.Plan}: batch size, decode
+ * threads and queue from the options, else the defaults for the task's device). Bytes are read here (from {@code content} when the input table
  * carries them, else from the file system), after checking the size against the byte limit.
  */
 public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, Row> {
@@ -35,7 +38,8 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
     private static final long serialVersionUID = 1L;
 
     /** What the partition function needs besides the model. */
-    record Settings(String modelLocation, HadoopConf hadoop, int batchSize, long maxPixels, long maxBytes,
+    record Settings(String modelLocation, HadoopConf hadoop, int batchSize, int decodeThreads, int decodeQueue,
+                    long maxPixels, long maxBytes,
                     String convTap, String errorStash, LongAccumulator featureRows,
                     LongAccumulator errorRows, LongAccumulator progress) implements java.io.Serializable {
     }
@@ -49,20 +53,14 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
         LoadedModel model = ExecutorRuntime.model(s.modelLocation(), s.hadoop().get(), false);
+        TaskResources.Plan plan = ExecutorRuntime.plan(s.batchSize(), s.decodeThreads(), s.decodeQueue());
         ModelForward forward = model.newForward();
         TaskContext tc = TaskContext.get();
         ErrorStash.Writer stash = new ErrorStash.Writer(s.errorStash(), s.hadoop().get(),
                 tc == null ? 0 : tc.partitionId(), tc == null ? 0 : tc.taskAttemptId());
-        if (tc != null) {
-            tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
-                forward.close();
-                stash.close();
-            });
-        }
-        int batch = s.batchSize() > 0 ? s.batchSize() : (model.device().isGpu() ? 256 : 64);
         String conv = s.convTap() == null ? model.spec().convTap() : s.convTap();
         FeatureExtractor extractor = new FeatureExtractor(forward, model.spec(), new ImageDecoder(s.maxPixels()),
-                batch, conv.isEmpty() ? null : conv);
+                plan.batchSize(), conv.isEmpty() ? null : conv, plan.decodeThreads(), plan.decodeQueue());
         Iterator<ImageInput> inputs = new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -77,7 +75,15 @@ public final class FeaturesPartition implements FlatMapFunction<Iterator<Row>, R
             }
         };
         String modelName = model.spec().name();
-        Iterator<ExtractResult> results = extractor.extract(inputs);
+        FeatureExtractor.Extraction results = extractor.extract(inputs);
+        if (tc != null) {
+            // decode threads first (they may still be reading), then the forward context and the stash
+            tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                results.close();
+                forward.close();
+                stash.close();
+            });
+        }
         return new Iterator<>() {
             private Row next;
             private boolean published;

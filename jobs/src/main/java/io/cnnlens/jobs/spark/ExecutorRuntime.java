@@ -47,6 +47,19 @@ public final class ExecutorRuntime {
         });
     }
 
+    /**
+     * How the current task runs ({@link TaskResources#plan}) for a job's batch-size, decode-thread
+     * and decode-queue options; on the CPU this also sets this thread's PyTorch intra-op threads
+     * to the plan's. Call on the task thread.
+     */
+    public static TaskResources.Plan plan(int batchSize, int decodeThreads, int decodeQueue) {
+        TaskResources.Plan plan = TaskResources.current().plan(batchSize, decodeThreads, decodeQueue);
+        if (!plan.onGpu()) {
+            TorchRuntime.setIntraOpThreads(plan.intraOpThreads());
+        }
+        return plan;
+    }
+
     /** The GPU Spark assigned to this task, or the CPU. */
     public static Device taskDevice() {
         TaskContext tc = TaskContext.get();

@@ -3,7 +3,7 @@ package io.cnnlens.features;
 import io.cnnlens.image.ContentHash;
 import io.cnnlens.image.DecodeException;
 import io.cnnlens.image.ImageDecoder;
-import io.cnnlens.image.Pixels;
+import io.cnnlens.image.ScaledPixels;
 import io.cnnlens.image.Preprocessor;
 import io.cnnlens.model.ModelForward;
 import io.cnnlens.model.ModelSpec;
@@ -121,14 +121,16 @@ public final class FeatureExtractor {
     /** Read, decode, preprocess: runs on a decode thread. */
     private Decoded decode(ImageInput in) throws DecodeException {
         byte[] bytes = in.bytes().read();
-        Pixels p = decoder.decode(bytes);
+        // decoded at the size the model needs (a DCT-reduced JPEG decode where that covers the resize;
+        // docs/decode.md); width and height stay the full upright picture's
+        ScaledPixels p = decoder.decode(bytes, preprocessor.decodeTarget());
         float[] x = new float[preprocessor.floatsPerImage()];
         try {
             preprocessor.apply(p, x, 0);
         } catch (RuntimeException e) {
             throw new DecodeException("preprocess", String.valueOf(e.getMessage()), e);
         }
-        return new Decoded(in, ContentHash.of(bytes), p.width(), p.height(), x);
+        return new Decoded(in, ContentHash.of(bytes), p.fullWidth(), p.fullHeight(), x);
     }
 
     private List<ExtractResult> nextBatch(Iterator<DecodeAhead.Decoded<ImageInput, Decoded>> inputs) {

@@ -312,7 +312,7 @@ public final class FoolJob implements Job<FoolOptions> {
             }
             ImageBatches<ModelPixels> batches = new ImageBatches<>(rows, s.batchSize(), in -> {
                 byte[] bytes = in.bytes(s.input().maxBytes(), hadoop.get());
-                return new ModelPixels(in.path(), in.label(), ContentHash.of(bytes), pre.modelPixels(decoder.decode(bytes)).data());
+                return new ModelPixels(in.path(), in.label(), ContentHash.of(bytes), pre.modelPixels(decoder.decode(bytes, pre.decodeTarget())).data());
             }, channel.writer(), progress);
             return ImageBatches.flatten(batches, b -> attack(f, ps, spec, b));
         }
@@ -381,7 +381,7 @@ public final class FoolJob implements Job<FoolOptions> {
         ImageDecoder decoder = new ImageDecoder(s.input().maxPixels());
         chosen.bytesOf(paths, s.input().maxBytes(), hadoop.get()).forEach((path, bytes) -> {
             try {
-                originals.put(path, PngWriter.decode(png(pre.modelPixels(decoder.decode(bytes)).data(), spec)));
+                originals.put(path, PngWriter.decode(png(pre.modelPixels(decoder.decode(bytes, pre.decodeTarget())).data(), spec)));
             } catch (DecodeException | RuntimeException e) {
                 // an empty tile
             }

@@ -371,7 +371,7 @@ public final class UapJob implements Job<UapOptions> {
             boolean fit = idx < fitParts;
             ImageBatches<ModelPixels> batches = new ImageBatches<>(rows, 64, in -> {
                 byte[] bytes = in.bytes(maxBytes, hadoop.get());
-                return new ModelPixels(in.path(), in.label(), ContentHash.of(bytes), pre.modelPixels(d.decode(bytes)).data());
+                return new ModelPixels(in.path(), in.label(), ContentHash.of(bytes), pre.modelPixels(d.decode(bytes, pre.decodeTarget())).data());
             }, channel.writer(), progress);
             return ImageBatches.flatten(batches, b -> {
                 List<Tuple2<Boolean, ModelPixels>> out = new ArrayList<>(b.size());

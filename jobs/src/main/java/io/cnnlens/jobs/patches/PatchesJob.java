@@ -382,7 +382,7 @@ public final class PatchesJob implements Job<PatchesOptions> {
             };
             ImageBatches<Scanned> batches = new ImageBatches<>(inputs, batch, in -> {
                 float[] x = new float[per];
-                pre.apply(decoder.decode(in.bytes(maxBytes, conf)), x, 0);
+                pre.apply(decoder.decode(in.bytes(maxBytes, conf), pre.decodeTarget()), x, 0);
                 return new Scanned(in.label(), in.path(), x);
             }, errors.writer(), progress);
             long scanned = 0;
@@ -449,7 +449,7 @@ public final class PatchesJob implements Job<PatchesOptions> {
                 }
                 Pixels p;
                 try {
-                    p = pre.modelPixels(decoder.decode(ImageBytes.read(r.getString(1), -1, null, maxBytes, hadoop.get())));
+                    p = pre.modelPixels(decoder.decode(ImageBytes.read(r.getString(1), -1, null, maxBytes, hadoop.get()), pre.decodeTarget()));
                 } catch (DecodeException | RuntimeException e) {
                     continue; // read in pass 1 but not now (changed or removed since): its hits are left out
                 }

@@ -312,7 +312,7 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
 
         private Item decode(InputRow in, ModelSpec spec, Preprocessor pre, ImageDecoder decoder) throws DecodeException {
             byte[] bytes = in.bytes(s.input().maxBytes(), hadoop.get());
-            Pixels p = pre.modelPixels(decoder.decode(bytes));
+            Pixels p = pre.modelPixels(decoder.decode(bytes, pre.decodeTarget()));
             int t = target.index();
             if (target.kind().equals("label")) {
                 t = in.label() == null ? -1 : spec.labels().indexOf(in.label());
@@ -390,7 +390,7 @@ public final class SaliencyJob implements Job<SaliencyOptions> {
             String tgt = null;
             float prob = 0;
             try {
-                tiles.add(new ImageGrid.Tile(ImageGrid.toImage(pre.modelPixels(decoder.decode(inputs.get(path)))), "input", null));
+                tiles.add(new ImageGrid.Tile(ImageGrid.toImage(pre.modelPixels(decoder.decode(inputs.get(path), pre.decodeTarget()))), "input", null));
             } catch (Exception e) {
                 tiles.add(null);
             }

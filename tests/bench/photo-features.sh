@@ -55,10 +55,15 @@ features() { # <set> <extra options...>
   sed -n 's/.*features: inputs \([0-9]*\), rows \([0-9]*\), errors \([0-9]*\), .* \([0-9.]*\) images\/s.*/\4 \1 \2 \3/p' "$work/features.log" | tail -1
 }
 
+# the forward-only JVM gets the allocator bin/cnnlens gives features (docs/executor-runtime.md#memory-allocator)
+preload=""
+tc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+if [ "${CNNLENS_MALLOC:-tcmalloc}" != system ] && [ -r "$tc" ]; then preload="$tc"; fi
+echo "JVM allocator: ${preload:-glibc malloc}"
 declare -A runs
 for ((r = 1; r <= rounds; r++)); do
   # forward-only ceilings
-  djl_fwd=$(java -Xmx4g "${opens[@]}" -Dai.djl.offline=true -Dlog4j2.configurationFile="$here/conf/log4j2.properties" \
+  djl_fwd=$(env ${preload:+LD_PRELOAD=$preload} java -Xmx4g "${opens[@]}" -Dai.djl.offline=true -Dlog4j2.configurationFile="$here/conf/log4j2.properties" \
     -cp "$jar:$(cat "$here/jobs/target/local-classpath.txt")" "$here/tests/bench/ForwardOnly.java" "$model" "$cores" 1 64 15 \
     | sed -n 's/.*, \([0-9.]*\) images\/s.*/\1/p')
   torch_fwd=$("$py" "$here/tests/bench/photo_dataloader.py" forward "$pt" 2 64 15 | sed -n 's/.*, \([0-9.]*\) images\/s.*/\1/p')

@@ -146,11 +146,8 @@ public final class FeatureExtractor {
                 }
                 System.arraycopy(d.value().pixels(), 0, batch, decoded.size() * per, per);
                 decoded.add(d.value());
-            } else if (d.failure() instanceof DecodeException e) {
-                out.add(new ErrorRow(d.input().path(), e.stage(), e.getMessage()));
             } else {
-                Exception e = d.failure();
-                out.add(new ErrorRow(d.input().path(), "read", e.getClass().getSimpleName() + ": " + e.getMessage()));
+                out.add(ErrorRow.of(d.input().path(), d.failure(), "read"));
             }
         }
         if (!decoded.isEmpty()) {

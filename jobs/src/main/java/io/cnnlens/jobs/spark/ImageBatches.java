@@ -88,11 +88,8 @@ public final class ImageBatches<T> implements Iterator<List<T>>, AutoCloseable {
                 DecodeAhead.Decoded<InputRow, T> d = decoded.next();
                 if (d.ok()) {
                     batch.add(d.value());
-                } else if (d.failure() instanceof DecodeException e) {
-                    errors.add(new ErrorRow(d.input().path(), e.stage(), e.getMessage()));
                 } else {
-                    Exception e = d.failure();
-                    errors.add(new ErrorRow(d.input().path(), "decode", e.getClass().getSimpleName() + ": " + e.getMessage()));
+                    errors.add(ErrorRow.of(d.input().path(), d.failure(), "decode"));
                 }
                 if (progress != null) {
                     progress.add(1);

@@ -50,6 +50,16 @@ class TablesTest extends SparkTestBase {
         c.writeFile("pictures/t", "p.txt", run.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /** The names in a folder (none when it does not exist). */
+    private static List<String> children(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     private static List<String> runs(Dataset<Row> t) {
         return t.select("run").distinct().as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
     }
@@ -73,8 +83,8 @@ class TablesTest extends SparkTestBase {
         List<TableLog.Entry> log = new TableLog(spark, out).entries();
         assertEquals(List.of(1L, 2L), log.stream().map(TableLog.Entry::seq).toList());
         assertEquals(Map.of("t", 1L, "t_errors", 1L), log.get(1).tables());
-        assertFalse(Files.exists(tmp.resolve("out/_staging")), "staging removed on close");
-        assertFalse(Files.exists(tmp.resolve("out/_trash")), "no trash left");
+        assertEquals(List.of(), children(tmp.resolve("out/_staging")), "each run's staging removed on close");
+        assertEquals(List.of(), children(tmp.resolve("out/_trash")), "no trash left");
         // the previous version stays readable by time travel until vacuum removes it
         assertEquals(10, spark.read().format("delta").option("versionAsOf", 0).load(out + "/t").count());
     }
@@ -132,6 +142,52 @@ class TablesTest extends SparkTestBase {
         // the loser put back what it overwrote: each table's latest version holds the winner's rows
         assertEquals(List.of(winner), runs(spark.read().format("delta").load(out + "/t")));
         assertEquals(List.of(winner), runs(spark.read().format("delta").load(out + "/t_errors")));
+    }
+
+    @Test
+    void aRunClosingWhileAnotherStagesLeavesTheOtherRunsStagingAlone() throws Exception {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter open = new TableCommitter(spark, out, "open")) {
+            try (TableCommitter failed = new TableCommitter(spark, out, "failed")) {
+                stage(failed, "failed", 2);
+            }
+            // a run that opens now (and clears stale staging) must not touch a live run's folder either
+            try (TableCommitter opened = new TableCommitter(spark, out, "opened")) {
+                stage(open, "open", 4);
+            }
+            open.commit(List.of("t", "t_errors", "pictures/t"));
+        }
+        assertEquals(List.of("open"), runs(TableReader.table(spark, out, "t").orElseThrow()));
+        assertEquals("open", Files.readString(tmp.resolve("out/pictures/t/p.txt")));
+    }
+
+    /**
+     * A driver killed between a pictures folder's two renames left the old folder in
+     * {@code _trash/<run>} and none in place. The next run puts it back, unless the swap started
+     * so recently that it may still be going on.
+     */
+    @Test
+    void aSwapInterruptedLongAgoIsUndoneOnOpenAndARecentOneIsLeftToItsRun() throws Exception {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter a = new TableCommitter(spark, out, "first")) {
+            stage(a, "a", 3);
+            a.commit(List.of("t", "t_errors", "pictures/t"));
+        }
+        Path pictures = tmp.resolve("out/pictures/t");
+        Path aside = tmp.resolve("out/_trash/dead-run/pictures/t");
+        Path marker = tmp.resolve("out/_trash/dead-run/_swap_started");
+        Files.createDirectories(aside.getParent());
+        Files.move(pictures, aside);
+        Files.createFile(marker);
+        new TableCommitter(spark, out, "soon-after").close();
+        assertFalse(Files.exists(pictures), "a swap started a moment ago may be live: left alone");
+        assertTrue(Files.exists(aside));
+
+        Files.setLastModifiedTime(marker, java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - TableCommitter.LIVE_SWAP_GRACE_MS - 60_000));
+        new TableCommitter(spark, out, "much-later").close();
+        assertEquals("a", Files.readString(pictures.resolve("p.txt")), "the old pictures are back in place");
+        assertEquals(List.of(), children(tmp.resolve("out/_trash")));
     }
 
     @Test
@@ -205,7 +261,7 @@ class TablesTest extends SparkTestBase {
                     "the killed run's files are still there before vacuum");
         }
         TableVacuum.vacuumFolder(spark, out, 0);
-        assertFalse(Files.exists(tmp.resolve("out/_staging")));
+        assertEquals(List.of(), children(tmp.resolve("out/_staging")));
         try (Stream<Path> files = Files.list(tmp.resolve("out/features"))) {
             assertEquals(after.inputFiles().length, files.filter(p -> p.toString().endsWith(".parquet")).count(),
                     "vacuum kept only the current version's files");

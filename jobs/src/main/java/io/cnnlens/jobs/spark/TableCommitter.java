@@ -49,6 +49,10 @@ public final class TableCommitter implements AutoCloseable {
      * fault-injection tests only.
      */
     public static final String HALT_AT = "cnnlens.commit.haltAt";
+    /** Written into {@code _trash/<run>} when a pictures swap starts; its age tells a live swap from a dead one. */
+    static final String SWAP_STARTED = "_swap_started";
+    /** How long a swap may take (on S3 each rename copies every file) before another run completes it. */
+    public static final long LIVE_SWAP_GRACE_MS = 15 * 60_000L;
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TableCommitter.class);
 
@@ -252,8 +256,9 @@ public final class TableCommitter implements AutoCloseable {
             }
         }
         try {
+            // only this run's folder: the shared _staging stays, since deleting it while another
+            // run creates its own folder inside would fail that run's write
             fs.delete(stagingRoot(), true);
-            deleteIfEmpty(new Path(out, "_staging"));
         } catch (IOException e) {
             // a leftover staging folder does not affect committed tables; the next run removes it
         }
@@ -344,6 +349,7 @@ public final class TableCommitter implements AutoCloseable {
     private void swapFolders(List<String> folders) {
         try {
             Path trash = new Path(new Path(out, "_trash"), run);
+            fs.create(new Path(trash, SWAP_STARTED), true).close();
             for (String folder : folders) {
                 Path target = new Path(out, folder);
                 if (fs.exists(target)) {
@@ -359,7 +365,6 @@ public final class TableCommitter implements AutoCloseable {
                 }
             }
             fs.delete(trash, true);
-            deleteIfEmpty(new Path(out, "_trash"));
         } catch (IOException e) {
             throw new UncheckedIOException("swap of " + folders + " into " + out + " failed: " + e.getMessage(), e);
         }
@@ -368,17 +373,25 @@ public final class TableCommitter implements AutoCloseable {
     /**
      * A driver that died between a folder's two renames left the old folder in {@code _trash/<run>}
      * and none in place: put it back (the tables it belongs to are the committed ones), then drop the trash.
+     * A trash folder whose {@link #SWAP_STARTED} marker is younger than {@link #LIVE_SWAP_GRACE_MS}
+     * may be a live run's swap in progress and is left for a later open (a marker file, since S3A
+     * gives a folder the time it was listed).
      */
     private void completeInterruptedSwaps() throws IOException {
         Path trashRoot = new Path(out, "_trash");
         if (!fs.exists(trashRoot)) {
             return;
         }
+        long cutoff = System.currentTimeMillis() - LIVE_SWAP_GRACE_MS;
         for (FileStatus runTrash : fs.listStatus(trashRoot)) {
+            Path marker = new Path(runTrash.getPath(), SWAP_STARTED);
+            if (fs.exists(marker) && fs.getFileStatus(marker).getModificationTime() > cutoff) {
+                continue;
+            }
+            fs.delete(marker, false);
             restoreMissing(runTrash.getPath(), out);
             fs.delete(runTrash.getPath(), true);
         }
-        deleteIfEmpty(trashRoot);
     }
 
     private void restoreMissing(Path asideDir, Path targetDir) throws IOException {
@@ -403,12 +416,6 @@ public final class TableCommitter implements AutoCloseable {
             System.err.println("cnnlens: halting at commit point " + point + " (" + HALT_AT + ")");
             System.err.flush();
             Runtime.getRuntime().halt(137);
-        }
-    }
-
-    private void deleteIfEmpty(Path dir) throws IOException {
-        if (fs.exists(dir) && fs.listStatus(dir).length == 0) {
-            fs.delete(dir, false);
         }
     }
 }

@@ -162,6 +162,38 @@ class TablesTest extends SparkTestBase {
     }
 
     /**
+     * The race CI once hit: runs opening and closing (each clearing stale staging) while other runs
+     * create their staging folders. No run may find its staging folder's parent gone.
+     */
+    @Test
+    void runsOpeningAndClosingWhileOthersStageNeverBreakTheirWrites() throws Exception {
+        String out = tmp.resolve("out").toString();
+        new TableCommitter(spark, out, "seed").close();
+        long until = System.currentTimeMillis() + 4_000;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<Integer>> loops = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            loops.add(pool.submit(() -> {
+                int n = 0;
+                while (System.currentTimeMillis() < until) {
+                    try (TableCommitter c = new TableCommitter(spark, out, "stager")) {
+                        c.writeFile("pictures/t", "p.txt", new byte[] {1});
+                    }
+                    n++;
+                }
+                return n;
+            }));
+        }
+        int rounds = 0;
+        for (Future<Integer> f : loops) {
+            rounds += f.get(2, TimeUnit.MINUTES);   // rethrows a failed write
+        }
+        pool.shutdown();
+        assertTrue(rounds > 10, "too few rounds to mean anything: " + rounds);
+        assertEquals(List.of(), children(tmp.resolve("out/_staging")));
+    }
+
+    /**
      * A driver killed between a pictures folder's two renames left the old folder in
      * {@code _trash/<run>} and none in place. The next run puts it back, unless the swap started
      * so recently that it may still be going on.

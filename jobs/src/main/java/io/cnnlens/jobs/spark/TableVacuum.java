@@ -139,14 +139,23 @@ public final class TableVacuum {
         long cutoff = System.currentTimeMillis() - (long) (retainHours * 3_600_000L);
         int removed = 0;
         for (FileStatus st : fs.listStatus(root)) {
-            if (lastModified(fs, st) <= cutoff) {
+            long modified;
+            try {
+                modified = lastModified(fs, st);
+            } catch (IOException | RuntimeException e) {
+                if (fs.exists(st.getPath())) {
+                    throw e;
+                }
+                // a live run closed and removed its folder while this one was listing it (the local
+                // file system reports that as a failed 'ls'): not stale, nothing to remove
+                continue;
+            }
+            if (modified <= cutoff) {
                 fs.delete(st.getPath(), true);
                 removed++;
             }
         }
-        if (fs.exists(root) && fs.listStatus(root).length == 0) {
-            fs.delete(root, false);
-        }
+        // the shared root stays: a concurrent run may be creating its own folder inside it
         return removed;
     }
 

@@ -28,6 +28,8 @@ import static org.apache.spark.sql.functions.col;
  */
 public final class TableVacuum {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TableVacuum.class);
+
     /** Spark setting: hours of old versions kept readable (time travel) before vacuum may remove their files. */
     public static final String RETAIN_HOURS = "spark.cnnlens.tables.retainHours";
     /** Delta's own default: 7 days. */
@@ -143,11 +145,10 @@ public final class TableVacuum {
             try {
                 modified = lastModified(fs, st);
             } catch (IOException | RuntimeException e) {
-                if (fs.exists(st.getPath())) {
-                    throw e;
-                }
-                // a live run closed and removed its folder while this one was listing it (the local
-                // file system reports that as a failed 'ls'): not stale, nothing to remove
+                // most often a live run closed and removed its folder while this one listed it (the
+                // local file system reports that as a failed 'ls'): cleaning is best effort and
+                // must not fail this run, so the folder waits for the next run's look
+                LOG.warn("left {} alone: cannot list it ({})", st.getPath(), e.getMessage());
                 continue;
             }
             if (modified <= cutoff) {

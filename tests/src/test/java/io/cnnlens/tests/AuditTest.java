@@ -44,10 +44,10 @@ class AuditTest extends SparkTestBase {
     }
 
     /**
-     * The audit's options with {@code folds} label probes. The label checks are asserted on the
-     * first audit, which keeps the default 5; the later audits assert the incremental features,
-     * changes, quality and drift, none of which read the probes, so they fit the fewest (2): the
-     * probes' L-BFGS iterations, one Spark job each, are most of an audit's time here.
+     * The audit's options with {@code folds} label probes. The first two audits keep the default 5
+     * (the second scores with the first's probes); the third asks for 2, which the kept probes do
+     * not have, so it fits anew, with the fewest folds: the probes' L-BFGS iterations, one Spark job
+     * each, are most of an audit's time here.
      */
     static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds) {
         OptionValues v = OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
@@ -148,7 +148,7 @@ class AuditTest extends SparkTestBase {
         // +10 % same-distribution images, one removed: the model runs on the added ones only
         List<String> added = c.addBatch(images, truth.images() / 10, false);
         Files.delete(images.resolve(truth.dark().iterator().next()));
-        AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null, 2));
+        AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null));
         System.out.printf("audit incremental: first %.1f s (model on %d), second %.1f s (model on %d)%n",
                 a1.seconds().get("total"), a1.features().modelRan(), a2.seconds().get("total"), a2.features().modelRan());
         System.out.println("audit incremental: a2 seconds " + a2.seconds());
@@ -160,6 +160,12 @@ class AuditTest extends SparkTestBase {
         assertEquals(1.0, a2.metrics().get("resolved.quality"), "the deleted dark image's flag is resolved");
         assertEquals(added.size(), a2.metrics().get("quality.decoded"), "quality measured for new content only");
         assertTrue(a2.metrics().get("drift.p_value") > 0.001, "no drift on a same-distribution batch: " + a2.metrics());
+        // 10 % new: the label probes of a1 score again (no fit), out of sample for old and new rows alike
+        assertEquals(0.0, a2.metrics().get("probe.refit"), "a1's probes kept");
+        assertEquals(added.size() / a2.metrics().get("images"), a2.metrics().get("probe.changed_since_fit"), 1e-12);
+        assertTrue(Files.readString(out.resolve("audit/a2/probes.json")).contains("\"run\":\"a1\""), "a2 hands a1's probes on");
+        assertTrue(Files.readString(out.resolve("audit/a2/report.html")).contains("kept from audit a1"));
+        assertTrue(a2.metrics().get("probe.accuracy") > 0.7, "kept probes still classify: " + a2.metrics().get("probe.accuracy"));
 
         // the incrementally merged table equals a full recompute
         Path full = tmp.resolve("full");
@@ -199,6 +205,7 @@ class AuditTest extends SparkTestBase {
         assertEquals("a2", s3.path("previous_run").asText());
         assertTrue(s3.path("metrics").path("drift.p_value").asDouble() < 0.05, s3.toString());
         assertEquals(1, s3.path("crossed").size());
+        assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
         assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
     }
 

@@ -79,6 +79,8 @@ public final class AuditJob implements Job<AuditOptions> {
     public static final String NAME = "audit";
     public static final String SUMMARY = "summary.json";
     public static final String REPORT = "report.html";
+    /** The label probes this run scored with (fitted now or kept from an earlier audit), for the next audit. */
+    public static final String PROBES = "probes.json";
 
     public static final String UNREADABLE = "unreadable";
     public static final String EXACT = "exact_duplicates";
@@ -198,6 +200,7 @@ public final class AuditJob implements Job<AuditOptions> {
         metrics.put("features.model_ran", (double) features.modelRan());
         Map<String, Object> extra = new LinkedHashMap<>();
         String runDir = runPath.toString();
+        Optional<LabelProbes.Fitted> probes = Optional.empty();
         try (TableCommitter committer = new TableCommitter(spark, runDir, NAME)) {
             // unreadable files: the features job's error rows
             t = System.nanoTime();
@@ -307,6 +310,8 @@ public final class AuditJob implements Job<AuditOptions> {
                     .collectAsList().stream().map(r -> r.getString(0)).toList();
             List<Row> issueRows = new ArrayList<>();
             double probeAccuracy = Double.NaN;
+            metrics.put("probe.refit", null);
+            metrics.put("probe.changed_since_fit", null);
             if (classes.size() >= 2) {
                 List<Row> idx = new ArrayList<>();
                 for (int i = 0; i < classes.size(); i++) {
@@ -314,8 +319,15 @@ public final class AuditJob implements Job<AuditOptions> {
                 }
                 Dataset<Row> index = spark.createDataFrame(idx, new StructType().add("label", DataTypes.StringType).add("label_index",
                         DataTypes.IntegerType));
-                List<Row> scored = LabelProbes.outOfSample(keyed.join(index, "label").select("path", "label_index", "fc7"), o.folds(), o.seed())
-                        .collectAsList();
+                Dataset<Row> labelled = keyed.join(index, "label").select("path", "label_index", "fc7");
+                probes = keptProbes(spark, fs, prev, o, keyed, classes, n, metrics);
+                LabelProbes.Scored sc = probes.isPresent()
+                        ? new LabelProbes.Scored(LabelProbes.score(labelled, probes.get()).localCheckpoint(true), probes.get())
+                        : LabelProbes.fit(labelled, classes, o.folds(), o.seed(), runName, featuresVersion);
+                metrics.put("probe.refit", probes.isPresent() ? 0.0 : 1.0);
+                extra.put("probe.fitted_run", sc.probes().run());
+                probes = Optional.of(sc.probes());
+                List<Row> scored = sc.rows().collectAsList();
                 double[][] p = new double[scored.size()][];
                 int[] y = new int[scored.size()];
                 int right = 0;
@@ -429,23 +441,50 @@ public final class AuditJob implements Job<AuditOptions> {
             }
             seconds.put(DRIFT, since(t));
 
-            // new and resolved issues against the previous audit's tables
+            // new and resolved issues against the previous audit's tables: every check's keys in one
+            // full outer join, then one pass for the counts and one for the examples
             t = System.nanoTime();
             Map<String, Dataset<Row>> current = issueKeys(spark, committer::staging, true);
+            Map<String, Dataset<Row>> previous = prev.map(pa -> issueKeys(spark, s -> new Path(pa.dir(), s).toString(), false))
+                    .orElse(Map.of());
+            Dataset<Row> now = null;
+            Dataset<Row> was = null;
             for (Map.Entry<String, Dataset<Row>> e : current.entrySet()) {
-                Dataset<Row> was = prev.flatMap(pa -> issueKeys(spark, s -> new Path(pa.dir(), s).toString(), false).entrySet().stream()
-                        .filter(x -> x.getKey().equals(e.getKey())).map(Map.Entry::getValue).findFirst()).orElse(null);
-                if (was == null) {
-                    metrics.put("new." + e.getKey(), prev.isPresent() ? (double) e.getValue().count() : null);
-                    metrics.put("resolved." + e.getKey(), prev.isPresent() ? 0.0 : null);
-                    continue;
+                Dataset<Row> c = e.getValue().select(lit(e.getKey()).as("check"), col("issue"));
+                now = now == null ? c : now.unionByName(c);
+                if (previous.containsKey(e.getKey())) {
+                    Dataset<Row> w = previous.get(e.getKey()).select(lit(e.getKey()).as("check"), col("issue"));
+                    was = was == null ? w : was.unionByName(w);
                 }
-                Dataset<Row> added = e.getValue().join(was, e.getValue().col("issue").equalTo(was.col("issue")), "left_anti");
-                Dataset<Row> resolved = was.join(e.getValue(), was.col("issue").equalTo(e.getValue().col("issue")), "left_anti");
-                metrics.put("new." + e.getKey(), (double) added.count());
-                metrics.put("resolved." + e.getKey(), (double) resolved.count());
-                extra.put("new." + e.getKey(), added.orderBy("issue").limit(10).collectAsList().stream().map(r -> r.getString(0)).toList());
-                extra.put("resolved." + e.getKey(), resolved.orderBy("issue").limit(10).collectAsList().stream().map(r -> r.getString(0)).toList());
+            }
+            Map<String, long[]> counted = new LinkedHashMap<>();
+            Map<String, List<String>> examples = new LinkedHashMap<>();
+            if (prev.isPresent() && now != null) {
+                Dataset<Row> before = was != null ? was : spark.createDataFrame(List.of(), now.schema());
+                Dataset<Row> moved = now.distinct().withColumn("now", lit(true))
+                        .join(before.distinct().withColumn("was", lit(true)), scala.jdk.javaapi.CollectionConverters.asScala(
+                                List.of("check", "issue")).toSeq(), "full_outer")
+                        .where(col("now").isNull().or(col("was").isNull()))
+                        .select(col("check"), col("issue"), when(col("now").isNull(), lit("resolved")).otherwise(lit("new")).as("status"))
+                        .localCheckpoint(true);
+                for (Row r : moved.groupBy("check", "status").agg(count(lit(1))).collectAsList()) {
+                    counted.computeIfAbsent(r.getString(0), x -> new long[2])[r.getString(1).equals("new") ? 0 : 1] = r.getLong(2);
+                }
+                org.apache.spark.sql.expressions.WindowSpec first = org.apache.spark.sql.expressions.Window.partitionBy("check", "status")
+                        .orderBy("issue");
+                for (Row r : moved.withColumn("n", org.apache.spark.sql.functions.row_number().over(first)).where(col("n").leq(10))
+                        .orderBy("check", "status", "issue").collectAsList()) {
+                    examples.computeIfAbsent(r.getString(2) + "." + r.getString(0), x -> new ArrayList<>()).add(r.getString(1));
+                }
+            }
+            for (String check : current.keySet()) {
+                long[] nr = counted.getOrDefault(check, new long[2]);
+                metrics.put("new." + check, prev.isPresent() ? (double) nr[0] : null);
+                metrics.put("resolved." + check, prev.isPresent() ? (double) nr[1] : null);
+                if (prev.isPresent() && previous.containsKey(check)) {
+                    extra.put("new." + check, examples.getOrDefault("new." + check, List.of()));
+                    extra.put("resolved." + check, examples.getOrDefault("resolved." + check, List.of()));
+                }
             }
             seconds.put("diff", since(t));
             committer.commit(TABLES);
@@ -471,6 +510,9 @@ public final class AuditJob implements Job<AuditOptions> {
         try {
             write(fs, new Path(runPath, REPORT), AuditReport.render(spark, summary, runName, runDir, extra, o)
                     .getBytes(StandardCharsets.UTF_8));
+            if (probes.isPresent()) {
+                write(fs, new Path(runPath, PROBES), probes.get().json());
+            }
             write(fs, new Path(runPath, SUMMARY), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsBytes(json));
         } catch (IOException e) {
@@ -478,6 +520,57 @@ public final class AuditJob implements Job<AuditOptions> {
         }
         LOG.info("{}", summary.line());
         return summary;
+    }
+
+    /**
+     * The previous audit's label probes when they may score this collection again: same classes,
+     * folds, seed and fc7 size, and no more than {@code --probe-refit} of the images new or changed
+     * since the features version they were fitted on (docs/audit.md#incremental-audits). Empty: fit anew.
+     */
+    private static Optional<LabelProbes.Fitted> keptProbes(SparkSession spark, FileSystem fs, Optional<PreviousAudit> prev, AuditOptions o,
+                                                           Dataset<Row> keyed, List<String> classes, long n, Map<String, Double> metrics) {
+        if (prev.isEmpty() || o.probeRefit() <= 0 || n == 0) {
+            return Optional.empty();
+        }
+        Path file = new Path(prev.get().dir(), PROBES);
+        LabelProbes.Fitted kept;
+        try {
+            if (!fs.exists(file)) {
+                return Optional.empty();
+            }
+            try (java.io.InputStream in = fs.open(file)) {
+                kept = LabelProbes.Fitted.of(new ObjectMapper().readTree(in));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("label probes: cannot read {} ({}); fitting anew", file, e.getMessage());
+            return Optional.empty();
+        }
+        int dimension = keyed.select(size(col("fc7"))).first().getInt(0);
+        if (!kept.fits(classes, o.folds(), o.seed(), dimension)) {
+            LOG.info("label probes of {}: other classes, folds, seed or fc7 size; fitting anew", kept.run());
+            return Optional.empty();
+        }
+        long changed;
+        try {
+            Dataset<Row> atFit = TableReader.load(spark, new TableReader.Located(new Path(o.out(), "features").toString(), true,
+                    Optional.of(kept.featuresVersion()))).select("path", "image_id");
+            changed = keyed.select("path", "image_id").join(atFit, scala.jdk.javaapi.CollectionConverters.asScala(List.of("path", "image_id"))
+                    .toSeq(), "left_anti").count();
+        } catch (RuntimeException e) {
+            // the fit's snapshot was vacuumed away (older than the tables' retention): nothing to compare with
+            LOG.info("label probes of {}: features version {} unreadable ({}); fitting anew", kept.run(), kept.featuresVersion(),
+                    e.getMessage());
+            return Optional.empty();
+        }
+        double fraction = changed / (double) n;
+        metrics.put("probe.changed_since_fit", fraction);
+        if (fraction > o.probeRefit()) {
+            LOG.info("label probes of {}: {} of {} images new or changed since their fit (above --probe-refit {}); fitting anew",
+                    kept.run(), changed, n, o.probeRefit());
+            return Optional.empty();
+        }
+        LOG.info("label probes: scoring with those fitted in audit {} ({} of {} images new or changed since)", kept.run(), changed, n);
+        return Optional.of(kept);
     }
 
     /** Each check's issues as one string column {@code issue} (a path, or "path_a | path_b" for a pair). */

@@ -9,7 +9,7 @@ import java.util.List;
 
 /** The audit's options: keys and defaults side by side, checked in the constructor. */
 public record AuditOptions(ImageInput input, String out, String model, String runName, String thresholds,
-                           double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double driftLevel,
+                           double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double probeRefit, double driftLevel,
                            int driftSample, long seed, double dark, double bright, double blurVariance, int tinySide,
                            double extremeAspect, int block) implements java.io.Serializable {
 
@@ -27,6 +27,9 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
             "Fraction of images with the largest k-th neighbour distance flagged as outliers.");
     public static final OptionKey<Integer> FOLDS = OptionKey.integer("folds", 5,
             "Folds of the out-of-sample softmax-regression probes for confident learning (Northcutt 2021 use 5).");
+    public static final OptionKey<Double> PROBE_REFIT = OptionKey.real("probe-refit", 0.2,
+            "Fit the label probes anew when more than this fraction of the images is new or changed since the previous audit's probes "
+                    + "were fitted; otherwise score with those (still out of sample). 0: fit every audit.");
     public static final OptionKey<Double> DRIFT_LEVEL = OptionKey.real("drift-level", 0.05,
             "Level of the drift test: the false-alarm rate on same-distribution batches.");
     public static final OptionKey<Integer> DRIFT_SAMPLE = OptionKey.integer("drift-sample", 4000,
@@ -42,7 +45,7 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
 
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, RUN, THRESHOLDS, NEAR_DUPLICATE_COSINE, NEAR_DUPLICATE_PIXELS, K,
-                    OUTLIER_FRACTION, FOLDS, DRIFT_LEVEL, DRIFT_SAMPLE, SEED,
+                    OUTLIER_FRACTION, FOLDS, PROBE_REFIT, DRIFT_LEVEL, DRIFT_SAMPLE, SEED,
                     DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK));
 
     public AuditOptions {
@@ -64,6 +67,9 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
         if (folds < 2) {
             throw new IllegalArgumentException("--folds must be at least 2");
         }
+        if (!(probeRefit >= 0 && probeRefit <= 1)) {
+            throw new IllegalArgumentException("--probe-refit must be in [0, 1]");
+        }
         if (!(driftLevel > 0 && driftLevel < 1)) {
             throw new IllegalArgumentException("--drift-level must be in (0, 1)");
         }
@@ -83,13 +89,13 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
 
     public static AuditOptions of(OptionValues v) {
         return new AuditOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(RUN), v.get(THRESHOLDS),
-                v.get(NEAR_DUPLICATE_COSINE), v.get(NEAR_DUPLICATE_PIXELS), v.get(K), v.get(OUTLIER_FRACTION), v.get(FOLDS), v.get(DRIFT_LEVEL), v.get(DRIFT_SAMPLE),
+                v.get(NEAR_DUPLICATE_COSINE), v.get(NEAR_DUPLICATE_PIXELS), v.get(K), v.get(OUTLIER_FRACTION), v.get(FOLDS), v.get(PROBE_REFIT), v.get(DRIFT_LEVEL), v.get(DRIFT_SAMPLE),
                 v.get(SEED), v.get(DARK), v.get(BRIGHT), v.get(BLUR), v.get(TINY),
                 v.get(ASPECT), v.get(BLOCK));
     }
 
     public AuditOptions withRun(String name) {
-        return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, driftLevel,
+        return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, probeRefit, driftLevel,
                 driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block);
     }
 }

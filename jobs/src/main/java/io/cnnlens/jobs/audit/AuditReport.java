@@ -26,6 +26,17 @@ final class AuditReport {
     private AuditReport() {
     }
 
+    /** Where the label probes came from: fitted by this run, or kept from an earlier one and how much changed since. */
+    private static String probesFrom(String run, Map<String, Object> extra, Map<String, Double> m) {
+        Object fitted = extra.get("probe.fitted_run");
+        if (fitted == null || fitted.equals(run)) {
+            return "fitted by this audit";
+        }
+        Double changed = m.get("probe.changed_since_fit");
+        return "kept from audit " + fitted + (changed == null ? "" : String.format(java.util.Locale.ROOT,
+                ", %.1f %% of the images new or changed since", 100 * changed));
+    }
+
     static String render(SparkSession spark, AuditJob.Summary s, String run, String runDir, Map<String, Object> extra, AuditOptions o) {
         HtmlReport r = new HtmlReport("cnnlens audit", run, Instant.now().toString());
         Map<String, Double> m = s.metrics();
@@ -70,7 +81,7 @@ final class AuditReport {
                 List.of(new Table("metrics", List.of("metric", "value"), counts, null)), List.of()));
         check(spark, r, runDir, AuditJob.LABELS, "Label issues (confident learning)",
                 "Out-of-sample probabilities from " + o.folds() + "-fold softmax-regression probes on fc7 (probe accuracy "
-                        + f(m.get("probe.accuracy")) + "); flagged when another class clears its per-class threshold. Lowest self-confidence first.",
+                        + f(m.get("probe.accuracy")) + ", " + probesFrom(run, extra, m) + "); flagged when another class clears its per-class threshold. Lowest self-confidence first.",
                 t -> t.orderBy("rank"), "path", "given_label", "suggested_label", "self_confidence");
         check(spark, r, runDir, AuditJob.NEAR, "Near-duplicates and split leakage",
                 "Pairs with fc7 cosine ≥ " + o.nearDuplicateCosine() + " among each image's " + o.k() + " exact nearest neighbours "

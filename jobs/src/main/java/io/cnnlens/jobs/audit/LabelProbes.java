@@ -1,10 +1,25 @@
 package io.cnnlens.jobs.audit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.linalg.Matrix;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.ml.functions.vector_to_array;
@@ -16,9 +31,15 @@ import static org.apache.spark.sql.functions.xxhash64;
 /**
  * Out-of-sample class probabilities for confident learning: K linear softmax-regression probes
  * on fc7, fitted on Spark with MLlib's multinomial {@link LogisticRegression} (L-BFGS, features
- * standardised, a small L2 penalty, stopped at a relative loss change of 1e-4 or 100 iterations). Each image falls in one fold by a seeded hash of its path
- * and is scored by the probe fitted on the other K − 1 folds, never by one that saw it, nor by
- * the network's own (in-sample) outputs. Cost: K fits of O(iterations · n · d · C).
+ * standardised, a small L2 penalty, stopped at a relative loss change of 1e-4 or 100 iterations).
+ * Each image falls in one fold by a seeded hash of its path and is scored by the probe fitted on
+ * the other K − 1 folds, never by one that saw it, nor by the network's own (in-sample) outputs.
+ * Cost: K fits of O(iterations · n · d · C).
+ *
+ * <p>The fitted probes (K weight matrices) are kept with the audit, and a later audit may
+ * {@link #score} with them instead of fitting again: a path that was in fold f at the fit was only
+ * in the other probes' training sets, and a path added since was in none, so the probabilities stay
+ * out of sample (docs/audit.md#incremental-audits).
  */
 final class LabelProbes {
 
@@ -27,33 +48,135 @@ final class LabelProbes {
     /** L-BFGS stops when the loss changes by less than this, relatively (MLlib's default is 1e-6). */
     static final double TOLERANCE = 1e-4;
 
+    static final StructType SCORED = new StructType().add("path", DataTypes.StringType).add("label_index", DataTypes.IntegerType)
+            .add("probs", DataTypes.createArrayType(DataTypes.DoubleType));
+
+    /**
+     * K fitted probes: {@code weights[f][c][j]} and {@code intercepts[f][c]} of the probe that did
+     * not see fold f, on the features' own scale; fitted in audit {@code run} on the features table's
+     * version {@code featuresVersion}.
+     */
+    record Fitted(String run, long featuresVersion, long seed, List<String> classes, double[][][] weights, double[][] intercepts)
+            implements Serializable {
+
+        int folds() {
+            return weights.length;
+        }
+
+        int dimension() {
+            return weights[0][0].length;
+        }
+
+        /** Whether these probes can score a collection of {@code classes} in {@code folds} folds of {@code dimension} values. */
+        boolean fits(List<String> classes, int folds, long seed, int dimension) {
+            return this.classes.equals(classes) && folds() == folds && this.seed == seed && dimension() == dimension;
+        }
+
+        byte[] json() throws IOException {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("run", run);
+            m.put("features_version", featuresVersion);
+            m.put("seed", seed);
+            m.put("classes", classes);
+            m.put("weights", weights);
+            m.put("intercepts", intercepts);
+            return new ObjectMapper().writeValueAsBytes(m);
+        }
+
+        static Fitted of(JsonNode j) throws IOException {
+            ObjectMapper om = new ObjectMapper();
+            List<String> classes = new ArrayList<>();
+            j.path("classes").forEach(c -> classes.add(c.asText()));
+            return new Fitted(j.path("run").asText(), j.path("features_version").asLong(), j.path("seed").asLong(), classes,
+                    om.treeToValue(j.path("weights"), double[][][].class), om.treeToValue(j.path("intercepts"), double[][].class));
+        }
+    }
+
+    /** The out-of-sample probabilities ({@link #SCORED}) and the probes that gave them. */
+    record Scored(Dataset<Row> rows, Fitted probes) {
+    }
+
     private LabelProbes() {
     }
 
+    private static Dataset<Row> folded(Dataset<Row> labelled, int folds, long seed) {
+        return labelled.select(col("path"), col("label_index"), col("fc7"), pmod(xxhash64(col("path"), lit(seed)), lit(folds)).as("fold"));
+    }
+
     /**
-     * @param labelled rows with {@code path}, {@code label_index} (int) and {@code fc7}
-     * @return {@code path}, {@code label_index}, {@code probs} (array of doubles, one per class index)
+     * Fits K probes and scores every row with the one that did not see it.
+     *
+     * @param labelled rows with {@code path}, {@code label_index} (int, an index into {@code classes}) and {@code fc7}
      */
-    static Dataset<Row> outOfSample(Dataset<Row> labelled, int folds, long seed) {
-        Dataset<Row> d = labelled.select(col("path"), col("label_index").cast("double").as("label"), col("label_index"),
-                        array_to_vector(col("fc7")).as("features"), pmod(xxhash64(col("path"), lit(seed)), lit(folds)).as("fold"))
+    static Scored fit(Dataset<Row> labelled, List<String> classes, int folds, long seed, String run, long featuresVersion) {
+        Dataset<Row> d = folded(labelled, folds, seed)
+                .select(col("path"), col("label_index").cast("double").as("label"), col("label_index"),
+                        array_to_vector(col("fc7")).as("features"), col("fold"))
                 // one partition per core: each L-BFGS iteration is a Spark job over them, and more tasks only add overhead
                 .coalesce(labelled.sparkSession().sparkContext().defaultParallelism())
                 .persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> out = null;
+        double[][][] weights = new double[folds][][];
+        double[][] intercepts = new double[folds][];
         try {
             for (int f = 0; f < folds; f++) {
                 Dataset<Row> train = d.where(col("fold").notEqual(f));
                 Dataset<Row> test = d.where(col("fold").equalTo(f));
                 LogisticRegressionModel m = new LogisticRegression().setFamily("multinomial").setMaxIter(MAX_ITERATIONS)
                         .setRegParam(L2).setElasticNetParam(0).setTol(TOLERANCE).setStandardization(true).fit(train);
+                weights[f] = denseRows(m.coefficientMatrix(), classes.size());
+                intercepts[f] = java.util.Arrays.copyOf(m.interceptVector().toArray(), classes.size());
                 Dataset<Row> scored = m.transform(test).select(col("path"), col("label_index"),
                         vector_to_array(col("probability"), "float64").as("probs"));
                 out = out == null ? scored : out.unionByName(scored);
             }
-            return out.localCheckpoint(true);
+            return new Scored(out.localCheckpoint(true), new Fitted(run, featuresVersion, seed, classes, weights, intercepts));
         } finally {
             d.unpersist();
         }
+    }
+
+    /**
+     * Scores every row with the kept probe of its fold: one pass, O(n · d · C), no fit. A class the
+     * fit's training folds lacked has weight rows of zeros there (MLlib's own model would too).
+     */
+    static Dataset<Row> score(Dataset<Row> labelled, Fitted probes) {
+        int classes = probes.classes().size();
+        MapFunction<Row, Row> softmax = r -> {
+            int f = (int) r.getLong(3);
+            List<?> x = r.getList(2);
+            double[] z = new double[classes];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < classes; c++) {
+                double[] w = probes.weights()[f][c];
+                double s = probes.intercepts()[f][c];
+                for (int j = 0; j < w.length; j++) {
+                    s += w[j] * ((Number) x.get(j)).doubleValue();
+                }
+                z[c] = s;
+                max = Math.max(max, s);
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) {
+                z[c] = Math.exp(z[c] - max);
+                sum += z[c];
+            }
+            List<Double> p = new ArrayList<>(classes);
+            for (int c = 0; c < classes; c++) {
+                p.add(z[c] / sum);
+            }
+            return RowFactory.create(r.getString(0), r.getInt(1), scala.jdk.javaapi.CollectionConverters.asScala(p).toSeq());
+        };
+        return folded(labelled, probes.folds(), probes.seed()).map(softmax, Encoders.row(SCORED)).toDF();
+    }
+
+    private static double[][] denseRows(Matrix m, int classes) {
+        double[][] w = new double[classes][m.numCols()];
+        for (int c = 0; c < Math.min(classes, m.numRows()); c++) {
+            for (int j = 0; j < m.numCols(); j++) {
+                w[c][j] = m.apply(c, j);
+            }
+        }
+        return w;
     }
 }

@@ -1,0 +1,109 @@
+package io.cnnlens.jobs.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The kept label probes score as MLlib's own fitted models do: {@link LabelProbes#score} with
+ * the weights a fit recorded gives each row the probabilities the fit's {@code transform} gave it
+ * (the probe of its fold), also after a round trip through {@code probes.json}.
+ */
+class LabelProbesTest {
+
+    static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSession.builder().master("local[2]").appName("label-probes")
+                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    /** Three Gaussian blobs in 8 dimensions, some overlap, so that the probabilities are not all 0 or 1. */
+    static Dataset<Row> blobs(int from, int n, long seed) {
+        Random rnd = new Random(seed);
+        List<Row> rows = new ArrayList<>();
+        for (int i = from; i < from + n; i++) {
+            int c = i % 3;
+            List<Float> x = new ArrayList<>();
+            for (int j = 0; j < 8; j++) {
+                x.add((float) ((j == c ? 2.0 : 0.0) + rnd.nextGaussian()));
+            }
+            rows.add(RowFactory.create("img-" + i + ".png", c, x));
+        }
+        return spark.createDataFrame(rows, new StructType().add("path", DataTypes.StringType).add("label_index", DataTypes.IntegerType)
+                .add("fc7", DataTypes.createArrayType(DataTypes.FloatType)));
+    }
+
+    static Map<String, double[]> byPath(Dataset<Row> scored) {
+        Map<String, double[]> m = new HashMap<>();
+        for (Row r : scored.collectAsList()) {
+            List<Double> p = r.getList(2);
+            m.put(r.getString(0), p.stream().mapToDouble(Double::doubleValue).toArray());
+        }
+        return m;
+    }
+
+    @Test
+    void keptProbesScoreEveryRowAsItsFoldsFittedModelDid() throws Exception {
+        Dataset<Row> d = blobs(0, 240, 3);
+        List<String> classes = List.of("a", "b", "c");
+        LabelProbes.Scored fit = LabelProbes.fit(d, classes, 3, 12, "a1", 4);
+        Map<String, double[]> fitted = byPath(fit.rows());
+        assertEquals(240, fitted.size(), "every row scored once, by the probe of its fold");
+
+        LabelProbes.Fitted kept = LabelProbes.Fitted.of(new ObjectMapper().readTree(fit.probes().json()));
+        assertEquals("a1", kept.run());
+        assertEquals(4, kept.featuresVersion());
+        assertTrue(kept.fits(classes, 3, 12, 8));
+        assertFalse(kept.fits(classes, 5, 12, 8), "other folds");
+        assertFalse(kept.fits(List.of("a", "b"), 3, 12, 8), "other classes");
+        assertFalse(kept.fits(classes, 3, 13, 8), "other seed: other folds");
+
+        Map<String, double[]> rescored = byPath(LabelProbes.score(d, kept));
+        assertEquals(fitted.keySet(), rescored.keySet());
+        double worst = 0;
+        int uncertain = 0;
+        for (Map.Entry<String, double[]> e : fitted.entrySet()) {
+            double[] a = e.getValue();
+            double[] b = rescored.get(e.getKey());
+            assertEquals(3, b.length);
+            for (int c = 0; c < 3; c++) {
+                worst = Math.max(worst, Math.abs(a[c] - b[c]));
+            }
+            uncertain += java.util.Arrays.stream(a).max().orElseThrow() < 0.9 ? 1 : 0;
+        }
+        assertTrue(worst < 1e-9, "kept probes against MLlib's transform: max |diff| " + worst);
+        assertTrue(uncertain > 10, "the blobs overlap, so the comparison covers probabilities far from 0 and 1: " + uncertain);
+
+        // a row added since the fit is scored too (by the probe of its fold, which never saw it)
+        Dataset<Row> grown = d.unionByName(blobs(240, 10, 4));
+        Map<String, double[]> more = byPath(LabelProbes.score(grown, kept));
+        assertEquals(250, more.size());
+        assertArrayEquals(rescored.get("img-7.png"), more.get("img-7.png"), 0);
+    }
+}

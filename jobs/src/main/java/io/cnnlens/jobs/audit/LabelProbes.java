@@ -20,6 +20,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.ml.functions.vector_to_array;
@@ -47,6 +51,8 @@ final class LabelProbes {
     static final double L2 = 1e-4;
     /** L-BFGS stops when the loss changes by less than this, relatively (MLlib's default is 1e-6). */
     static final double TOLERANCE = 1e-4;
+    /** Folds fitted at once (threads of the driver, each submitting its own Spark jobs). */
+    static final int PARALLEL_FITS = 5;
 
     static final StructType SCORED = new StructType().add("path", DataTypes.StringType).add("label_index", DataTypes.IntegerType)
             .add("probs", DataTypes.createArrayType(DataTypes.DoubleType));
@@ -115,23 +121,43 @@ final class LabelProbes {
                 // one partition per core: each L-BFGS iteration is a Spark job over them, and more tasks only add overhead
                 .coalesce(labelled.sparkSession().sparkContext().defaultParallelism())
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        Dataset<Row> out = null;
         double[][][] weights = new double[folds][][];
         double[][] intercepts = new double[folds][];
+        // the K fits run side by side, as MLlib's CrossValidator.setParallelism does: each L-BFGS
+        // iteration is a small Spark job, and one fit alone leaves the cluster idle between them
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(folds, PARALLEL_FITS), r -> {
+            Thread t = new Thread(r, "label-probe-fit");
+            t.setDaemon(true);
+            return t;
+        });
         try {
+            d.count();   // cached once, before the fits read it side by side
+            List<Future<Dataset<Row>>> fits = new ArrayList<>();
             for (int f = 0; f < folds; f++) {
-                Dataset<Row> train = d.where(col("fold").notEqual(f));
-                Dataset<Row> test = d.where(col("fold").equalTo(f));
-                LogisticRegressionModel m = new LogisticRegression().setFamily("multinomial").setMaxIter(MAX_ITERATIONS)
-                        .setRegParam(L2).setElasticNetParam(0).setTol(TOLERANCE).setStandardization(true).fit(train);
-                weights[f] = denseRows(m.coefficientMatrix(), classes.size());
-                intercepts[f] = java.util.Arrays.copyOf(m.interceptVector().toArray(), classes.size());
-                Dataset<Row> scored = m.transform(test).select(col("path"), col("label_index"),
-                        vector_to_array(col("probability"), "float64").as("probs"));
+                int fold = f;
+                fits.add(pool.submit(() -> {
+                    LogisticRegressionModel m = new LogisticRegression().setFamily("multinomial").setMaxIter(MAX_ITERATIONS)
+                            .setRegParam(L2).setElasticNetParam(0).setTol(TOLERANCE).setStandardization(true)
+                            .fit(d.where(col("fold").notEqual(fold)));
+                    weights[fold] = denseRows(m.coefficientMatrix(), classes.size());
+                    intercepts[fold] = java.util.Arrays.copyOf(m.interceptVector().toArray(), classes.size());
+                    return m.transform(d.where(col("fold").equalTo(fold))).select(col("path"), col("label_index"),
+                            vector_to_array(col("probability"), "float64").as("probs"));
+                }));
+            }
+            Dataset<Row> out = null;
+            for (Future<Dataset<Row>> fit : fits) {
+                Dataset<Row> scored = fit.get();
                 out = out == null ? scored : out.unionByName(scored);
             }
             return new Scored(out.localCheckpoint(true), new Fitted(run, featuresVersion, seed, classes, weights, intercepts));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("label probes interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException("label probe fit failed", e.getCause());
         } finally {
+            pool.shutdownNow();
             d.unpersist();
         }
     }

@@ -320,11 +320,11 @@ public final class AuditJob implements Job<AuditOptions> {
                 Dataset<Row> index = spark.createDataFrame(idx, new StructType().add("label", DataTypes.StringType).add("label_index",
                         DataTypes.IntegerType));
                 Dataset<Row> labelled = keyed.join(index, "label").select("path", "label_index", "fc7");
-                probes = keptProbes(spark, fs, prev, o, keyed, classes, n, metrics);
-                LabelProbes.Scored sc = probes.isPresent()
-                        ? new LabelProbes.Scored(LabelProbes.score(labelled, probes.get()).localCheckpoint(true), probes.get())
+                Optional<LabelProbes.Fitted> kept = keptProbes(spark, fs, prev, o, keyed, classes, n, metrics);
+                LabelProbes.Scored sc = kept.isPresent()
+                        ? new LabelProbes.Scored(LabelProbes.score(labelled, kept.get()).localCheckpoint(true), kept.get())
                         : LabelProbes.fit(labelled, classes, o.folds(), o.seed(), runName, featuresVersion);
-                metrics.put("probe.refit", probes.isPresent() ? 0.0 : 1.0);
+                metrics.put("probe.refit", kept.isPresent() ? 0.0 : 1.0);
                 extra.put("probe.fitted_run", sc.probes().run());
                 probes = Optional.of(sc.probes());
                 List<Row> scored = sc.rows().collectAsList();
@@ -462,8 +462,7 @@ public final class AuditJob implements Job<AuditOptions> {
             if (prev.isPresent() && now != null) {
                 Dataset<Row> before = was != null ? was : spark.createDataFrame(List.of(), now.schema());
                 Dataset<Row> moved = now.distinct().withColumn("now", lit(true))
-                        .join(before.distinct().withColumn("was", lit(true)), scala.jdk.javaapi.CollectionConverters.asScala(
-                                List.of("check", "issue")).toSeq(), "full_outer")
+                        .join(before.distinct().withColumn("was", lit(true)), columns("check", "issue"), "full_outer")
                         .where(col("now").isNull().or(col("was").isNull()))
                         .select(col("check"), col("issue"), when(col("now").isNull(), lit("resolved")).otherwise(lit("new")).as("status"))
                         .localCheckpoint(true);
@@ -554,8 +553,7 @@ public final class AuditJob implements Job<AuditOptions> {
         try {
             Dataset<Row> atFit = TableReader.load(spark, new TableReader.Located(new Path(o.out(), "features").toString(), true,
                     Optional.of(kept.featuresVersion()))).select("path", "image_id");
-            changed = keyed.select("path", "image_id").join(atFit, scala.jdk.javaapi.CollectionConverters.asScala(List.of("path", "image_id"))
-                    .toSeq(), "left_anti").count();
+            changed = keyed.select("path", "image_id").join(atFit, columns("path", "image_id"), "left_anti").count();
         } catch (RuntimeException e) {
             // the fit's snapshot was vacuumed away (older than the tables' retention): nothing to compare with
             LOG.info("label probes of {}: features version {} unreadable ({}); fitting anew", kept.run(), kept.featuresVersion(),
@@ -631,6 +629,11 @@ public final class AuditJob implements Job<AuditOptions> {
             }
             return RowFactory.create(v);
         }), s).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /** Join columns as the Scala sequence Spark's {@code join(…, usingColumns, joinType)} takes. */
+    private static scala.collection.immutable.Seq<String> columns(String... names) {
+        return scala.jdk.javaapi.CollectionConverters.asScala(List.of(names)).toSeq();
     }
 
     private static Dataset<Row> prefixed(Dataset<Row> d, String prefix) {

@@ -1,5 +1,6 @@
 package io.cnnlens.embedding;
 
+import io.cnnlens.natives.OpenBlas;
 import smile.feature.extraction.PCA;
 import smile.math.matrix.Matrix;
 
@@ -32,6 +33,7 @@ public final class PcaProjection implements Serializable {
         }
         int d = rows[0].length;
         int keep = Math.min(m, Math.min(d, n - 1));
+        OpenBlas.requireLapack();
         PCA pca = PCA.fit(rows);
         Matrix loadings = pca.loadings();
         double[] var = pca.varianceProportion();

@@ -1,5 +1,6 @@
 package io.cnnlens.jobs.spark;
 
+import io.cnnlens.natives.OpenBlas;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -24,6 +25,7 @@ public final class SparkSessions {
     }
 
     public static Handle open(String appName, String master) {
+        OpenBlas.loadFirst();
         if (SparkSession.getActiveSession().isDefined()) {
             return new Handle(SparkSession.getActiveSession().get(), false);
         }
@@ -48,9 +50,11 @@ public final class SparkSessions {
     /**
      * The settings every session that writes cnnlens tables needs: Delta Lake's SQL extension and
      * catalog, and a small number of partitions for reading a table's Delta log (its default, 50,
-     * is sized for logs of thousands of commits; cnnlens tables have one commit per run).
+     * is sized for logs of thousands of commits; cnnlens tables have one commit per run). It also
+     * loads the bundled OpenBLAS before Spark MLlib can load the system's ({@link OpenBlas}).
      */
     public static SparkSession.Builder withTables(SparkSession.Builder b) {
+        OpenBlas.loadFirst();
         return b.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
                 .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
                 .config("spark.databricks.delta.snapshotPartitions", "2");

@@ -58,13 +58,15 @@ class AuditBench extends SparkTestBase {
         AuditCollection c = new AuditCollection(AuditCollection.dataset());
         int test = Math.min(5000, n / 6);
         AuditCollection.Truth t = c.build(images, n - test, test, 0.03, Math.max(4, n / 500), 5);
-        AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null));
+        AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null, AuditOptions.FOLDS.defaultValue(), AuditOptions.KNN_KEEP_FROM.defaultValue()));
         System.out.println("audit bench: first audit, " + t.images() + " images: " + a1.line() + "; load " + load());
         System.out.println("audit bench: first audit seconds " + a1.seconds());
         c.addBatch(images, t.images() / 10, false);
-        AuditJob.Summary a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null));
+        AuditJob.Summary a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(), AuditOptions.KNN_KEEP_FROM.defaultValue()));
         System.out.println("audit bench: second audit (+10 %): " + a2.line() + "; load " + load());
         System.out.println("audit bench: second audit seconds " + a2.seconds());
+        System.out.printf(Locale.ROOT, "audit bench: second audit kNN searched %.0f images against all, kept %.0f lists%n",
+                a2.metrics().get("knn.searched"), a2.metrics().get("knn.kept"));
         System.out.printf(Locale.ROOT, "audit bench: model ran on %d then %d images; features step %.1f s then %.1f s (ratio %.3f); "
                         + "total %.1f s then %.1f s (ratio %.3f)%n", a1.features().modelRan(), a2.features().modelRan(),
                 a1.seconds().get("features"), a2.seconds().get("features"), a2.seconds().get("features") / a1.seconds().get("features"),

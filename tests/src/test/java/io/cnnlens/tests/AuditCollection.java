@@ -33,6 +33,7 @@ final class AuditCollection {
     private final FashionMnist.Split train;
     private final FashionMnist.Split test;
     private int nextTest;
+    private int nextTrain;
 
     AuditCollection(Path fashionMnist) throws IOException {
         train = FashionMnist.train(fashionMnist);
@@ -76,6 +77,7 @@ final class AuditCollection {
             images++;
         }
         nextTest = testImages;
+        nextTrain = trainImages;
         for (int f = 0; f < faults; f++) {
             String[] src = clean.get(rnd.nextInt(clean.size())).split("#");
             int i = Integer.parseInt(src[1]);
@@ -134,11 +136,19 @@ final class AuditCollection {
         return new Truth(flipped, near, copies, corrupt, dark, blurred, noise, images);
     }
 
-    /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}; their paths. */
+    /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}, then, once those run out, train images not yet in the collection (not inverted); their paths. */
     List<String> addBatch(Path root, int count, boolean drift) throws IOException {
         List<String> out = new ArrayList<>();
         for (int k = 0; k < count; k++) {
-            out.add(writeTest(root, nextTest++, drift));
+            if (nextTest < test.images().length) {
+                out.add(writeTest(root, nextTest++, drift));
+            } else {
+                // the test images are used up (a bench over all 70,000): train images the collection lacks
+                int i = nextTrain++;
+                String rel = "train/" + FashionMnist.CLASSES.get(train.labels()[i]) + String.format("/tr-%05d.png", i);
+                write(root, rel, PngWriter.grey(train.images()[i], 28, 28));
+                out.add(rel);
+            }
         }
         return out;
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -50,8 +51,14 @@ class AuditTest extends SparkTestBase {
      * each, are most of an audit's time here.
      */
     static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds) {
+        // a collection this small would search all again: keep the lists anyway, to test the merge
+        return options(images, out, run, thresholds, folds, 0);
+    }
+
+    static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds, int knnKeepFrom) {
         OptionValues v = OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
-                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512).with(AuditOptions.FOLDS, folds);
+                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512).with(AuditOptions.FOLDS, folds)
+                .with(AuditOptions.KNN_KEEP_FROM, knnKeepFrom);
         if (thresholds != null) {
             v = v.with(AuditOptions.THRESHOLDS, thresholds.toString());
         }
@@ -166,6 +173,15 @@ class AuditTest extends SparkTestBase {
         assertTrue(Files.readString(out.resolve("audit/a2/probes.json")).contains("\"run\":\"a1\""), "a2 hands a1's probes on");
         assertTrue(Files.readString(out.resolve("audit/a2/report.html")).contains("kept from audit a1"));
         assertTrue(a2.metrics().get("probe.accuracy") > 0.7, "kept probes still classify: " + a2.metrics().get("probe.accuracy"));
+        // the kNN lists of unchanged images are kept and merged with a search of the new ones only,
+        // and equal a brute-force search over the whole collection
+        double images2 = a2.metrics().get("images");
+        System.out.printf("audit incremental: kNN searched %.0f images against all, kept %.0f lists%n",
+                a2.metrics().get("knn.searched"), a2.metrics().get("knn.kept"));
+        assertEquals(images2, a2.metrics().get("knn.searched") + a2.metrics().get("knn.kept"), 1e-9);
+        assertTrue(a2.metrics().get("knn.searched") >= added.size() && a2.metrics().get("knn.searched") < images2 / 2, a2.metrics().toString());
+        assertKnnIsBruteForce(TableReader.table(spark, out.resolve("audit/a2").toString(), AuditJob.KNN).orElseThrow(),
+                TableReader.table(spark, out.toString(), "features").orElseThrow());
 
         // the incrementally merged table equals a full recompute
         Path full = tmp.resolve("full");
@@ -207,6 +223,44 @@ class AuditTest extends SparkTestBase {
         assertEquals(1, s3.path("crossed").size());
         assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
         assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
+    }
+
+    /** Every image's neighbours in {@code knn} against a brute-force cosine search of {@code features}. */
+    static void assertKnnIsBruteForce(Dataset<Row> knn, Dataset<Row> features) {
+        Map<String, Row> f = byPath(features);
+        List<String> paths = new ArrayList<>(f.keySet());
+        Map<String, float[]> v = new HashMap<>();
+        f.forEach((p, r) -> v.put(p, io.cnnlens.jobs.audit.AuditJob.floats(r.getList(r.fieldIndex("fc7")))));
+        Map<String, List<Row>> lists = new HashMap<>();
+        for (Row r : knn.collectAsList()) {
+            lists.computeIfAbsent(r.getString(r.fieldIndex("path")), x -> new ArrayList<>()).add(r);
+        }
+        assertEquals(f.keySet(), lists.keySet(), "every image has a list");
+        int compared = 0;
+        for (String q : paths) {
+            List<Row> got = new ArrayList<>(lists.get(q));
+            got.sort(java.util.Comparator.comparingInt(r -> r.getInt(r.fieldIndex("rank"))));
+            int k = got.size();
+            List<double[]> all = new ArrayList<>(); // (distance, index)
+            for (int j = 0; j < paths.size(); j++) {
+                if (!paths.get(j).equals(q)) {
+                    all.add(new double[] {1 - cosine(v.get(q), v.get(paths.get(j))), j});
+                }
+            }
+            all.sort(java.util.Comparator.comparingDouble(a -> a[0]));
+            for (int rank = 0; rank < k; rank++) {
+                double want = all.get(rank)[0];
+                double have = got.get(rank).getFloat(got.get(rank).fieldIndex("distance"));
+                assertEquals(want, have, 1e-5, q + " rank " + (rank + 1));
+                boolean clear = (rank == 0 || all.get(rank - 1)[0] < want - 1e-5) && (rank + 1 == all.size() || all.get(rank + 1)[0] > want + 1e-5);
+                if (clear) {
+                    assertEquals(paths.get((int) all.get(rank)[1]), got.get(rank).getString(got.get(rank).fieldIndex("neighbor_path")),
+                            q + " rank " + (rank + 1));
+                    compared++;
+                }
+            }
+        }
+        assertTrue(compared > paths.size(), "neighbours compared by identity: " + compared);
     }
 
     static double cosine(float[] a, float[] b) {

@@ -92,8 +92,10 @@ public final class AuditJob implements Job<AuditOptions> {
     public static final String CONFIDENCE = "confidence";
     public static final String DRIFT = "drift";
     public static final String CHANGES = "changes";
+    /** Each image's k nearest neighbours in fc7, by path: what the next audit's kNN starts from. */
+    public static final String KNN = "knn";
     public static final List<String> TABLES = List.of(UNREADABLE, EXACT, NEAR, LABELS, OUTLIERS, QUALITY, BALANCE, CONFIDENCE,
-            DRIFT, CHANGES);
+            DRIFT, CHANGES, KNN);
 
     /** Quality flags, in the order of the {@code flags} column. */
     public static final List<String> FLAGS = List.of("dark", "bright", "blurry", "tiny", "extreme_aspect", "grey_in_colour");
@@ -192,7 +194,7 @@ public final class AuditJob implements Job<AuditOptions> {
         Dataset<Row> ft = TableReader.table(spark, o.out(), "features").orElseThrow();
         UserDefinedFunction split = udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType);
         Dataset<Row> keyed = withKeys(spark, ft.select(col("image_id"), col("path"), col("label"), col("width"), col("height"),
-                col("pred"), element_at(col("top5"), 1).getField("probability").as("confidence"), col("fc7"))
+                col("pred"), element_at(col("top5"), 1).getField("probability").as("confidence"), col("fc7"), col("model"))
                 .withColumn("split", split.apply(col("path"))));
         long n = keyed.count();
         Map<String, Double> metrics = new LinkedHashMap<>();
@@ -259,9 +261,19 @@ public final class AuditJob implements Job<AuditOptions> {
             t = System.nanoTime();
             Dataset<Row> meta = keyed.select("key", "image_id", "path", "label", "split");
             int k = (int) Math.min(o.k(), Math.max(1, n - 1));
-            Dataset<Row> knn = n < 2 ? spark.createDataFrame(List.of(), AuditKnn.SCHEMA)
-                    : AuditKnn.search(spark, keyed.select("key", "fc7").javaRDD().map(r -> new AuditKnn.Item(r.getLong(0), floats(r.getList(1)))),
-                    k, o.block());
+            Dataset<Row> knn;
+            if (n < 2) {
+                knn = spark.createDataFrame(List.of(), AuditKnn.SCHEMA);
+                metrics.put("knn.searched", (double) n);
+                metrics.put("knn.kept", 0.0);
+            } else {
+                AuditKnn.Result found = AuditKnn.search(spark, keyed.select("key", "path", "image_id", "model", "fc7"),
+                        n >= o.knnKeepFrom() ? prev.flatMap(pa -> TableReader.table(spark, pa.dir(), KNN)) : Optional.empty(), k, o.block());
+                knn = found.knn();
+                metrics.put("knn.searched", (double) found.searched());
+                metrics.put("knn.kept", (double) found.kept());
+            }
+            stage(committer, KNN, AuditKnn.table(knn, keyed));
             seconds.put("knn", since(t));
             t = System.nanoTime();
             Dataset<Row> pairs = knn.where(col("distance").leq(1 - o.nearDuplicateCosine()))
@@ -615,7 +627,20 @@ public final class AuditJob implements Job<AuditOptions> {
         return x;
     }
 
+    /**
+     * {@code d} with a {@code key} column: a 63-bit hash of the path, the same in every run, so the
+     * kNN's ties rank alike from one audit to the next (AuditKnn). Two paths with one hash (about
+     * n²/2⁶⁴ likely) would make two images one, so then the keys are the rows' indexes instead.
+     */
     private static Dataset<Row> withKeys(SparkSession spark, Dataset<Row> d) {
+        Dataset<Row> hashed = d.select(org.apache.spark.sql.functions.xxhash64(col("path")).bitwiseAND(lit(Long.MAX_VALUE)).as("key"),
+                col("*")).persist(StorageLevel.MEMORY_AND_DISK());
+        Row counts = hashed.agg(count(lit(1)), org.apache.spark.sql.functions.countDistinct(col("key"))).first();
+        if (counts.getLong(0) == counts.getLong(1)) {
+            return hashed;
+        }
+        hashed.unpersist();
+        LOG.warn("two paths share a key hash; the kNN keys are row indexes this run");
         StructType schema = new StructType().add("key", DataTypes.LongType, false);
         for (StructField f : d.schema().fields()) {
             schema = schema.add(f);
@@ -632,7 +657,7 @@ public final class AuditJob implements Job<AuditOptions> {
     }
 
     /** Join columns as the Scala sequence Spark's {@code join(…, usingColumns, joinType)} takes. */
-    private static scala.collection.immutable.Seq<String> columns(String... names) {
+    static scala.collection.immutable.Seq<String> columns(String... names) {
         return scala.jdk.javaapi.CollectionConverters.asScala(List.of(names)).toSeq();
     }
 

@@ -11,7 +11,7 @@ import java.util.List;
 public record AuditOptions(ImageInput input, String out, String model, String runName, String thresholds,
                            double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double probeRefit, double driftLevel,
                            int driftSample, long seed, double dark, double bright, double blurVariance, int tinySide,
-                           double extremeAspect, int block) implements java.io.Serializable {
+                           double extremeAspect, int block, int knnKeepFrom) implements java.io.Serializable {
 
     public static final OptionKey<String> RUN = OptionKey.text("run", null,
             "Name of this audit's folder under <out>/audit/; default: the UTC time, yyyy-MM-dd'T'HH-mm-ss'Z'.");
@@ -42,11 +42,14 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
     public static final OptionKey<Double> ASPECT = OptionKey.real("extreme-aspect", 4.0, "Long side / short side above which an image's aspect is extreme.");
     public static final OptionKey<Long> SEED = SharedOptions.seed(12, "folds and drift sample");
     public static final OptionKey<Integer> BLOCK = OptionKey.integer("block", 2048, "Rows per block of the exact blocked kNN.");
+    public static final OptionKey<Integer> KNN_KEEP_FROM = OptionKey.integer("knn-keep-from", 20000,
+            "From this many images on, an audit keeps the previous audit's kNN lists of unchanged images and searches only what changed "
+                    + "(docs/audit.md#incremental-audits); below it, a full search (seconds) is cheaper than the merge. 0: always keep.");
 
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, RUN, THRESHOLDS, NEAR_DUPLICATE_COSINE, NEAR_DUPLICATE_PIXELS, K,
                     OUTLIER_FRACTION, FOLDS, PROBE_REFIT, DRIFT_LEVEL, DRIFT_SAMPLE, SEED,
-                    DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK));
+                    DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK, KNN_KEEP_FROM));
 
     public AuditOptions {
         if (runName != null && !runName.matches("[A-Za-z0-9._-]+")) {
@@ -85,17 +88,20 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
         if (block < 1) {
             throw new IllegalArgumentException("--block must be at least 1");
         }
+        if (knnKeepFrom < 0) {
+            throw new IllegalArgumentException("--knn-keep-from must be at least 0");
+        }
     }
 
     public static AuditOptions of(OptionValues v) {
         return new AuditOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(RUN), v.get(THRESHOLDS),
                 v.get(NEAR_DUPLICATE_COSINE), v.get(NEAR_DUPLICATE_PIXELS), v.get(K), v.get(OUTLIER_FRACTION), v.get(FOLDS), v.get(PROBE_REFIT), v.get(DRIFT_LEVEL), v.get(DRIFT_SAMPLE),
                 v.get(SEED), v.get(DARK), v.get(BRIGHT), v.get(BLUR), v.get(TINY),
-                v.get(ASPECT), v.get(BLOCK));
+                v.get(ASPECT), v.get(BLOCK), v.get(KNN_KEEP_FROM));
     }
 
     public AuditOptions withRun(String name) {
         return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, probeRefit, driftLevel,
-                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block);
+                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block, knnKeepFrom);
     }
 }

@@ -77,7 +77,7 @@ final class AuditCollection {
             images++;
         }
         nextTest = testImages;
-        nextTrain = trainImages;
+        nextTrain = trainImages + 3000; // past the train images the dark and blurred faults use
         for (int f = 0; f < faults; f++) {
             String[] src = clean.get(rnd.nextInt(clean.size())).split("#");
             int i = Integer.parseInt(src[1]);

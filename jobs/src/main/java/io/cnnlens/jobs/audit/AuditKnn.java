@@ -17,10 +17,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * The audit's exact k nearest neighbours of every image in fc7 space by cosine distance
@@ -57,36 +59,40 @@ final class AuditKnn {
      * {@code knn} table (path, image_id, model, rank, neighbor_path, neighbor_image_id, distance).
      */
     static Result search(SparkSession spark, Dataset<Row> images, Optional<Dataset<Row>> previous, int k, int blockSize) {
-        Dataset<Row> ids = images.select("key", "path", "image_id", "model");
+        // an image's identity as one long (path, content, model), so the joins below shuffle longs, not strings
+        Dataset<Row> ids = images.select(col("key"), identity(col("path"), col("image_id"), col("model")).as("identity"))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> lists = spark.createDataFrame(List.of(), SCHEMA);
         Dataset<Row> kept = lists;
         Dataset<Row> keptKeys = spark.createDataFrame(List.of(), new StructType().add("key", DataTypes.LongType, false));
         Dataset<Row> added = images;
         if (previous.isPresent()) {
-            Dataset<Row> p = previous.get().where(col("rank").leq(k));
-            Dataset<Row> q = ids.select(col("key").as("query_key"), col("path"), col("image_id"), col("model"));
-            Dataset<Row> r = ids.select(col("key").as("neighbor_key"), col("path").as("neighbor_path"),
-                    col("image_id").as("neighbor_image_id"), col("model").as("neighbor_model"));
+            // one audit's table has one model (a new model recomputes every features row)
+            Dataset<Row> p = previous.get().where(col("rank").leq(k))
+                    .select(identity(col("path"), col("image_id"), col("model")).as("query_identity"),
+                            identity(col("neighbor_path"), col("neighbor_image_id"), col("model")).as("neighbor_identity"),
+                            col("distance"));
+            Dataset<Row> q = broadcast(ids.select(col("key").as("query_key"), col("identity").as("query_identity")));
+            Dataset<Row> r = broadcast(ids.select(col("key").as("neighbor_key"), col("identity").as("neighbor_identity")));
             // each unchanged image's list, less the neighbours that are gone or changed
-            lists = p.join(q, AuditJob.columns("path", "image_id", "model"))
-                    .join(r, AuditJob.columns("neighbor_path", "neighbor_image_id"))
-                    .where(col("model").equalTo(col("neighbor_model")))
-                    .select("query_key", "rank", "neighbor_key", "distance")
+            lists = p.join(q, "query_identity").join(r, "neighbor_identity")
+                    .select(col("query_key"), lit(0).as("rank"), col("neighbor_key"), col("distance"))
                     .persist(StorageLevel.MEMORY_AND_DISK());
             keptKeys = lists.groupBy("query_key").agg(count(lit(1)).as("n")).where(col("n").equalTo(k))
                     .select(col("query_key").as("key")).persist(StorageLevel.MEMORY_AND_DISK());
-            kept = lists.join(keptKeys.withColumnRenamed("key", "query_key"), "query_key");
-            Dataset<Row> before = p.select("path", "image_id", "model").distinct();
-            added = images.join(before, AuditJob.columns("path", "image_id", "model"), "left_anti");
+            kept = lists.join(broadcast(keptKeys.withColumnRenamed("key", "query_key")), "query_key");
+            Dataset<Row> before = p.select(col("query_identity").as("identity")).distinct();
+            added = images.join(ids.join(before, "identity", "left_anti").select("key"), "key");
         }
         long nKept = previous.isPresent() ? keptKeys.count() : 0;
         if (nKept == 0) {
             lists.unpersist();
             keptKeys.unpersist();
+            ids.unpersist();
             Dataset<Row> knn = blocked(spark, images, images, k, blockSize);
             return new Result(knn, images.count(), 0);
         }
-        Dataset<Row> searched = images.join(keptKeys, AuditJob.columns("key"), "left_anti");
+        Dataset<Row> searched = images.join(broadcast(keptKeys), AuditJob.columns("key"), "left_anti");
         long nSearched = searched.count();
         Dataset<Row> full = nSearched == 0 ? spark.createDataFrame(List.of(), SCHEMA)
                 : blocked(spark, coalesced(searched, nSearched, blockSize), images, k, blockSize);
@@ -94,7 +100,7 @@ final class AuditKnn {
         {
             long nAdded = added.count();
             Dataset<Row> fresh = nAdded == 0 ? spark.createDataFrame(List.of(), SCHEMA)
-                    : blocked(spark, images.join(keptKeys, AuditJob.columns("key")), coalesced(added, nAdded, blockSize), k, blockSize);
+                    : blocked(spark, images.join(broadcast(keptKeys), "key"), coalesced(added, nAdded, blockSize), k, blockSize);
             // merge: the kept list and the new images' candidates, ranked as ExactKnn ranks (distance, then key)
             Dataset<Row> merged = kept.select("query_key", "neighbor_key", "distance")
                     .union(fresh.select("query_key", "neighbor_key", "distance"))
@@ -108,6 +114,7 @@ final class AuditKnn {
         full.unpersist();
         lists.unpersist();
         keptKeys.unpersist();
+        ids.unpersist();
         return new Result(knn, nSearched, nKept);
     }
 
@@ -118,6 +125,11 @@ final class AuditKnn {
                 col("image_id").as("neighbor_image_id"));
         return knn.join(q, "query_key").join(r, "neighbor_key")
                 .select("path", "image_id", "model", "rank", "neighbor_path", "neighbor_image_id", "distance");
+    }
+
+    private static org.apache.spark.sql.Column identity(org.apache.spark.sql.Column path, org.apache.spark.sql.Column imageId,
+                                                        org.apache.spark.sql.Column model) {
+        return xxhash64(path, imageId, model);
     }
 
     private static Dataset<Row> coalesced(Dataset<Row> rows, long n, int blockSize) {

@@ -42,7 +42,7 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
     public static final OptionKey<Double> ASPECT = OptionKey.real("extreme-aspect", 4.0, "Long side / short side above which an image's aspect is extreme.");
     public static final OptionKey<Long> SEED = SharedOptions.seed(12, "folds and drift sample");
     public static final OptionKey<Integer> BLOCK = OptionKey.integer("block", 2048, "Rows per block of the exact blocked kNN.");
-    public static final OptionKey<Integer> KNN_KEEP_FROM = OptionKey.integer("knn-keep-from", 20000,
+    public static final OptionKey<Integer> KNN_KEEP_FROM = OptionKey.integer("knn-keep-from", 50000,
             "From this many images on, an audit keeps the previous audit's kNN lists of unchanged images and searches only what changed "
                     + "(docs/audit.md#incremental-audits); below it, a full search (seconds) is cheaper than the merge. 0: always keep.");
 

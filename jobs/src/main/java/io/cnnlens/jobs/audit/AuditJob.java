@@ -230,7 +230,9 @@ public final class AuditJob implements Job<AuditOptions> {
             Dataset<Row> measured = QualityPass.measure(toMeasure, o.input().maxPixels(), o.input().maxBytes(), hadoop)
                     .localCheckpoint(true);
             long decoded = measured.count();
-            Dataset<Row> measures = prevQuality.map(q -> measured.unionByName(q.join(ids.select("image_id"), "image_id"))).orElse(measured);
+            // kept: the quality table and the near-duplicates' thumbnails read it again
+            Dataset<Row> measures = prevQuality.map(q -> measured.unionByName(q.join(ids.select("image_id"), "image_id")))
+                    .orElse(measured).persist(StorageLevel.MEMORY_AND_DISK());
             long colour = measures.where(col("channels").equalTo(3).and(col("grey").equalTo(false))).count();
             boolean colourSet = colour * 2 > n;
             Column minSide = least(col("width"), col("height"));
@@ -299,6 +301,7 @@ public final class AuditJob implements Job<AuditOptions> {
                             col("a_split").isNotNull().and(col("b_split").isNotNull()).and(col("a_split").notEqual(col("b_split"))).as("leakage"));
             stage(committer, NEAR, near);
             Dataset<Row> nearStaged = staged(spark, committer, NEAR);
+            measures.unpersist();
             metrics.put("near_duplicates.pairs", (double) nearStaged.count());
             metrics.put("leakage.pairs", (double) nearStaged.where(col("leakage")).count());
             seconds.put(NEAR, since(t));
@@ -499,6 +502,8 @@ public final class AuditJob implements Job<AuditOptions> {
             }
             seconds.put("diff", since(t));
             committer.commit(TABLES);
+        } finally {
+            keyed.unpersist();
         }
         seconds.put("total", since(t0));
         List<AuditThresholds.Crossed> crossed = thresholds.check(metrics);

@@ -76,7 +76,7 @@ final class AuditKnn {
             Dataset<Row> r = broadcast(ids.select(col("key").as("neighbor_key"), col("identity").as("neighbor_identity")));
             // each unchanged image's list, less the neighbours that are gone or changed
             lists = p.join(q, "query_identity").join(r, "neighbor_identity")
-                    .select(col("query_key"), lit(0).as("rank"), col("neighbor_key"), col("distance"))
+                    .select(col("query_key"), col("neighbor_key"), col("distance"))
                     .persist(StorageLevel.MEMORY_AND_DISK());
             keptKeys = lists.groupBy("query_key").agg(count(lit(1)).as("n")).where(col("n").equalTo(k))
                     .select(col("query_key").as("key")).persist(StorageLevel.MEMORY_AND_DISK());
@@ -96,22 +96,19 @@ final class AuditKnn {
         long nSearched = searched.count();
         Dataset<Row> full = nSearched == 0 ? spark.createDataFrame(List.of(), SCHEMA)
                 : blocked(spark, coalesced(searched, nSearched, blockSize), images, k, blockSize);
-        Dataset<Row> knn = full;
-        {
-            long nAdded = added.count();
-            Dataset<Row> fresh = nAdded == 0 ? spark.createDataFrame(List.of(), SCHEMA)
-                    : blocked(spark, images.join(broadcast(keptKeys), "key"), coalesced(added, nAdded, blockSize), k, blockSize);
-            // merge: the kept list and the new images' candidates, ranked as ExactKnn ranks (distance, then key)
-            Dataset<Row> merged = kept.select("query_key", "neighbor_key", "distance")
-                    .union(fresh.select("query_key", "neighbor_key", "distance"))
-                    .withColumn("rank", row_number().over(Window.partitionBy("query_key").orderBy(col("distance"), col("neighbor_key"))))
-                    .where(col("rank").leq(k))
-                    .select("query_key", "rank", "neighbor_key", "distance");
-            knn = full.union(merged);
-        }
-        knn = knn.persist(StorageLevel.MEMORY_AND_DISK());
+        long nAdded = added.count();
+        Dataset<Row> fresh = nAdded == 0 ? spark.createDataFrame(List.of(), SCHEMA)
+                : blocked(spark, images.join(broadcast(keptKeys), "key"), coalesced(added, nAdded, blockSize), k, blockSize);
+        // merge: the kept list and the new images' candidates, ranked as ExactKnn ranks (distance, then key)
+        Dataset<Row> merged = kept.select("query_key", "neighbor_key", "distance")
+                .union(fresh.select("query_key", "neighbor_key", "distance"))
+                .withColumn("rank", row_number().over(Window.partitionBy("query_key").orderBy(col("distance"), col("neighbor_key"))))
+                .where(col("rank").leq(k))
+                .select("query_key", "rank", "neighbor_key", "distance");
+        Dataset<Row> knn = full.union(merged).persist(StorageLevel.MEMORY_AND_DISK());
         knn.count();
         full.unpersist();
+        fresh.unpersist();
         lists.unpersist();
         keptKeys.unpersist();
         ids.unpersist();

@@ -189,6 +189,7 @@ class AnalysisJobsTest extends SparkTestBase {
         assertTrue(!r.line().contains("errors"), r.line());
         assertTrue(r.line().contains(", t-SNE full: all 2000 points fitted (at most the driver limit "), r.line());
         assertTrue(r.tsne().mode().full() && r.tsne().neighbours() == 90 && r.tsne().affinities() >= 2000 * 90, r.tsne().toString());
+        assertEquals("exact", r.tsne().search(), "below 200,000 points auto searches exactly");
         Dataset<Row> t = io.cnnlens.jobs.spark.TableReader.open(spark, r.table());
         assertEquals(2000, t.filter(col("method").equalTo("tsne")).select("path").distinct().count());
         assertEquals(2000, t.filter(col("method").equalTo("pca")).count());
@@ -202,15 +203,20 @@ class AnalysisJobsTest extends SparkTestBase {
             assertTrue(Files.size(local(r.pictures()).resolve(p)) > 10_000, p);
         }
 
-        // sample mode: 800 fitted, 1200 placed against them
+        // sample mode: 800 fitted, 1200 placed against them; the fitted points' neighbours from inverted lists
         EmbedJob.Summary sampled = EmbedJob.run(spark, EmbedOptions.of(on(features, tmp.resolve("sampled").toString())
-                .with(EmbedOptions.TSNE_SAMPLE, 800).with(EmbedOptions.ITERATIONS, 600).with(EmbedOptions.QUALITY_SAMPLE, 2000)
+                .with(EmbedOptions.TSNE_SAMPLE, 800).with(EmbedOptions.TSNE_KNN, "ivf").with(EmbedOptions.TSNE_KNN_PROBES, 6).with(EmbedOptions.ITERATIONS, 600).with(EmbedOptions.QUALITY_SAMPLE, 2000)
                 .with(EmbedOptions.SEED, 7L).with(EmbedOptions.MOSAIC_GRID, 4)));
         assertTrue(sampled.line().contains(", t-SNE sample: 800 of 2000 points fitted, 1200 placed (--tsne-sample 800)"), sampled.line());
         assertEquals(4000, sampled.rows());
         EmbedJob.Quality sq = sampled.quality();
         System.out.printf("embed, 800 fitted and 1200 placed: kNN-10 t-SNE %.4f, trustworthiness %.4f%n", sq.knnTsne(), sq.trustTsne());
         assertTrue(sq.knnTsne() > sq.knnFeatures() - 0.05 && sq.trustTsne() > 0.97, sq.toString());
+        // 800 points: 28 lists (about the square root), 6 probed; recall measured against exact search on all 800
+        assertTrue(sampled.tsne().search().startsWith("inverted lists (28 lists, largest "), sampled.tsne().search());
+        assertTrue(sampled.tsne().search().contains(", 6 probed), recall@90 ") && sampled.tsne().search().endsWith(" on 800 sampled points"),
+                sampled.tsne().search());
+        assertTrue(sampled.tsne().recall() > 0.8, "recall " + sampled.tsne().recall());
     }
 
     @Test

@@ -132,8 +132,8 @@ public final class EmbedJob implements Job<EmbedOptions> {
         }
     }
 
-    /** What the t-SNE stage did: the mode, neighbours per point, P's non-zeros, times, threads, final KL, learning rate. */
-    public record Tsne(Mode mode, int neighbours, long affinities, double knnSeconds, double fitSeconds, int threads,
+    /** What the t-SNE stage did: the mode, neighbours per point, how they were found and their recall (1: exact), P's non-zeros, times, threads, final KL, learning rate. */
+    public record Tsne(Mode mode, int neighbours, String search, double recall, long affinities, double knnSeconds, double fitSeconds, int threads,
                        double klDivergence, double learningRate) {
     }
 
@@ -214,10 +214,10 @@ public final class EmbedJob implements Job<EmbedOptions> {
         List<String> details = new ArrayList<>();
         Tsne t = r.tsne();
         details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE (Barnes-Hut, perplexity %s, theta %s) on %d points: "
-                        + "affinities from %d neighbours each on Spark %.1f s (%d non-zeros), fit %d iterations on %d driver threads "
+                        + "affinities from %d neighbours each on Spark %.1f s (%s; %d non-zeros), fit %d iterations on %d driver threads "
                         + "%.1f s (learning rate %.0f, KL %.4f); %s %.1f s",
                 r.pcaSeconds(), plain(r.perplexity()), plain(options.theta()), t.mode().fitted(), t.neighbours(), t.knnSeconds(),
-                t.affinities(), options.iterations(), t.threads(), t.fitSeconds(), t.learningRate(), t.klDivergence(),
+                t.search(), t.affinities(), options.iterations(), t.threads(), t.fitSeconds(), t.learningRate(), t.klDivergence(),
                 t.mode().full() ? "writing the map" : "placing the rest", r.placeSeconds()));
         Quality q = r.quality();
         details.add(String.format(Locale.ROOT, "embed: on %d points, kNN-%d accuracy: %s %.4f, PCA-2D %.4f, t-SNE %.4f; "
@@ -329,9 +329,9 @@ public final class EmbedJob implements Job<EmbedOptions> {
                 return idx < 0 ? java.util.Collections.emptyIterator()
                         : List.of(new KnnAffinities.Item(idx, p.pca(), p.pca()[0], dims > 1 ? p.pca()[1] : 0)).iterator();
             });
-            KnnAffinities.Built built = KnnAffinities.build(items, m, k, s.perplexity());
-            LOG.info(String.format(Locale.ROOT, "embed: t-SNE affinities of %d points from %d neighbours each: %d non-zeros, %.1f s",
-                    m, k, built.p().entries(), built.seconds()));
+            KnnAffinities.Built built = KnnAffinities.build(items, m, k, s.perplexity(), s.knnMethod());
+            LOG.info(String.format(Locale.ROOT, "embed: t-SNE affinities of %d points from %d neighbours each (%s): %d non-zeros, %.1f s",
+                    m, k, built.neighbours(), built.p().entries(), built.seconds()));
             int every = Math.max(1, s.iterations() / 10);
             long tFit = System.nanoTime();
             BarnesHutTsne.Result fit = BarnesHutTsne.fit(built.p(), BarnesHutTsne.scaledStart(built.start()),
@@ -382,8 +382,8 @@ public final class EmbedJob implements Job<EmbedOptions> {
             persisted.add(placed);
             placed.count();
             double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
-            Tsne tsne = new Tsne(mode, k, built.p().entries(), built.seconds(), fit.seconds(), fit.threads(), fit.klDivergence(),
-                    fit.learningRate());
+            Tsne tsne = new Tsne(mode, k, built.neighbours(), built.recall(), built.p().entries(), built.seconds(), fit.seconds(), fit.threads(),
+                    fit.klDivergence(), fit.learningRate());
             Dataset<Row> table = spark.createDataFrame(placed.flatMap(t -> {
                 Point p = t._1();
                 return List.of(
@@ -460,7 +460,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
             ty[i] = shown.get(i)._2()[1];
             labels.add(p.label());
         }
-        String of = shown.size() < n ? String.format(Locale.ROOT, " (%d of %d points)", shown.size(), n) : String.format(Locale.ROOT, " (%d points)", n);
+        String of = shown.size() < n ? String.format(Locale.ROOT, " (%d of %d points drawn)", shown.size(), n) : String.format(Locale.ROOT, " (%d points)", n);
         committer.writeFile(PICTURES, "pca.png", PngWriter.encode(LabelledScatter.render("PCA of " + s.vector() + of, px, py, labels, 1000, 800)));
         committer.writeFile(PICTURES, "tsne.png", PngWriter.encode(LabelledScatter.render(
                 String.format(Locale.ROOT, "t-SNE of %s, perplexity %.0f%s", s.vector(), s.perplexity(), of), tx, ty, labels, 1000, 800)));

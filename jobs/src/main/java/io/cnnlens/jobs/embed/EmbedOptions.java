@@ -13,7 +13,8 @@ import java.util.List;
  * (n − 2) / 2 itself ({@link EmbedJob}), and says so.
  */
 public record EmbedOptions(String features, String out, String vector, int pcaSample, int pcaDims, int tsneSample,
-                           double perplexity, int iterations, double theta, int tsneThreads, int placeReferences, double placePerplexity, int placeIterations,
+                           double perplexity, int iterations, double theta, int tsneThreads, String tsneKnn, int tsneKnnLists,
+                           int tsneKnnProbes, int placeReferences, double placePerplexity, int placeIterations,
                            int qualitySample, int qualityK, long seed, int mosaicGrid, int mosaicTile, long maxPixels,
                            long maxBytes) {
 
@@ -31,6 +32,14 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
             "Barnes-Hut accuracy: a quadtree cell of side s at distance d stands for its points when s/d < theta (0: exact).");
     public static final OptionKey<Integer> TSNE_THREADS = OptionKey.integer("tsne-threads", 0,
             "Driver threads for the t-SNE gradient; 0: all the driver's cores.");
+    public static final OptionKey<String> TSNE_KNN = OptionKey.text("tsne-knn", "auto",
+            "How t-SNE's nearest neighbours are found: exact (blocked matrix products), ivf (inverted lists over a k-means "
+                    + "codebook, approximate, its recall measured and printed) or auto (exact below "
+                    + KnnAffinities.IVF_FROM + " fitted points, ivf from there).");
+    public static final OptionKey<Integer> TSNE_KNN_LISTS = OptionKey.integer("tsne-knn-lists", 0,
+            "Inverted lists (k-means centroids) for --tsne-knn ivf; 0: about the square root of the fitted points.");
+    public static final OptionKey<Integer> TSNE_KNN_PROBES = OptionKey.integer("tsne-knn-probes", 16,
+            "Lists each point's neighbours are searched in, for --tsne-knn ivf (more: higher recall, slower).");
     public static final OptionKey<Integer> PLACE_REFERENCES = OptionKey.integer("place-references", 5_000,
             "Fitted points that the points not fitted are placed against (only when t-SNE fits a sample).");
     public static final OptionKey<Double> PLACE_PERPLEXITY = OptionKey.real("place-perplexity", 5, "Perplexity for placing new points.");
@@ -45,7 +54,8 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     public static final OptionKey<Integer> MOSAIC_TILE = OptionKey.integer("mosaic-tile", 32, "Mosaic cell size in pixels.");
 
     /** No --model: the job reads the features table only. */
-    static final List<OptionKey<?>> KEYS = List.of(SharedOptions.FEATURES, SharedOptions.OUT, SharedOptions.MASTER, VECTOR, PCA_SAMPLE, PCA_DIMS, TSNE_SAMPLE, PERPLEXITY, ITERATIONS, THETA, TSNE_THREADS, PLACE_REFERENCES, PLACE_PERPLEXITY,
+    static final List<OptionKey<?>> KEYS = List.of(SharedOptions.FEATURES, SharedOptions.OUT, SharedOptions.MASTER, VECTOR, PCA_SAMPLE, PCA_DIMS, TSNE_SAMPLE, PERPLEXITY, ITERATIONS, THETA, TSNE_THREADS, TSNE_KNN, TSNE_KNN_LISTS,
+            TSNE_KNN_PROBES, PLACE_REFERENCES, PLACE_PERPLEXITY,
             PLACE_ITERATIONS, QUALITY_SAMPLE, QUALITY_K, SEED, MOSAIC_GRID, MOSAIC_TILE, SharedOptions.MAX_PIXELS,
             SharedOptions.MAX_BYTES);
 
@@ -62,6 +72,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
             atLeast("--tsne-sample", tsneSample, 4);
         }
         atLeast("--tsne-threads", tsneThreads, 0);
+        knnMethod(tsneKnn, tsneKnnLists, tsneKnnProbes, seed);
         atLeast("--place-references", placeReferences, 3);
         if (!(theta >= 0) || theta > 1.5) {
             throw new IllegalArgumentException("--theta must be between 0 and 1.5, not " + theta);
@@ -86,6 +97,15 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
         }
     }
 
+    /** The nearest-neighbour method these options ask for. */
+    KnnAffinities.Method knnMethod() {
+        return knnMethod(tsneKnn, tsneKnnLists, tsneKnnProbes, seed);
+    }
+
+    private static KnnAffinities.Method knnMethod(String name, int lists, int probes, long seed) {
+        return new KnnAffinities.Method(name == null ? "" : name.strip(), lists, probes, seed);
+    }
+
     private static void atLeast(String option, int value, int min) {
         if (value < min) {
             throw new IllegalArgumentException(option + " must be at least " + min + ", not " + value);
@@ -95,6 +115,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     public static EmbedOptions of(OptionValues v) {
         return new EmbedOptions(v.get(SharedOptions.FEATURES), v.get(SharedOptions.OUT), v.get(VECTOR), v.get(PCA_SAMPLE),
                 v.get(PCA_DIMS), v.get(TSNE_SAMPLE), v.get(PERPLEXITY), v.get(ITERATIONS), v.get(THETA), v.get(TSNE_THREADS),
+                v.get(TSNE_KNN), v.get(TSNE_KNN_LISTS), v.get(TSNE_KNN_PROBES),
                 v.get(PLACE_REFERENCES), v.get(PLACE_PERPLEXITY),
                 v.get(PLACE_ITERATIONS), v.get(QUALITY_SAMPLE), v.get(QUALITY_K), v.get(SEED), v.get(MOSAIC_GRID),
                 v.get(MOSAIC_TILE), v.get(SharedOptions.MAX_PIXELS), v.get(SharedOptions.MAX_BYTES));
@@ -103,7 +124,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     /** These options with the perplexity and the quality k given. */
     EmbedOptions with(double perplexity, int qualityK) {
         return new EmbedOptions(features, out, vector, pcaSample, pcaDims, tsneSample, perplexity, iterations, theta, tsneThreads,
-                placeReferences, placePerplexity,
+                tsneKnn, tsneKnnLists, tsneKnnProbes, placeReferences, placePerplexity,
                 placeIterations, qualitySample, qualityK, seed, mosaicGrid, mosaicTile, maxPixels, maxBytes);
     }
 }

@@ -55,13 +55,7 @@ public final class InvertedLists implements Serializable {
             int[] near = nearest(centroids, lists, d, rows, from, to, 1);
             System.arraycopy(near, 0, list, from, to - from);
         }
-        int[] offsets = new int[lists + 1];
-        for (int l : list) {
-            offsets[l + 1]++;
-        }
-        for (int l = 0; l < lists; l++) {
-            offsets[l + 1] += offsets[l];
-        }
+        int[] offsets = starts(list, lists);
         int[] at = Arrays.copyOf(offsets, lists);
         long[] k2 = new long[n];
         float[] r2 = new float[n * d];
@@ -109,13 +103,7 @@ public final class InvertedLists implements Serializable {
         int probe = Math.max(1, Math.min(probes, lists));
         int[] probed = nearest(centroids, lists, d, queries, 0, nq, probe);
         // queries of each list: counting sort of (query, list) pairs by list
-        int[] count = new int[lists + 1];
-        for (int l : probed) {
-            count[l + 1]++;
-        }
-        for (int l = 0; l < lists; l++) {
-            count[l + 1] += count[l];
-        }
+        int[] count = starts(probed, lists);
         int[] at = Arrays.copyOf(count, lists);
         int[] byList = new int[probed.length];
         for (int i = 0; i < probed.length; i++) {
@@ -149,6 +137,18 @@ public final class InvertedLists implements Serializable {
             }
         }
         return acc;
+    }
+
+    /** Where each list's entries start when {@code list} (list numbers) is sorted by list: lists + 1 offsets. */
+    private static int[] starts(int[] list, int lists) {
+        int[] offsets = new int[lists + 1];
+        for (int l : list) {
+            offsets[l + 1]++;
+        }
+        for (int l = 0; l < lists; l++) {
+            offsets[l + 1] += offsets[l];
+        }
+        return offsets;
     }
 
     /** Row {@code q} of {@code acc} becomes the k best of itself and row {@code j} of {@code part}. */

@@ -102,8 +102,9 @@ final class KnnAffinities {
     static Built build(JavaRDD<Item> items, int m, int k, double perplexity, Method method) {
         long t0 = System.nanoTime();
         boolean ivf = method.ivf(m) && m > k + 1;
-        JavaRDD<BlockedKnn.Block> queries = blocks(items, QUERY_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
+        // the reference blocks serve the exact search, or the recall check of the approximate one
         JavaRDD<BlockedKnn.Block> refs = blocks(items, REF_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<BlockedKnn.Block> queries = null;
         Broadcast<InvertedLists> listsB = null;
         try {
             JavaRDD<Conditional> rows;
@@ -136,6 +137,7 @@ final class KnnAffinities {
                     return out.iterator();
                 });
             } else {
+                queries = blocks(items, QUERY_BLOCK).persist(StorageLevel.MEMORY_AND_DISK());
                 rows = BlockedKnn.search(queries, refs, k, ExactKnn.Metric.L2).flatMap(n -> {
                     List<Conditional> out = new ArrayList<>(n.keys().length);
                     conditionals(n.keys(), n.result(), k, perplexity, out);
@@ -176,7 +178,9 @@ final class KnnAffinities {
                 listsB.destroy();
             }
             refs.unpersist();
-            queries.unpersist();
+            if (queries != null) {
+                queries.unpersist();
+            }
         }
     }
 

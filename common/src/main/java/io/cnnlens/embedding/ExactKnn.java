@@ -80,7 +80,8 @@ public final class ExactKnn {
             return new Result(queries, k, keys, dist);
         }
 
-        private static boolean better(float da, long ka, float db, long kb) {
+        /** Whether (da, ka) ranks before (db, kb): nearer, then the smaller key; key −1 (none) last. */
+        static boolean better(float da, long ka, float db, long kb) {
             if (ka < 0) {
                 return false;
             }

@@ -165,14 +165,7 @@ public final class InvertedLists implements Serializable {
         int a = 0;
         int b = 0;
         for (int r = 0; r < k; r++) {
-            boolean takeA;
-            if (ak[base + a] < 0) {
-                takeA = false;
-            } else if (pk[pbase + b] < 0) {
-                takeA = true;
-            } else {
-                takeA = ad[base + a] < pd[pbase + b] || (ad[base + a] == pd[pbase + b] && ak[base + a] <= pk[pbase + b]);
-            }
+            boolean takeA = ExactKnn.Result.better(ad[base + a], ak[base + a], pd[pbase + b], pk[pbase + b]);
             if (takeA) {
                 keys[r] = ak[base + a];
                 dist[r] = ad[base + a++];

@@ -95,10 +95,6 @@ final class KnnAffinities {
     record Built(SparseAffinities.Csr p, double[] start, double seconds, String neighbours, double recall) {
     }
 
-    static Built build(JavaRDD<Item> items, int m, int k, double perplexity) {
-        return build(items, m, k, perplexity, new Method("exact", 0, 1, 1));
-    }
-
     static Built build(JavaRDD<Item> items, int m, int k, double perplexity, Method method) {
         long t0 = System.nanoTime();
         boolean ivf = method.ivf(m) && m > k + 1;

@@ -48,6 +48,41 @@ public final class PcaProjection implements Serializable {
         return new PcaProjection(pca.center().clone(), axes, kept);
     }
 
+    /**
+     * A projection from its parts, as {@link #mean()}, {@link #axis(int)} and {@link #explained()}
+     * give them back (a basis stored by an earlier run): every axis as long as the mean.
+     */
+    public static PcaProjection of(double[] mean, double[][] axes, double[] explained) {
+        if (mean == null || mean.length == 0 || axes == null || axes.length == 0 || explained == null
+                || explained.length != axes.length) {
+            throw new IllegalArgumentException("a PCA basis needs a mean, at least one axis and one explained fraction per axis");
+        }
+        double[][] copy = new double[axes.length][];
+        for (int a = 0; a < axes.length; a++) {
+            if (axes[a] == null || axes[a].length != mean.length) {
+                throw new IllegalArgumentException("PCA axis " + a + " has " + (axes[a] == null ? 0 : axes[a].length)
+                        + " coordinates, the mean " + mean.length);
+            }
+            copy[a] = axes[a].clone();
+        }
+        return new PcaProjection(mean.clone(), copy, explained.clone());
+    }
+
+    /** The input dimension d. */
+    public int inputDimension() {
+        return mean.length;
+    }
+
+    /** The centre the rows are shifted by (the sample's mean). */
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    /** Principal axis {@code a} (unit length, d coordinates). */
+    public double[] axis(int a) {
+        return axes[a].clone();
+    }
+
     public int dimensions() {
         return axes.length;
     }

@@ -63,4 +63,30 @@ class PcaProjectionTest {
         assertTrue(var[0] > var[1] && var[1] > var[2]);
         assertEquals(0, cov01, 1e-3 * var[0]);
     }
+
+    @Test
+    void aBasisRebuiltFromItsPartsProjectsTheSameAndBadPartsAreRefused() {
+        Random rnd = new Random(3);
+        double[][] x = new double[300][6];
+        for (double[] r : x) {
+            for (int c = 0; c < 6; c++) {
+                r[c] = rnd.nextGaussian() * (c + 1);
+            }
+        }
+        PcaProjection pca = PcaProjection.fit(x, 4);
+        double[][] axes = new double[pca.dimensions()][];
+        for (int a = 0; a < axes.length; a++) {
+            axes[a] = pca.axis(a);
+        }
+        PcaProjection back = PcaProjection.of(pca.mean(), axes, pca.explained());
+        assertEquals(6, back.inputDimension());
+        float[] f = {1, -2, 3, 0.5f, 4, -1};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(pca.project(f, 4), back.project(f, 4), 0);
+        axes[1] = new double[5];
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PcaProjection.of(pca.mean(), axes, pca.explained()));
+        assertEquals("PCA axis 1 has 5 coordinates, the mean 6", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PcaProjection.of(pca.mean(), new double[][] {pca.axis(0)}, pca.explained()));
+    }
 }

@@ -220,6 +220,80 @@ class AnalysisJobsTest extends SparkTestBase {
     }
 
     @Test
+    void newImagesLandOnAnEarlierMap() {
+        // a map of about half the sample, then the whole sample put onto it
+        Dataset<Row> all = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString());
+        Path half = tmp.resolve("half");
+        all.filter(org.apache.spark.sql.functions.abs(org.apache.spark.sql.functions.hash(col("path"))).mod(2).equalTo(0))
+                .write().parquet(half.resolve("features").toString());
+        String first = tmp.resolve("first-map").toString();
+        EmbedJob.Summary before = EmbedJob.run(spark, EmbedOptions.of(on(half, first).with(EmbedOptions.ITERATIONS, 300)
+                .with(EmbedOptions.SEED, 7L).with(EmbedOptions.MOSAIC_GRID, 4)));
+        assertTrue(Files.isDirectory(Path.of(first, EmbedJob.BASIS)), "the map keeps its PCA basis");
+        assertEquals(51, io.cnnlens.jobs.spark.TableReader.open(spark, Path.of(first, EmbedJob.BASIS).toString()).count(),
+                "the mean and 50 axes");
+        java.util.Set<String> onMap = new java.util.HashSet<>(io.cnnlens.jobs.spark.TableReader.open(spark, before.table())
+                .select("image_id").distinct().as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+        long kept = all.filter(col("image_id").isin(onMap.toArray())).count();
+        long n = all.count();
+        assertTrue(kept > n / 3 && kept < n, kept + " of " + n);
+
+        String second = tmp.resolve("second-map").toString();
+        EmbedOptions onto = EmbedOptions.of(on(features, second).with(EmbedOptions.ONTO, first).with(EmbedOptions.SEED, 7L)
+                .with(EmbedOptions.MOSAIC_GRID, 4));
+        JobResult r = new EmbedJob().run(new JobContext(spark), onto);
+        assertTrue(r.summary().endsWith(String.format(java.util.Locale.ROOT, ", t-SNE onto %s: %d of %d points kept their places, "
+                + "%d placed against %d of them", first, kept, n, n - kept, Math.min(5000, kept))), r.summary());
+        assertTrue(r.details().stream().anyMatch(l -> l.startsWith("embed: PCA basis of " + first + " applied ")
+                && l.contains((n - kept) + " new points placed on its t-SNE map")), r.details().toString());
+
+        // the kept images are where they were, on both maps; the new ones land among their own class
+        Dataset<Row> was = io.cnnlens.jobs.spark.TableReader.open(spark, before.table()).select(col("path"), col("method"),
+                col("x").as("x0"), col("y").as("y0"));
+        Dataset<Row> now = io.cnnlens.jobs.spark.TableReader.open(spark, Path.of(second, EmbedJob.TABLE).toString());
+        assertEquals(2 * n, now.count());
+        Dataset<Row> both = now.join(was, new String[] {"path", "method"});
+        assertEquals(2 * kept, both.count());
+        assertEquals(kept, both.filter(col("method").equalTo("tsne").and(col("x").equalTo(col("x0"))).and(col("y").equalTo(col("y0")))).count(),
+                "the kept images keep their t-SNE places exactly");
+        assertEquals(kept, both.filter(col("method").equalTo("pca").and(org.apache.spark.sql.functions.abs(col("x").minus(col("x0"))).leq(1e-4))
+                .and(org.apache.spark.sql.functions.abs(col("y").minus(col("y0"))).leq(1e-4))).count(), "the same PCA basis");
+        double placedAgreement = placedLabelAgreement(now, onMap, 10);
+        System.out.printf("embed --onto: %d kept, %d placed; kNN-10 label agreement of the placed with the kept %.4f; map kNN-10 %.4f%n",
+                kept, n - kept, placedAgreement, before.quality().knnTsne());
+        assertTrue(placedAgreement > before.quality().knnTsne() - 0.1, "placed images land among their class: " + placedAgreement);
+
+        // what --onto refuses, by name
+        assertMessage("no embed run at " + tmp.resolve("nothing"), () -> EmbedJob.run(spark, EmbedOptions.of(on(features, second + "-x")
+                .with(EmbedOptions.ONTO, tmp.resolve("nothing").toString()))));
+        assertMessage("the map at " + first + " is of fc7, not --vector logits", () -> EmbedJob.run(spark, EmbedOptions.of(
+                on(features, second + "-y").with(EmbedOptions.ONTO, first).with(EmbedOptions.VECTOR, "logits"))));
+        assertMessage("--onto is empty", () -> EmbedOptions.of(on(features, second + "-z").with(EmbedOptions.ONTO, " ")));
+    }
+
+    /** Share of the placed images (not on the earlier map) whose k nearest kept images on the t-SNE map mostly share their label. */
+    private static double placedLabelAgreement(Dataset<Row> map, java.util.Set<String> kept, int k) {
+        List<Row> rows = map.filter(col("method").equalTo("tsne")).select("image_id", "label", "x", "y").collectAsList();
+        List<Row> refs = rows.stream().filter(r -> kept.contains(r.getString(0))).toList();
+        List<Row> placed = rows.stream().filter(r -> !kept.contains(r.getString(0))).toList();
+        int agree = 0;
+        for (Row p : placed) {
+            float px = p.getFloat(2);
+            float py = p.getFloat(3);
+            List<Row> nearest = refs.stream().sorted(java.util.Comparator.comparingDouble(r -> {
+                double dx = r.getFloat(2) - px;
+                double dy = r.getFloat(3) - py;
+                return dx * dx + dy * dy;
+            })).limit(k).toList();
+            Map<String, Long> votes = nearest.stream().collect(java.util.stream.Collectors.groupingBy(r -> r.getString(1),
+                    java.util.stream.Collectors.counting()));
+            String top = votes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            agree += top.equals(p.getString(1)) ? 1 : 0;
+        }
+        return (double) agree / placed.size();
+    }
+
+    @Test
     void degenerateInputsGiveClearMessages() {
         Dataset<Row> all = io.cnnlens.jobs.spark.TableReader.open(spark, features.resolve("features").toString());
         Path empty = tmp.resolve("empty");

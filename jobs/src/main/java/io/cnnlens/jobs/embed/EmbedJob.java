@@ -27,6 +27,7 @@ import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.image.PngWriter;
 import io.cnnlens.plot.ImageGrid;
 import io.cnnlens.plot.LabelledScatter;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -60,8 +61,10 @@ import java.util.TreeSet;
  * the driver limit ({@link #driverLimit}), its sparse affinities built on executors
  * ({@link KnnAffinities}: exact blocked kNN, 3·perplexity neighbours); above the limit (or
  * {@code --tsne-sample}) a seeded sample is fitted and every other point is placed against that
- * fixed map on executors ({@link TsnePlacement}). Writes
- * {@code <out>/embed/} (image_id, path, label, method, x, y) and scatter plots plus a thumbnail
+ * fixed map on executors ({@link TsnePlacement}). With {@code --onto} the images go onto an
+ * earlier run's map instead ({@link EarlierMap}). Writes
+ * {@code <out>/embed/} (image_id, path, label, method, x, y), the PCA basis
+ * {@code <out>/embed_basis/} and scatter plots plus a thumbnail
  * mosaic under {@code <out>/pictures/embed/}; reports kNN accuracy and trustworthiness of both
  * maps on a sample. Needs at least {@value #MIN_IMAGES} images ({@link #cannotRun}); on a small
  * input the perplexity is lowered to (n − 2) / 3 and the quality k to (n − 2) / 2.
@@ -76,6 +79,8 @@ public final class EmbedJob implements Job<EmbedOptions> {
 
     public static final String TABLE = "embed";
     public static final String PICTURES = "pictures/embed";
+    /** The PCA basis the map was made in, so a later run can put new images on it ({@code --onto}). */
+    public static final String BASIS = EarlierMap.BASIS;
 
     public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, false),
@@ -114,13 +119,25 @@ public final class EmbedJob implements Job<EmbedOptions> {
     }
 
     /**
-     * The t-SNE scale mode: {@code full} (every point fitted) or {@code sample} (a seeded sample
-     * of {@code fitted} points fitted, the rest placed), with the driver limit it was chosen against.
+     * The t-SNE scale mode: {@code full} (every point fitted), {@code sample} (a seeded sample
+     * of {@code fitted} points fitted, the rest placed), with the driver limit it was chosen
+     * against, or onto an earlier run's map ({@code onto} that run's folder: {@code fitted} points
+     * kept their places there, the rest were placed against {@code references} of them;
+     * {@code gone} images of that map are no longer in the features table).
      *
      * @param asked the --tsne-sample value (0: none asked)
      */
-    public record Mode(boolean full, int fitted, long points, long driverLimit, int asked) {
+    public record Mode(boolean full, int fitted, long points, long driverLimit, int asked, String onto, int references, long gone) {
+        static Mode onto(String onto, long kept, long points, int references, long gone) {
+            return new Mode(false, (int) kept, points, 0, 0, onto, references, gone);
+        }
+
         public String describe() {
+            if (onto != null) {
+                return String.format(Locale.ROOT, "onto %s: %d of %d points kept their places, %d placed against %d of them%s",
+                        onto, fitted, points, points - fitted, references,
+                        gone > 0 ? "; " + gone + " image(s) of that map are no longer in the features table" : "");
+            }
             String limit = String.format(Locale.ROOT, "driver limit %d points (%.1f GB heap)", driverLimit,
                     Runtime.getRuntime().maxMemory() / 1e9);
             if (full) {
@@ -159,7 +176,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
     static Mode mode(long n, int asked, long limit) {
         long cap = asked > 0 ? Math.min(asked, limit) : limit;
         cap = Math.min(cap, Integer.MAX_VALUE / 128);
-        return n <= cap ? new Mode(true, (int) n, n, limit, asked) : new Mode(false, (int) cap, n, limit, asked);
+        return n <= cap ? new Mode(true, (int) n, n, limit, asked, null, 0, 0) : new Mode(false, (int) cap, n, limit, asked, null, 0, 0);
     }
 
     /** One image after PCA. */
@@ -181,7 +198,10 @@ public final class EmbedJob implements Job<EmbedOptions> {
                         + "50-D PCA (the paper's perplexity and schedule, a PCA start; nearest neighbours on executors, the "
                         + "gradient on the driver's cores) fitting every point up to the driver limit; above it a seeded sample "
                         + "is fitted and the other points placed against the fixed map on executors.",
-                "Writes <out>/embed/ (image_id, path, label, method, x, y) and <out>/pictures/embed/{pca,tsne,tsne-mosaic}.png; "
+                "With --onto <earlier embed out> no map is fitted: that run's PCA basis is applied, its images keep their "
+                        + "places and the new ones are placed on its map.",
+                "Writes <out>/embed/ (image_id, path, label, method, x, y), <out>/embed_basis/ (the PCA basis, for a later "
+                        + "--onto) and <out>/pictures/embed/{pca,tsne,tsne-mosaic}.png; "
                         + "prints kNN accuracy and trustworthiness of both maps on a sample. Needs at least " + MIN_IMAGES
                         + " images; on fewer than about 100 the perplexity and the quality k are lowered to what they can carry."};
     }
@@ -198,7 +218,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
 
     @Override
     public List<String> outputs() {
-        return List.of(TABLE, PICTURES);
+        return List.of(TABLE, BASIS, PICTURES);
     }
 
     /** Fewer than {@value #MIN_IMAGES} images in the features table: no map. */
@@ -213,12 +233,19 @@ public final class EmbedJob implements Job<EmbedOptions> {
         Summary r = run(context.spark(), options);
         List<String> details = new ArrayList<>();
         Tsne t = r.tsne();
-        details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE (Barnes-Hut, perplexity %s, theta %s) on %d points: "
-                        + "affinities from %d neighbours each on Spark %.1f s (%s; %d non-zeros), fit %d iterations on %d driver threads "
-                        + "%.1f s (learning rate %.0f, KL %.4f); %s %.1f s",
-                r.pcaSeconds(), plain(r.perplexity()), plain(options.theta()), t.mode().fitted(), t.neighbours(), t.knnSeconds(),
-                t.search(), t.affinities(), options.iterations(), t.threads(), t.fitSeconds(), t.learningRate(), t.klDivergence(),
-                t.mode().full() ? "writing the map" : "placing the rest", r.placeSeconds()));
+        if (t.mode().onto() != null) {
+            details.add(String.format(Locale.ROOT, "embed: PCA basis of %s applied %.1f s; %d new points placed on its t-SNE map "
+                            + "(perplexity %s, %d steps each, against %d kept points) %.1f s",
+                    t.mode().onto(), r.pcaSeconds(), t.mode().points() - t.mode().fitted(), plain(options.placePerplexity()),
+                    options.placeIterations(), t.mode().references(), r.placeSeconds()));
+        } else {
+            details.add(String.format(Locale.ROOT, "embed: PCA %.1f s; t-SNE (Barnes-Hut, perplexity %s, theta %s) on %d points: "
+                            + "affinities from %d neighbours each on Spark %.1f s (%s; %d non-zeros), fit %d iterations on %d driver threads "
+                            + "%.1f s (learning rate %.0f, KL %.4f); %s %.1f s",
+                    r.pcaSeconds(), plain(r.perplexity()), plain(options.theta()), t.mode().fitted(), t.neighbours(), t.knnSeconds(),
+                    t.search(), t.affinities(), options.iterations(), t.threads(), t.fitSeconds(), t.learningRate(), t.klDivergence(),
+                    t.mode().full() ? "writing the map" : "placing the rest", r.placeSeconds()));
+        }
         Quality q = r.quality();
         details.add(String.format(Locale.ROOT, "embed: on %d points, kNN-%d accuracy: %s %.4f, PCA-2D %.4f, t-SNE %.4f; "
                         + "trustworthiness (k=%d): PCA-2D %.4f, t-SNE %.4f",
@@ -274,7 +301,7 @@ public final class EmbedJob implements Job<EmbedOptions> {
         List<String> caps = new ArrayList<>();
         EmbedOptions s = capped(options, n, caps);
         long fitN = s.tsneSample() > 0 ? Math.min(n, s.tsneSample()) : n;
-        if (s.perplexity() >= fitN - 1) {
+        if (!s.ontoEarlierMap() && s.perplexity() >= fitN - 1) {
             throw new IllegalArgumentException("perplexity " + s.perplexity() + " needs more than " + (int) (s.perplexity() + 1)
                     + " points in the t-SNE sample; there are " + fitN + " (lower --perplexity)");
         }
@@ -291,14 +318,19 @@ public final class EmbedJob implements Job<EmbedOptions> {
         }).persist(StorageLevel.MEMORY_AND_DISK());
         List<JavaRDD<?>> persisted = new ArrayList<>(List.of(raw));
         try {
-            // PCA on a sample, applied everywhere
+            // PCA on a sample, applied everywhere (or the earlier map's basis, --onto)
             long tp = System.nanoTime();
-            List<Point> pcaSample = raw.takeOrdered(Math.min(s.pcaSample(), (int) Math.min(n, Integer.MAX_VALUE)), new ByHash());
-            double[][] x = new double[pcaSample.size()][];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = toDouble(pcaSample.get(i).vector());
+            PcaProjection pca;
+            if (s.ontoEarlierMap()) {
+                pca = EarlierMap.basis(spark, s.onto(), s.vector(), raw.first().vector().length);
+            } else {
+                List<Point> pcaSample = raw.takeOrdered(Math.min(s.pcaSample(), (int) Math.min(n, Integer.MAX_VALUE)), new ByHash());
+                double[][] x = new double[pcaSample.size()][];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = toDouble(pcaSample.get(i).vector());
+                }
+                pca = PcaProjection.fit(x, s.pcaDims());
             }
-            PcaProjection pca = PcaProjection.fit(x, s.pcaDims());
             Broadcast<PcaProjection> pb = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(pca);
             int dims = pca.dimensions();
             JavaRDD<Point> points = raw.map(p -> new Point(p.key(), p.hash(), p.id(), p.path(), p.label(), p.vector(),
@@ -307,83 +339,10 @@ public final class EmbedJob implements Job<EmbedOptions> {
             points.count();
             double pcaSeconds = (System.nanoTime() - tp) / 1e9;
 
-            // t-SNE: every point up to the driver limit, else a seeded sample of that many
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            int k = neighbours(s.perplexity(), n);
-            long limit = driverLimit(k);
-            Mode mode = mode(n, s.tsneSample(), limit);
-            int m = mode.fitted();
-            long[] fitKeys = null; // sample mode: the fitted points' keys, ascending; full mode: key = fit index
-            if (!mode.full()) {
-                List<Tuple2<Long, Long>> chosen = points.map(p -> new Tuple2<>(p.hash(), p.key())).takeOrdered(m, new ByHashKey());
-                fitKeys = new long[m];
-                for (int i = 0; i < m; i++) {
-                    fitKeys[i] = chosen.get(i)._2();
-                }
-                java.util.Arrays.sort(fitKeys);
-            }
-            Broadcast<long[]> fitKeysB = jsc.broadcast(fitKeys == null ? new long[0] : fitKeys);
-            boolean full = mode.full();
-            JavaRDD<KnnAffinities.Item> items = points.flatMap(p -> {
-                int idx = full ? (int) p.key() : java.util.Arrays.binarySearch(fitKeysB.value(), p.key());
-                return idx < 0 ? java.util.Collections.emptyIterator()
-                        : List.of(new KnnAffinities.Item(idx, p.pca(), p.pca()[0], dims > 1 ? p.pca()[1] : 0)).iterator();
-            });
-            KnnAffinities.Built built = KnnAffinities.build(items, m, k, s.perplexity(), s.knnMethod());
-            LOG.info(String.format(Locale.ROOT, "embed: t-SNE affinities of %d points from %d neighbours each (%s): %d non-zeros, %.1f s",
-                    m, k, built.neighbours(), built.p().entries(), built.seconds()));
-            int every = Math.max(1, s.iterations() / 10);
-            long tFit = System.nanoTime();
-            BarnesHutTsne.Result fit = BarnesHutTsne.fit(built.p(), BarnesHutTsne.scaledStart(built.start()),
-                    new BarnesHutTsne.Options(s.iterations(), Math.min(250, s.iterations() / 4), 12, 0, s.theta(), s.tsneThreads()),
-                    it -> {
-                        if (it % every == 0) {
-                            LOG.info(String.format(Locale.ROOT, "embed: t-SNE iteration %d/%d, %.1f s", it, s.iterations(),
-                                    (System.nanoTime() - tFit) / 1e9));
-                        }
-                    });
-            float[] coords = new float[2 * m];
-            for (int i = 0; i < 2 * m; i++) {
-                coords[i] = (float) fit.y()[i];
-            }
-            Broadcast<float[]> coordsB = jsc.broadcast(coords);
-            Broadcast<TsnePlacement> place = null;
-            if (!full) {
-                // references: a seeded subset of the fitted points (fit indices are in key order, not hash order)
-                int refs = Math.min(s.placeReferences(), m);
-                List<Point> refPoints = points.filter(p -> java.util.Arrays.binarySearch(fitKeysB.value(), p.key()) >= 0)
-                        .takeOrdered(refs, new ByHash());
-                float[] refX = new float[refs * dims];
-                float[] refY = new float[refs * 2];
-                for (int i = 0; i < refs; i++) {
-                    Point p = refPoints.get(i);
-                    int idx = java.util.Arrays.binarySearch(fitKeys, p.key());
-                    System.arraycopy(p.pca(), 0, refX, i * dims, dims);
-                    refY[2 * i] = coords[2 * idx];
-                    refY[2 * i + 1] = coords[2 * idx + 1];
-                }
-                place = jsc.broadcast(new TsnePlacement(refX, refY, dims, s.placePerplexity(), s.placeIterations(), 1.0));
-            }
-            Broadcast<TsnePlacement> placeB = place;
-
-            long tPlace = System.nanoTime();
-            // key kept alongside for the quality sample and the mosaic
-            JavaRDD<Tuple2<Point, float[]>> placed = points.map(p -> {
-                int idx = full ? (int) p.key() : java.util.Arrays.binarySearch(fitKeysB.value(), p.key());
-                float[] t;
-                if (idx >= 0) {
-                    t = new float[] {coordsB.value()[2 * idx], coordsB.value()[2 * idx + 1]};
-                } else {
-                    double[] at = placeB.value().place(p.pca());
-                    t = new float[] {(float) at[0], (float) at[1]};
-                }
-                return new Tuple2<>(p, t);
-            }).persist(StorageLevel.MEMORY_AND_DISK());
-            persisted.add(placed);
-            placed.count();
-            double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
-            Tsne tsne = new Tsne(mode, k, built.neighbours(), built.recall(), built.p().entries(), built.seconds(), fit.seconds(), fit.threads(),
-                    fit.klDivergence(), fit.learningRate());
+            Mapped mapped = s.ontoEarlierMap() ? onto(spark, points, s, n, dims, persisted) : fit(spark, points, s, n, dims, persisted);
+            JavaRDD<Tuple2<Point, float[]>> placed = mapped.placed();
+            Tsne tsne = mapped.tsne();
+            double placeSeconds = mapped.placeSeconds();
             Dataset<Row> table = spark.createDataFrame(placed.flatMap(t -> {
                 Point p = t._1();
                 return List.of(
@@ -394,8 +353,9 @@ public final class EmbedJob implements Job<EmbedOptions> {
             Quality quality = quality(placed, s);
             try (TableCommitter committer = new TableCommitter(spark, s.out(), "embed")) {
                 table.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(TABLE));
+                EarlierMap.basisRows(spark, pca, s.vector()).write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(BASIS));
                 int mosaicEmpty = writePictures(committer, placed, s, hadoop, n);
-                committer.commit(List.of(TABLE, PICTURES));
+                committer.commit(List.of(TABLE, BASIS, PICTURES));
                 return new Summary(n, 2 * n, (System.nanoTime() - t0) / 1e9, pcaSeconds, tsne, placeSeconds, quality,
                         committer.finalPath(TABLE), committer.finalPath(PICTURES), s.perplexity(), caps, mosaicEmpty);
             }
@@ -404,6 +364,142 @@ public final class EmbedJob implements Job<EmbedOptions> {
                 persisted.get(i).unpersist();
             }
         }
+    }
+
+
+    /** What a map step made: every point with its place, the t-SNE figures, the placement seconds. */
+    private record Mapped(Tsne tsne, JavaRDD<Tuple2<Point, float[]>> placed, double placeSeconds) {
+    }
+
+    /** A new t-SNE map: every point fitted up to the driver limit, else a seeded sample fitted and the rest placed. */
+    private static Mapped fit(SparkSession spark, JavaRDD<Point> points, EmbedOptions s, long n, int dims, List<JavaRDD<?>> persisted) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int k = neighbours(s.perplexity(), n);
+        long limit = driverLimit(k);
+        Mode mode = mode(n, s.tsneSample(), limit);
+        int m = mode.fitted();
+        long[] fitKeys = null; // sample mode: the fitted points' keys, ascending; full mode: key = fit index
+        if (!mode.full()) {
+            List<Tuple2<Long, Long>> chosen = points.map(p -> new Tuple2<>(p.hash(), p.key())).takeOrdered(m, new ByHashKey());
+            fitKeys = new long[m];
+            for (int i = 0; i < m; i++) {
+                fitKeys[i] = chosen.get(i)._2();
+            }
+            java.util.Arrays.sort(fitKeys);
+        }
+        Broadcast<long[]> fitKeysB = jsc.broadcast(fitKeys == null ? new long[0] : fitKeys);
+        boolean full = mode.full();
+        JavaRDD<KnnAffinities.Item> items = points.flatMap(p -> {
+            int idx = full ? (int) p.key() : java.util.Arrays.binarySearch(fitKeysB.value(), p.key());
+            return idx < 0 ? java.util.Collections.emptyIterator()
+                    : List.of(new KnnAffinities.Item(idx, p.pca(), p.pca()[0], dims > 1 ? p.pca()[1] : 0)).iterator();
+        });
+        KnnAffinities.Built built = KnnAffinities.build(items, m, k, s.perplexity(), s.knnMethod());
+        LOG.info(String.format(Locale.ROOT, "embed: t-SNE affinities of %d points from %d neighbours each (%s): %d non-zeros, %.1f s",
+                m, k, built.neighbours(), built.p().entries(), built.seconds()));
+        int every = Math.max(1, s.iterations() / 10);
+        long tFit = System.nanoTime();
+        BarnesHutTsne.Result fit = BarnesHutTsne.fit(built.p(), BarnesHutTsne.scaledStart(built.start()),
+                new BarnesHutTsne.Options(s.iterations(), Math.min(250, s.iterations() / 4), 12, 0, s.theta(), s.tsneThreads()),
+                it -> {
+                    if (it % every == 0) {
+                        LOG.info(String.format(Locale.ROOT, "embed: t-SNE iteration %d/%d, %.1f s", it, s.iterations(),
+                                (System.nanoTime() - tFit) / 1e9));
+                    }
+                });
+        float[] coords = new float[2 * m];
+        for (int i = 0; i < 2 * m; i++) {
+            coords[i] = (float) fit.y()[i];
+        }
+        Broadcast<float[]> coordsB = jsc.broadcast(coords);
+        Broadcast<TsnePlacement> place = null;
+        if (!full) {
+            // references: a seeded subset of the fitted points (fit indices are in key order, not hash order)
+            int refs = Math.min(s.placeReferences(), m);
+            List<Point> refPoints = points.filter(p -> java.util.Arrays.binarySearch(fitKeysB.value(), p.key()) >= 0)
+                    .takeOrdered(refs, new ByHash());
+            float[] refX = new float[refs * dims];
+            float[] refY = new float[refs * 2];
+            for (int i = 0; i < refs; i++) {
+                Point p = refPoints.get(i);
+                int idx = java.util.Arrays.binarySearch(fitKeys, p.key());
+                System.arraycopy(p.pca(), 0, refX, i * dims, dims);
+                refY[2 * i] = coords[2 * idx];
+                refY[2 * i + 1] = coords[2 * idx + 1];
+            }
+            place = jsc.broadcast(new TsnePlacement(refX, refY, dims, s.placePerplexity(), s.placeIterations(), 1.0));
+        }
+        Broadcast<TsnePlacement> placeB = place;
+
+        long tPlace = System.nanoTime();
+        // key kept alongside for the quality sample and the mosaic
+        JavaRDD<Tuple2<Point, float[]>> placed = points.map(p -> {
+            int idx = full ? (int) p.key() : java.util.Arrays.binarySearch(fitKeysB.value(), p.key());
+            float[] t;
+            if (idx >= 0) {
+                t = new float[] {coordsB.value()[2 * idx], coordsB.value()[2 * idx + 1]};
+            } else {
+                double[] at = placeB.value().place(p.pca());
+                t = new float[] {(float) at[0], (float) at[1]};
+            }
+            return new Tuple2<>(p, t);
+        }).persist(StorageLevel.MEMORY_AND_DISK());
+        persisted.add(placed);
+        placed.count();
+        double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
+        Tsne tsne = new Tsne(mode, k, built.neighbours(), built.recall(), built.p().entries(), built.seconds(), fit.seconds(), fit.threads(),
+                fit.klDivergence(), fit.learningRate());
+        return new Mapped(tsne, placed, placeSeconds);
+    }
+
+    /**
+     * The earlier map of {@code --onto}: images whose content (image_id) is on it keep their
+     * places; the others are placed against a seeded sample of {@code --place-references} of the
+     * kept ones, in the same PCA space (the earlier basis), on executors.
+     */
+    private static Mapped onto(SparkSession spark, JavaRDD<Point> points, EmbedOptions s, long n, int dims, List<JavaRDD<?>> persisted) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaPairRDD<String, EarlierMap.Place> earlier = EarlierMap.places(spark, s.onto());
+        long onMap = earlier.keys().distinct().count();
+        JavaRDD<Tuple2<Point, float[]>> matched = points.keyBy(Point::id).cogroup(earlier).flatMap(g -> {
+            List<Tuple2<Point, float[]>> out = new ArrayList<>();
+            for (Point p : g._2()._1()) {
+                EarlierMap.Place at = EarlierMap.choose(g._2()._2(), p.path());
+                out.add(new Tuple2<>(p, at == null ? null : new float[] {at.x(), at.y()}));
+            }
+            return out.iterator();
+        }).persist(StorageLevel.MEMORY_AND_DISK());
+        persisted.add(matched);
+        JavaRDD<Tuple2<Point, float[]>> kept = matched.filter(t -> t._2() != null);
+        long keptCount = kept.count();
+        if (keptCount == 0) {
+            throw new IllegalArgumentException("none of the " + n + " images of " + s.features() + " is on the map at " + s.onto()
+                    + " (no image_id in common); fit a new map without --onto");
+        }
+        long gone = onMap - kept.map(t -> t._1().id()).distinct().count();
+        int refs = (int) Math.min(s.placeReferences(), keptCount);
+        List<Tuple2<Point, float[]>> refPoints = kept.takeOrdered(refs, new ByPointHash());
+        float[] refX = new float[refs * dims];
+        float[] refY = new float[refs * 2];
+        for (int i = 0; i < refs; i++) {
+            System.arraycopy(refPoints.get(i)._1().pca(), 0, refX, i * dims, dims);
+            System.arraycopy(refPoints.get(i)._2(), 0, refY, 2 * i, 2);
+        }
+        Broadcast<TsnePlacement> placeB = jsc.broadcast(new TsnePlacement(refX, refY, dims, s.placePerplexity(), s.placeIterations(), 1.0));
+        long tPlace = System.nanoTime();
+        JavaRDD<Tuple2<Point, float[]>> placed = matched.map(t -> {
+            if (t._2() != null) {
+                return t;
+            }
+            double[] at = placeB.value().place(t._1().pca());
+            return new Tuple2<>(t._1(), new float[] {(float) at[0], (float) at[1]});
+        }).persist(StorageLevel.MEMORY_AND_DISK());
+        persisted.add(placed);
+        placed.count();
+        double placeSeconds = (System.nanoTime() - tPlace) / 1e9;
+        Mode mode = Mode.onto(s.onto(), keptCount, n, refs, gone);
+        return new Mapped(new Tsne(mode, 0, "none: the map of " + s.onto(), Double.NaN, 0, 0, 0, 0, Double.NaN, Double.NaN),
+                placed, placeSeconds);
     }
 
     private static Quality quality(JavaRDD<Tuple2<Point, float[]>> placed, EmbedOptions s) {

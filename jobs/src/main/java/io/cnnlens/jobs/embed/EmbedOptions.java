@@ -16,7 +16,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
                            double perplexity, int iterations, double theta, int tsneThreads, String tsneKnn, int tsneKnnLists,
                            int tsneKnnProbes, int placeReferences, double placePerplexity, int placeIterations,
                            int qualitySample, int qualityK, long seed, int mosaicGrid, int mosaicTile, long maxPixels,
-                           long maxBytes) {
+                           long maxBytes, String onto) {
 
     public static final OptionKey<String> VECTOR = OptionKey.text("vector", "fc7", "Feature column: fc7, logits or conv_max.");
     public static final OptionKey<Integer> PCA_SAMPLE = OptionKey.integer("pca-sample", 20_000, "Rows PCA is fitted on.");
@@ -50,6 +50,10 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     public static final OptionKey<Integer> QUALITY_K = OptionKey.integer("quality-k", 10,
             "Neighbours k of the map quality figures (kNN accuracy, trustworthiness); at most (n - 2) / 2 for n images.");
     public static final OptionKey<Long> SEED = SharedOptions.seed(1, "the samples");
+    public static final OptionKey<String> ONTO = OptionKey.text("onto", null,
+            "The --out of an earlier embed run whose map the images are put on instead of fitting a new one: its PCA basis "
+                    + "is applied, the images on its map keep their places (matched by image_id) and the others are placed "
+                    + "against --place-references of them.");
     public static final OptionKey<Integer> MOSAIC_GRID = OptionKey.integer("mosaic-grid", 40, "Mosaic cells per side.");
     public static final OptionKey<Integer> MOSAIC_TILE = OptionKey.integer("mosaic-tile", 32, "Mosaic cell size in pixels.");
 
@@ -57,7 +61,7 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
     static final List<OptionKey<?>> KEYS = List.of(SharedOptions.FEATURES, SharedOptions.OUT, SharedOptions.MASTER, VECTOR, PCA_SAMPLE, PCA_DIMS, TSNE_SAMPLE, PERPLEXITY, ITERATIONS, THETA, TSNE_THREADS, TSNE_KNN, TSNE_KNN_LISTS,
             TSNE_KNN_PROBES, PLACE_REFERENCES, PLACE_PERPLEXITY,
             PLACE_ITERATIONS, QUALITY_SAMPLE, QUALITY_K, SEED, MOSAIC_GRID, MOSAIC_TILE, SharedOptions.MAX_PIXELS,
-            SharedOptions.MAX_BYTES);
+            SharedOptions.MAX_BYTES, ONTO);
 
     public EmbedOptions {
         if (features == null || features.isBlank()) {
@@ -89,12 +93,20 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
         if (!(placePerplexity > 0)) {
             throw new IllegalArgumentException("--place-perplexity must be positive");
         }
+        if (onto != null && onto.isBlank()) {
+            throw new IllegalArgumentException("--onto is empty: name the --out of an earlier embed run, or leave it out");
+        }
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("--max-pixels must be positive");
         }
         if (maxBytes <= 0 || maxBytes > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("--max-bytes must be between 1 and " + (Integer.MAX_VALUE - 64));
         }
+    }
+
+    /** Whether the images go onto an earlier run's map ({@code --onto}) instead of a new fit. */
+    boolean ontoEarlierMap() {
+        return onto != null;
     }
 
     /** The nearest-neighbour method these options ask for. */
@@ -118,13 +130,13 @@ public record EmbedOptions(String features, String out, String vector, int pcaSa
                 v.get(TSNE_KNN), v.get(TSNE_KNN_LISTS), v.get(TSNE_KNN_PROBES),
                 v.get(PLACE_REFERENCES), v.get(PLACE_PERPLEXITY),
                 v.get(PLACE_ITERATIONS), v.get(QUALITY_SAMPLE), v.get(QUALITY_K), v.get(SEED), v.get(MOSAIC_GRID),
-                v.get(MOSAIC_TILE), v.get(SharedOptions.MAX_PIXELS), v.get(SharedOptions.MAX_BYTES));
+                v.get(MOSAIC_TILE), v.get(SharedOptions.MAX_PIXELS), v.get(SharedOptions.MAX_BYTES), v.get(ONTO));
     }
 
     /** These options with the perplexity and the quality k given. */
     EmbedOptions with(double perplexity, int qualityK) {
         return new EmbedOptions(features, out, vector, pcaSample, pcaDims, tsneSample, perplexity, iterations, theta, tsneThreads,
                 tsneKnn, tsneKnnLists, tsneKnnProbes, placeReferences, placePerplexity,
-                placeIterations, qualitySample, qualityK, seed, mosaicGrid, mosaicTile, maxPixels, maxBytes);
+                placeIterations, qualitySample, qualityK, seed, mosaicGrid, mosaicTile, maxPixels, maxBytes, onto);
     }
 }

@@ -49,6 +49,7 @@ class TuneJobTest {
     static TuneOptions options(Path out, Path space, List<String> steps) {
         return TuneOptions.of(OptionValues.defaults().with(SharedOptions.OUT, out.toString()).with(TuneOptions.SPACE, space.toString())
                 .with(TuneOptions.STEPS_KEY, steps).with(TuneOptions.MODE, "grid").with(TuneOptions.TRAIN_SIZE, 300)
+                .with(TuneOptions.FINAL_TRAIN_SIZE, 400)
                 .with(TuneOptions.VAL_SIZE, 200).with(TuneOptions.MIN_EPOCHS, 1).with(TuneOptions.MAX_EPOCHS, 2).with(TuneOptions.ETA, 2)
                 .with(TuneOptions.REFINE_TOP, 0).with(TuneOptions.THREADS, 1).with(TuneOptions.OVERFIT_IMAGES, 20)
                 .with(TuneOptions.OVERFIT_ITERATIONS, 40).with(TuneOptions.RANGE_STEPS, 15));
@@ -73,6 +74,8 @@ class TuneJobTest {
         Row hot = trials.stream().filter(r -> r.getAs("id").equals("coarse-r0-t001")).findFirst().orElseThrow();
         assertEquals("diverged", hot.getAs("status"), "lr 40 diverges, and that is a recorded result: " + hot);
         assertEquals("lr-too-high", hot.getAs("diagnosis"));
+        assertTrue(s.lines().stream().anyMatch(l -> l.startsWith("final: 2 epochs on 400 training images ")),
+                "the final training reads --final-train-size images, not the trials' 300: " + s.lines());
         Row fin = trials.stream().filter(r -> r.getAs("id").equals("final")).findFirst().orElseThrow();
         double test = fin.getAs("test_acc");
         assertTrue(test > 0.15 && test <= 1, "test accuracy " + test);

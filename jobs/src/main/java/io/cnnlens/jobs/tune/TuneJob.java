@@ -216,12 +216,14 @@ public final class TuneJob implements Job<TuneOptions> {
                 FinalModel fm = trainFinal(spark, o, r, storeDir, hadoop);
                 records.add(fm.record());
                 chosen = Optional.of(fm.record());
-                writeModel(c, fm, data, r);
+                TuneData finalData = TuneData.of(o.forFinal(), 1);
+                writeModel(c, fm, finalData, r);
                 tables.add(MODEL);
                 specPath = c.finalPath(MODEL) + "/tuned.properties";
                 lines.add(String.format(Locale.ROOT, "chosen: %s (best val accuracy %.4f) %s", best.id(), best.bestValAcc(), r.line()));
-                lines.add(String.format(Locale.ROOT, "final: %d epochs  val accuracy %.4f  test accuracy %.4f on %d test images (touched once)  "
-                        + "model spec %s", r.epochs(), fm.record().lastValAcc(), fm.record().testAcc(), data.test().size(), specPath));
+                lines.add(String.format(Locale.ROOT, "final: %d epochs on %d training images  val accuracy %.4f  test accuracy %.4f on %d "
+                        + "test images (touched once)  model spec %s", r.epochs(), finalData.train().size(), fm.record().lastValAcc(),
+                        fm.record().testAcc(), finalData.test().size(), specPath));
             }
             if (!records.isEmpty()) {
                 writeTables(spark, c, records);
@@ -425,7 +427,7 @@ public final class TuneJob implements Job<TuneOptions> {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         return jsc.parallelize(List.of(r), 1).map(recipe -> {
             int threads = o.threads() > 0 ? o.threads() : ExecutorRuntime.taskCpus();
-            TuneData d = TuneData.of(o, threads);
+            TuneData d = TuneData.of(o.forFinal(), threads);
             TrainingSession[] keep = new TrainingSession[1];
             TrialRun run = FamilyTraining.train(recipe, d.train(), d.val(), d.settings(), line -> LOG.info("tune: final: {}", line), keep);
             if (keep[0] == null) {

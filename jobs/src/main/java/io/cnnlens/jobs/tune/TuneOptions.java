@@ -10,7 +10,8 @@ import java.util.Locale;
 /** The tune job's options: the keys and defaults side by side, checked in the constructor. */
 public record TuneOptions(String data, String out, List<String> steps, String space, String mode, int trials, int gridPoints,
                           int trainSize, int valSize, int minEpochs, int maxEpochs, int eta, int refineTop, double refineMargin,
-                          int finalEpochs, long seed, int threads, int overfitImages, int overfitIterations, int rangeSteps)
+                          int finalEpochs, long seed, int threads, int overfitImages, int overfitIterations, int rangeSteps,
+                          int finalTrainSize)
         implements java.io.Serializable {
 
     public static final List<String> STEPS = List.of("check", "search", "final");
@@ -38,6 +39,9 @@ public record TuneOptions(String data, String out, List<String> steps, String sp
             "Refine round: the best trials' span widened by this factor (log axes) or fraction of the range (uniform ones).");
     public static final OptionKey<Integer> FINAL_EPOCHS = OptionKey.integer("final-epochs", 0,
             "Final training of the chosen recipe; 0 = the chosen trial's epochs.");
+    public static final OptionKey<Integer> FINAL_TRAIN_SIZE = OptionKey.integer("final-train-size", 0,
+            "Training images of the final training (a stratified sample of the training split, never the validation images); "
+                    + "0 = all of them (the lecture's 'train longer' on the whole training set).");
     public static final OptionKey<Long> SEED = SharedOptions.seed(42, "splits, sampling, initialisation and shuffling");
     public static final OptionKey<Integer> THREADS = OptionKey.integer("threads", 0,
             "Intra-op threads per trial; 0 = the task's CPU share (spark.task.cpus).");
@@ -48,7 +52,7 @@ public record TuneOptions(String data, String out, List<String> steps, String sp
     public static final OptionKey<Integer> RANGE_STEPS = OptionKey.integer("range-steps", 100, "Checklist: steps of the LR range test (1e-8 to 1).");
 
     static final List<OptionKey<?>> KEYS = List.of(DATA, SharedOptions.OUT, STEPS_KEY, SPACE, MODE, TRIALS, GRID_POINTS, TRAIN_SIZE,
-            VAL_SIZE, MIN_EPOCHS, MAX_EPOCHS, ETA, REFINE_TOP, REFINE_MARGIN, FINAL_EPOCHS, SEED, THREADS, OVERFIT_IMAGES,
+            VAL_SIZE, MIN_EPOCHS, MAX_EPOCHS, ETA, REFINE_TOP, REFINE_MARGIN, FINAL_EPOCHS, FINAL_TRAIN_SIZE, SEED, THREADS, OVERFIT_IMAGES,
             OVERFIT_ITERATIONS, RANGE_STEPS, SharedOptions.MASTER);
 
     public TuneOptions {
@@ -74,8 +78,8 @@ public record TuneOptions(String data, String out, List<String> steps, String sp
         if (trials < 1 || gridPoints < 1) {
             throw new IllegalArgumentException("--trials and --grid-points must be positive");
         }
-        if (trainSize < 0 || valSize < 1) {
-            throw new IllegalArgumentException("--train-size must be >= 0 and --val-size positive");
+        if (trainSize < 0 || finalTrainSize < 0 || valSize < 1) {
+            throw new IllegalArgumentException("--train-size and --final-train-size must be >= 0 and --val-size positive");
         }
         if (minEpochs < 1 || maxEpochs < minEpochs || eta < 2) {
             throw new IllegalArgumentException("need 1 <= --min-epochs <= --max-epochs and --eta >= 2");
@@ -93,7 +97,13 @@ public record TuneOptions(String data, String out, List<String> steps, String sp
         return new TuneOptions(v.get(DATA), v.get(SharedOptions.OUT), v.get(STEPS_KEY), v.get(SPACE), v.get(MODE), v.get(TRIALS),
                 v.get(GRID_POINTS), v.get(TRAIN_SIZE), v.get(VAL_SIZE), v.get(MIN_EPOCHS), v.get(MAX_EPOCHS), v.get(ETA),
                 v.get(REFINE_TOP), v.get(REFINE_MARGIN), v.get(FINAL_EPOCHS), v.get(SEED), v.get(THREADS), v.get(OVERFIT_IMAGES),
-                v.get(OVERFIT_ITERATIONS), v.get(RANGE_STEPS));
+                v.get(OVERFIT_ITERATIONS), v.get(RANGE_STEPS), v.get(FINAL_TRAIN_SIZE));
+    }
+
+    /** These options as the final training reads its data: --final-train-size training images, the same validation split. */
+    TuneOptions forFinal() {
+        return new TuneOptions(data, out, steps, space, mode, trials, gridPoints, finalTrainSize, valSize, minEpochs, maxEpochs, eta,
+                refineTop, refineMargin, finalEpochs, seed, threads, overfitImages, overfitIterations, rangeSteps, finalTrainSize);
     }
 
     public boolean has(String step) {

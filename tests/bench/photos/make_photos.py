@@ -3,7 +3,7 @@
 Debian's python3-skimage ships (skimage.data: astronaut, chelsea, coffee, rocket, motorcycle_left,
 motorcycle_right, hubble_deep_field, retina).
 
-Usage: make_photos.py <out> <seed> [--small N] [--large N]
+Usage: make_photos.py <out> <seed> [--small N] [--large N] [--sources DIR]
   <out>/small/photo-NNNNN.jpg  N (default 2000) JPEGs of 500 x 375: a random 4:3 crop (50-100 % of the
       largest one) of a random source, mirrored half the time, resized with Lanczos, quality 80-95,
       4:2:0 chroma, no EXIF.
@@ -13,7 +13,9 @@ Usage: make_photos.py <out> <seed> [--small N] [--large N]
       every 4th carries an EXIF orientation, cycling 6, 3, 8 (stored pixels as the sensor saw them,
       as phones write them).
 The same <seed> gives the same files (PIL and numpy versions being equal). Prints one line per set.
-Run with Debian's python (/usr/bin/python3): it needs PIL, numpy and skimage.
+Run with Debian's python (/usr/bin/python3): it needs PIL, numpy and skimage; with --sources DIR (a
+folder holding the eight files, e.g. copied from skimage's data folder by tests/bench/gpu-ceiling.sh
+--stage) it reads them from there instead and needs no skimage.
 """
 import argparse
 import os
@@ -32,8 +34,8 @@ def data_dir():
     return os.path.join(os.path.dirname(skimage.__file__), "data")
 
 
-def load_sources():
-    d = data_dir()
+def load_sources(d=None):
+    d = d or data_dir()
     out = []
     for name in SOURCES:
         with Image.open(os.path.join(d, name)) as im:
@@ -93,8 +95,9 @@ def main():
     ap.add_argument("seed", type=int)
     ap.add_argument("--small", type=int, default=2000, help="500 x 375 photos (0: none)")
     ap.add_argument("--large", type=int, default=200, help="4032 x 3024 photos (0: none)")
+    ap.add_argument("--sources", help="folder with the source photographs (default: skimage's data folder)")
     a = ap.parse_args()
-    sources = load_sources()
+    sources = load_sources(a.sources)
     if a.small > 0:
         b = make_small(os.path.join(a.out, "small"), a.seed, a.small, sources)
         print("small: %d JPEGs of 500x375, %.1f MB, in %s" % (a.small, b / 1e6, os.path.join(a.out, "small")))

@@ -20,6 +20,11 @@
 # model check, listing and commit included; JVM start-up not). Prints every run with `uptime`'s load
 # and, per set, the median of the rounds' ratios features/dataloader, features-off/dataloader,
 # features/forward-only (cnnlens) and cnnlens forward / PyTorch forward.
+# MARGINAL=1 adds, per set, a twice as large set (<dir>-x2: the same seeded files and as many more) and runs
+# features and dataloader on both in every round: a side's marginal rate is N / (seconds at 2N - seconds at
+# N), the per-image throughput with each side's fixed costs (JVM-side: model check, listing, Delta
+# transaction, errors table and commit log; Python-side: worker start-up) taken out; it prints the
+# median marginal ratios features/dataloader and features/forward-only beside the whole-run ones.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${1:-2}"; seed="${2:-1}"; master="${3:-local[2]}"; small="${4:-2000}"; large="${5:-200}"
@@ -39,20 +44,30 @@ if [ -z "$jar" ] || [ -z "$common_jar" ] || [ -n "$(find "$here/jobs" -name '*.j
 fi
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 photos="${PHOTOS:-$work/photos}"
-if [ ! -f "$photos/.seed-$seed-$small-$large" ]; then
-  rm -rf "$photos"; mkdir -p "$photos"
-  "$py" "$here/tests/bench/photos/make_photos.py" "$photos" "$seed" --small "$small" --large "$large"
-  touch "$photos/.seed-$seed-$small-$large"
-fi
+build_photos() { # <dir> <small> <large>
+  if [ ! -f "$1/.seed-$seed-$2-$3" ]; then
+    rm -rf "$1"; mkdir -p "$1"
+    "$py" "$here/tests/bench/photos/make_photos.py" "$1" "$seed" --small "$2" --large "$3"
+    touch "$1/.seed-$seed-$2-$3"
+  fi
+}
+build_photos "$photos" "$small" "$large"
+marginal="${MARGINAL:-0}"
+[ "$marginal" = 1 ] && build_photos "$photos-x2" $((2 * small)) $((2 * large))
 load() { uptime | sed 's/.*load average: //'; }
 opens=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED)
 
-features() { # <set> <extra options...>
-  local set="$1"; shift
+features() { # <photos dir> <set> <extra options...>: prints "rate inputs rows errors seconds"
+  local dir="$1" set="$2"; shift 2
   rm -rf "$work/out"
-  "$here/bin/cnnlens" features --images "$photos/$set" --out "$work/out" --model "$model" --master "$master" "$@" \
+  "$here/bin/cnnlens" features --images "$dir/$set" --out "$work/out" --model "$model" --master "$master" "$@" \
     > "$work/features.log" 2>&1 || { tail -40 "$work/features.log" >&2; exit 1; }
-  sed -n 's/.*features: inputs \([0-9]*\), rows \([0-9]*\), errors \([0-9]*\), .* \([0-9.]*\) images\/s.*/\4 \1 \2 \3/p' "$work/features.log" | tail -1
+  sed -n 's/.*features: inputs \([0-9]*\), rows \([0-9]*\), errors \([0-9]*\), \([0-9.]*\) s, \([0-9.]*\) images\/s.*/\5 \1 \2 \3 \4/p' "$work/features.log" | tail -1
+}
+dataloader() { # <photos dir> <set>: prints "rate seconds line"
+  local line
+  line=$("$py" "$here/tests/bench/photo_dataloader.py" loader "$1/$2" "$pt" 2 2 64)
+  echo "$(echo "$line" | sed -n 's/.*, \([0-9.]*\) images\/s.*/\1/p') $(echo "$line" | sed -n 's/.*images, \([0-9.]*\) s,.*/\1/p') $line"
 }
 
 # the forward-only JVM gets the allocator bin/cnnlens gives features (docs/executor-runtime.md#memory-allocator)
@@ -74,13 +89,22 @@ for ((r = 1; r <= rounds; r++)); do
     k=$(( (r - 1) % 3 )); sides=("${sides[@]:$k}" "${sides[@]:0:$k}")
     for side in "${sides[@]}"; do
       case "$side" in
-        features) read -r rate inputs rows errors < <(features "$set"); extra="inputs $inputs rows $rows errors $errors" ;;
-        features-off) read -r rate inputs rows errors < <(features "$set" --decode-queue 0); extra="inputs $inputs rows $rows errors $errors" ;;
-        dataloader) line=$("$py" "$here/tests/bench/photo_dataloader.py" loader "$photos/$set" "$pt" 2 2 64)
-          rate=$(echo "$line" | sed -n 's/.*, \([0-9.]*\) images\/s.*/\1/p'); extra="$line" ;;
+        features) read -r rate inputs rows errors secs < <(features "$photos" "$set"); extra="inputs $inputs rows $rows errors $errors, $secs s" ;;
+        features-off) read -r rate inputs rows errors secs < <(features "$photos" "$set" --decode-queue 0); extra="inputs $inputs rows $rows errors $errors, $secs s" ;;
+        dataloader) read -r rate secs extra < <(dataloader "$photos" "$set") ;;
       esac
-      runs[$set,$side,$r]="$rate"
+      runs[$set,$side,$r]="$rate"; runs[$set,$side,$r,s]="$secs"
       printf 'round %d %-5s %-12s %7s images/s   load: %s   (%s)\n' "$r" "$set" "$side" "$rate" "$(load)" "$extra"
+      if [ "$marginal" = 1 ] && [ "$side" != features-off ]; then
+        case "$side" in
+          features) read -r rate inputs rows errors secs < <(features "$photos-x2" "$set"); extra="inputs $inputs rows $rows errors $errors, $secs s" ;;
+          dataloader) read -r rate secs extra < <(dataloader "$photos-x2" "$set") ;;
+        esac
+        n=$(find "$photos/$set" -name '*.jpg' | wc -l)
+        m=$(echo "scale=2; $n / ($secs - ${runs[$set,$side,$r,s]})" | bc)
+        runs[$set,$side,$r,m]="$m"
+        printf 'round %d %-5s %-12s %7s images/s   load: %s   (twice the set: %s; marginal %s images/s)\n' "$r" "$set" "$side" "$rate" "$(load)" "$extra" "$m"
+      fi
     done
   done
 done
@@ -96,4 +120,9 @@ for set in $sets; do
   c=$(for ((r = 1; r <= rounds; r++)); do ratio "${runs[$set,features,$r]}" "${runs[fwd,$r]}"; done | median)
   d=$(for ((r = 1; r <= rounds; r++)); do ratio "${runs[$set,features,$r]}" "${runs[$set,features-off,$r]}"; done | median)
   echo "  $set: features/dataloader $a, features-off/dataloader $b, features/forward-only $c, features/features-off $d"
+  if [ "$marginal" = 1 ]; then
+    e=$(for ((r = 1; r <= rounds; r++)); do ratio "${runs[$set,features,$r,m]}" "${runs[$set,dataloader,$r,m]}"; done | median)
+    f=$(for ((r = 1; r <= rounds; r++)); do ratio "${runs[$set,features,$r,m]}" "${runs[fwd,$r]}"; done | median)
+    echo "  $set marginal (per image, fixed costs out): features/dataloader $e, features/forward-only $f"
+  fi
 done

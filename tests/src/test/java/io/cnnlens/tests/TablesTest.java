@@ -255,6 +255,31 @@ class TablesTest extends SparkTestBase {
     }
 
     /**
+     * A version older than the retention, once vacuumed, still loads from the log but cannot be
+     * scanned: {@link TableReader#missingFiles} says so before a scan fails (the audit's diff with
+     * a previous audit's snapshot depends on it), and finds nothing missing in what is kept.
+     */
+    @Test
+    void aVacuumedVersionIsReportedAsMissingFilesBeforeAScanFails() {
+        String t = tmp.resolve("v").toString();
+        spark.range(50).repartition(2).write().format("delta").save(t);
+        spark.range(50, 80).repartition(2).write().format("delta").mode(SaveMode.Overwrite).save(t);
+        java.util.function.LongFunction<Dataset<Row>> at = v -> TableReader.load(spark,
+                new TableReader.Located(t, true, java.util.Optional.of(v)));
+        assertEquals(0, TableReader.missingFiles(spark, at.apply(0)), "before the vacuum both versions are whole");
+        TableVacuum.vacuum(spark, t, 0);
+        long gone = TableReader.missingFiles(spark, at.apply(0));
+        assertEquals(at.apply(0).inputFiles().length, gone, "every file of the overwritten version is gone");
+        assertTrue(gone >= 1);
+        assertThrows(Exception.class, () -> at.apply(0).where("id >= 0").collectAsList(), "a scan of the vacuumed version fails");
+        assertEquals(0, TableReader.missingFiles(spark, at.apply(1)));
+        assertEquals(30, at.apply(1).count());
+        assertTrue(TableReader.unreadable(spark, t, 0).orElseThrow().contains("vacuumed: " + gone + " of its data files are gone"));
+        assertEquals(java.util.Optional.empty(), TableReader.unreadable(spark, t, 1));
+        assertTrue(TableReader.unreadable(spark, t, 7).orElseThrow().contains("cannot be loaded"), "a version the log never had");
+    }
+
+    /**
      * The real thing: a {@code features} driver halted (as {@code kill -9} would, through the
      * commit hook {@link TableCommitter#HALT_AT}) after its features table's commit and before
      * the log row; readers still read the first run's tables, and the next run commits cleanly.

@@ -17,6 +17,7 @@ import io.cnnlens.jobs.features.FeaturesOptions;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.TableCommitter;
 import io.cnnlens.jobs.spark.TableReader;
+import io.cnnlens.jobs.spark.TableVacuum;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -94,6 +95,8 @@ public final class AuditJob implements Job<AuditOptions> {
     public static final String CHANGES = "changes";
     /** Each image's k nearest neighbours in fc7, by path: what the next audit's kNN starts from. */
     public static final String KNN = "knn";
+    /** summary.json's key (and the report's row) for a previous snapshot that could not be read. */
+    public static final String PREVIOUS_UNREADABLE = "previous_unreadable";
     public static final List<String> TABLES = List.of(UNREADABLE, EXACT, NEAR, LABELS, OUTLIERS, QUALITY, BALANCE, CONFIDENCE,
             DRIFT, CHANGES, KNN);
 
@@ -420,9 +423,24 @@ public final class AuditJob implements Job<AuditOptions> {
             metrics.put("drift.mmd2", null);
             Dataset<Row> changes = spark.createDataFrame(List.of(), new StructType().add("path", DataTypes.StringType)
                     .add("change", DataTypes.StringType).add("image_id", DataTypes.StringType).add("previous_image_id", DataTypes.StringType));
+            Dataset<Row> snapshot = null; // the features table as the previous audit saw it
             if (prev.isPresent() && prev.get().featuresVersion() >= 0) {
-                Dataset<Row> before = TableReader.load(spark, new TableReader.Located(new Path(o.out(), "features").toString(), true,
-                        Optional.of(prev.get().featuresVersion()))).select("image_id", "path", "fc7");
+                String featuresPath = new Path(o.out(), "features").toString();
+                Optional<String> gone = TableReader.unreadable(spark, featuresPath, prev.get().featuresVersion());
+                if (gone.isPresent()) {
+                    // a scheduled audit that ran less often than the retention: say so, and audit the rest
+                    String why = String.format(Locale.ROOT, "the features table as audit %s saw it is no longer readable (%s; %s = %.0f h): "
+                            + "drift and changes not computed", prev.get().name(), gone.get(), TableVacuum.RETAIN_HOURS,
+                            TableVacuum.retainHours(spark));
+                    LOG.warn("audit: {}", why);
+                    extra.put(PREVIOUS_UNREADABLE, why);
+                } else {
+                    snapshot = TableReader.load(spark, new TableReader.Located(featuresPath, true,
+                            Optional.of(prev.get().featuresVersion()))).select("image_id", "path", "fc7");
+                }
+            }
+            if (snapshot != null) {
+                Dataset<Row> before = snapshot;
                 Dataset<Row> added = keyed.join(before.select("image_id"), keyed.col("image_id").equalTo(before.col("image_id")), "left_anti");
                 long newImages = added.count();
                 if (newImages >= 4 && before.count() >= 4) {
@@ -452,7 +470,7 @@ public final class AuditJob implements Job<AuditOptions> {
             stage(committer, CHANGES, changes);
             Dataset<Row> ch = staged(spark, committer, CHANGES);
             for (String c : List.of("added", "removed", "changed")) {
-                metrics.put("changes." + c, prev.isPresent() ? (double) ch.where(col("change").equalTo(c)).count() : null);
+                metrics.put("changes." + c, snapshot != null ? (double) ch.where(col("change").equalTo(c)).count() : null);
             }
             seconds.put(DRIFT, since(t));
 
@@ -513,6 +531,9 @@ public final class AuditJob implements Job<AuditOptions> {
         json.put("generated", Instant.now().toString());
         json.put("previous_run", summary.previous());
         json.put("features_version", featuresVersion);
+        if (extra.containsKey(PREVIOUS_UNREADABLE)) {
+            json.put(PREVIOUS_UNREADABLE, extra.get(PREVIOUS_UNREADABLE));
+        }
         json.put("images", n);
         json.put("features", Map.of("inputs", features.inputs(), "rows", features.rows(), "errors", features.errors(),
                 "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed()));
@@ -566,17 +587,16 @@ public final class AuditJob implements Job<AuditOptions> {
             LOG.info("label probes of {}: other classes, folds, seed or fc7 size; fitting anew", kept.run());
             return Optional.empty();
         }
-        long changed;
-        try {
-            Dataset<Row> atFit = TableReader.load(spark, new TableReader.Located(new Path(o.out(), "features").toString(), true,
-                    Optional.of(kept.featuresVersion()))).select("path", "image_id");
-            changed = keyed.select("path", "image_id").join(atFit, columns("path", "image_id"), "left_anti").count();
-        } catch (RuntimeException e) {
+        String featuresPath = new Path(o.out(), "features").toString();
+        Optional<String> gone = TableReader.unreadable(spark, featuresPath, kept.featuresVersion());
+        if (gone.isPresent()) {
             // the fit's snapshot was vacuumed away (older than the tables' retention): nothing to compare with
-            LOG.info("label probes of {}: features version {} unreadable ({}); fitting anew", kept.run(), kept.featuresVersion(),
-                    e.getMessage());
+            LOG.info("label probes of {}: {}; fitting anew", kept.run(), gone.get());
             return Optional.empty();
         }
+        Dataset<Row> atFit = TableReader.load(spark, new TableReader.Located(featuresPath, true, Optional.of(kept.featuresVersion())))
+                .select("path", "image_id");
+        long changed = keyed.select("path", "image_id").join(atFit, columns("path", "image_id"), "left_anti").count();
         double fraction = changed / (double) n;
         metrics.put("probe.changed_since_fit", fraction);
         if (fraction > o.probeRefit()) {

@@ -45,10 +45,12 @@ final class AuditReport {
             changed.add(row("previous audit", "none: this is the first audit of " + s.features().featuresPath()));
         } else {
             changed.add(row("previous audit", s.previous()));
-            changed.add(row("images added / removed / changed", f(m.get("changes.added")) + " / " + f(m.get("changes.removed")) + " / "
-                    + f(m.get("changes.changed"))));
+            Object unreadable = extra.get(AuditJob.PREVIOUS_UNREADABLE);
+            changed.add(row("images added / removed / changed", unreadable != null ? "not computed: " + unreadable
+                    : f(m.get("changes.added")) + " / " + f(m.get("changes.removed")) + " / " + f(m.get("changes.changed"))));
             Double p = m.get("drift.p_value");
-            changed.add(row("drift of the added images (linear-time MMD on fc7)", p == null ? "not tested (under 4 new images)"
+            changed.add(row("drift of the added images (linear-time MMD on fc7)", unreadable != null ? "not tested: the previous snapshot is no longer readable"
+                    : p == null ? "not tested (under 4 new images)"
                     : String.format(Locale.ROOT, "%s: p = %.3g at level %.3g, MMD² = %.3g", p < o.driftLevel() ? "DRIFT" : "no drift", p,
                     o.driftLevel(), m.get("drift.mmd2"))));
             changed.add(row("largest change of a class's share", m.get("class_share.max_change") == null ? "-"

@@ -2,6 +2,7 @@ package io.cnnlens.jobs.spark;
 
 import io.cnnlens.jobs.features.FeaturesSchema;
 
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -11,9 +12,12 @@ import org.apache.spark.sql.SparkSession;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The one way cnnlens reads the tables it wrote: a Delta table at the version its output folder's
@@ -114,6 +118,53 @@ public final class TableReader {
             reader = reader.option("versionAsOf", at.version().get());
         }
         return reader.load(at.path());
+    }
+
+    /**
+     * How many of the data files a loaded snapshot's scan needs are gone: 0 when it can be read. A
+     * version older than the tables' retention may have been vacuumed (docs/tables.md, "Data
+     * files"); its log still names the files, so time travel to it loads, and only a scan would fail.
+     * Reads the file list from the table's log and lists each folder that holds them once.
+     */
+    public static long missingFiles(SparkSession spark, Dataset<Row> snapshot) {
+        Map<Path, Set<String>> byFolder = new LinkedHashMap<>();
+        for (String f : snapshot.inputFiles()) {
+            Path p = new Path(java.net.URI.create(f));
+            byFolder.computeIfAbsent(p.getParent(), x -> new HashSet<>()).add(p.getName());
+        }
+        long missing = 0;
+        for (Map.Entry<Path, Set<String>> e : byFolder.entrySet()) {
+            Set<String> present = new HashSet<>();
+            try {
+                for (FileStatus st : fs(spark, e.getKey()).listStatus(e.getKey())) {
+                    present.add(st.getPath().getName());
+                }
+            } catch (java.io.FileNotFoundException gone) {
+                // the whole folder is gone: every file in it is missing
+            } catch (IOException io) {
+                throw new UncheckedIOException("cannot list " + e.getKey() + ": " + io.getMessage(), io);
+            }
+            missing += e.getValue().stream().filter(n -> !present.contains(n)).count();
+        }
+        return missing;
+    }
+
+    /**
+     * Why version {@code version} of the Delta table at {@code path} cannot be read, or empty when
+     * it can: its log entry is gone (Delta's log retention) or {@link #missingFiles} finds data files
+     * a vacuum removed. Reads the log and lists the table's folders; no data is read.
+     */
+    public static Optional<String> unreadable(SparkSession spark, String path, long version) {
+        Dataset<Row> at;
+        try {
+            at = load(spark, new Located(path, true, Optional.of(version)));
+            at.inputFiles();
+        } catch (Exception e) { // Delta's errors for a version the log no longer has are checked exceptions to Java
+            return Optional.of("version " + version + " of " + path + " cannot be loaded: " + e.getMessage());
+        }
+        long gone = missingFiles(spark, at);
+        return gone == 0 ? Optional.empty() : Optional.of(String.format(java.util.Locale.ROOT,
+                "version %d of %s was vacuumed: %d of its data files are gone", version, path, gone));
     }
 
     private static String featuresPath(SparkSession spark, String dir) {

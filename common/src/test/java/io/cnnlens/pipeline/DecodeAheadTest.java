@@ -22,7 +22,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DecodeAheadTest {
 
     /** Live threads whose name starts with {@code prefix}. */
-    private static long threadsNamed(String prefix) {
+    /**
+     * The threads named {@code prefix}… still alive after each was given up to 5 s to end. A pool
+     * reports itself terminated from its last worker, just before that thread returns, so a thread
+     * can look alive for a moment after {@link DecodeAhead#close()}; a leaked one stays alive.
+     */
+    private static long threadsNamed(String prefix) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith(prefix)) {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
+        }
+        return threadsAlive(prefix);
+    }
+
+    private static long threadsAlive(String prefix) {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().startsWith(prefix)).count();
     }
 
@@ -139,7 +154,7 @@ class DecodeAheadTest {
         assertTrue(d.hasNext());
         assertEquals(0, d.next().value());
         assertTrue(running.await(5, TimeUnit.SECONDS));
-        assertTrue(threadsNamed("test-early") > 0);
+        assertTrue(threadsAlive("test-early") > 0);
         d.close();
         assertEquals(0, threadsNamed("test-early"), "close waits for the decode threads to end");
         int after = decoded.get();
@@ -180,7 +195,7 @@ class DecodeAheadTest {
     }
 
     @Test
-    void anErrorInADecodeIsRethrownOnTheConsumerAndStopsThePool() {
+    void anErrorInADecodeIsRethrownOnTheConsumerAndStopsThePool() throws Exception {
         DecodeAhead<Integer, Integer> d = new DecodeAhead<>(IntStream.range(0, 100).iterator(), i -> {
             if (i == 5) {
                 throw new OutOfMemoryError("test");
@@ -196,7 +211,7 @@ class DecodeAheadTest {
     }
 
     @Test
-    void zeroThreadsOrWindowDecodesOnTheCallingThreadLazily() {
+    void zeroThreadsOrWindowDecodesOnTheCallingThreadLazily() throws Exception {
         for (int[] tw : new int[][] {{0, 8}, {2, 0}}) {
             AtomicInteger pulled = new AtomicInteger();
             Iterator<Integer> src = IntStream.range(0, 10).peek(i -> pulled.incrementAndGet()).iterator();

@@ -13,30 +13,54 @@ home="$(cd "$here/../../.." && pwd)"
 dir="$1"; m="${2:-16}"; efc="${3:-200}"; threads="${4:-2}"; nq="${5:-10000}"; efs="${6:-10,16,24,32,48,64,96,128,192,256}"
 cp="$(ls "$home"/common/target/cnnlens-common-*.jar | grep -v tests | head -n1):$(cat "$home/jobs/target/local-classpath.txt")"
 out="$(mktemp)"
-for set in fc7 pixels; do
-  echo "== $set: $(uptime)"
-  java -Xmx6g -cp "$cp" "$here/IndexBench.java" build "$dir/$set-train.fvecs" "$dir/$set-test.fvecs" "$dir/$set-gt.ivecs" \
-    "$m" "$efc" "$threads" "$nq" "$efs" 2>/dev/null | sed "s/^/$set\t/" | tee -a "$out"
-  "${PYTHON:-/usr/bin/python3}" "$here/anchors.py" "$dir/$set-train.fvecs" "$dir/$set-test.fvecs" "$dir/$set-gt.ivecs" "$m" "$efc" "$threads" "$nq" "$efs" \
-    | sed "s/^/$set\t/" | tee -a "$out"
+rounds="${ROUNDS:-2}"
+# KERNELS: the index's distance kernels to run, alternated per round (docs/index.md#distance-kernels);
+# "panama" rows are labelled cnnlens (the default), the others cnnlens-<kernel>
+kernels="${KERNELS:-panama scalar}"
+for set in ${SETS:-fc7 pixels}; do
+  for round in $(seq 1 "$rounds"); do
+    for k in $kernels; do
+      label=cnnlens; [ "$k" = panama ] || label="cnnlens-$k"
+      echo "== $set round $round $label: $(uptime)"
+      java -Xmx6g --add-modules=jdk.incubator.vector -Dcnnlens.vector="$k" -cp "$cp" "$here/IndexBench.java" build \
+        "$dir/$set-train.fvecs" "$dir/$set-test.fvecs" "$dir/$set-gt.ivecs" "$m" "$efc" "$threads" "$nq" "$efs" 2>/dev/null \
+        | sed -e "s/\bcnnlens\b/$label/" -e "s/^/$set\t$round\t/" | tee -a "$out"
+    done
+    echo "== $set round $round anchors: $(uptime)"
+    "${PYTHON:-/usr/bin/python3}" "$here/anchors.py" "$dir/$set-train.fvecs" "$dir/$set-test.fvecs" "$dir/$set-gt.ivecs" "$m" "$efc" "$threads" "$nq" "$efs" \
+      | sed "s/^/$set\t$round\t/" | tee -a "$out"
+  done
 done
-python3 - "$out" <<'PY'
-import sys, collections
-rows = collections.defaultdict(list)
+"${PYTHON:-/usr/bin/python3}" - "$out" <<'PY'
+import sys, collections, statistics
+rows = collections.defaultdict(list)   # (set, lib, round) -> [(recall, qps)]
+builds = collections.defaultdict(list)  # (set, lib) -> [seconds]
 for line in open(sys.argv[1]):
     f = line.rstrip("\n").split("\t")
-    if len(f) >= 5 and f[1] in ("cnnlens", "hnswlib", "faiss") and f[2].isdigit():
-        rows[(f[0], f[1])].append((float(f[3]), float(f[4])))
+    if len(f) >= 6 and f[2] == "build":
+        builds[(f[0], f[3])].append(float(f[4]))
+    elif len(f) >= 6 and f[2].startswith(("cnnlens", "hnswlib", "faiss")) and f[3].isdigit():
+        rows[(f[0], f[2], f[1])].append((float(f[4]), float(f[5])))
 def qps_at(pts, target):
     pts = sorted(pts)
     for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
         if r0 <= target <= r1:
             return q0 + (q1 - q0) * ((target - r0) / (r1 - r0) if r1 > r0 else 0)
     return pts[0][1] if pts and pts[0][0] >= target else float("nan")
-print("set\trecall\tcnnlens_qps\thnswlib_qps\tfaiss_qps\tcnnlens/hnswlib")
-for s in ("fc7", "pixels"):
+libs = sorted({k[1] for k in rows}, key=lambda l: (l != "cnnlens", l))
+print("# queries/s at each recall@10: per round (interpolated between ef settings), then the median over rounds")
+print("set\trecall\t" + "\t".join(libs) + "\tcnnlens/hnswlib\tcnnlens/faiss" + "".join(f"\tcnnlens/{l}" for l in libs if l.startswith("cnnlens-")))
+for s in sorted({k[0] for k in rows}):
     for t in (0.90, 0.95, 0.99):
-        c, h, f = (qps_at(rows[(s, l)], t) for l in ("cnnlens", "hnswlib", "faiss"))
-        print(f"{s}\t{t:.2f}\t{c:.0f}\t{h:.0f}\t{f:.0f}\t{c / h:.2f}")
+        med = {}
+        for l in libs:
+            per = [qps_at(rows[k], t) for k in rows if k[0] == s and k[1] == l]
+            med[l] = statistics.median(per) if per else float("nan")
+        extra = "".join(f"\t{med['cnnlens'] / med[l]:.2f}" for l in libs if l.startswith("cnnlens-"))
+        print(f"{s}\t{t:.2f}\t" + "\t".join(f"{med[l]:.0f}" for l in libs)
+              + f"\t{med['cnnlens'] / med['hnswlib']:.2f}\t{med['cnnlens'] / med['faiss']:.2f}" + extra)
+print("# build seconds (median over rounds)")
+for (s, l), v in sorted(builds.items()):
+    print(f"{s}\tbuild\t{l}\t{statistics.median(v):.1f}\t({len(v)} runs)")
 PY
 rm -f "$out"

@@ -2,14 +2,9 @@ package io.cnnlens.index;
 
 import io.github.jbellis.jvector.disk.MappedChunkReader;
 import io.github.jbellis.jvector.graph.GraphIndexBuilder;
-import io.github.jbellis.jvector.graph.GraphSearcher;
 import io.github.jbellis.jvector.graph.ImmutableGraphIndex;
 import io.github.jbellis.jvector.graph.ListRandomAccessVectorValues;
-import io.github.jbellis.jvector.graph.SearchResult;
 import io.github.jbellis.jvector.graph.disk.OnDiskGraphIndex;
-import io.github.jbellis.jvector.graph.similarity.BuildScoreProvider;
-import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
-import io.github.jbellis.jvector.util.Bits;
 import io.github.jbellis.jvector.vector.VectorizationProvider;
 import io.github.jbellis.jvector.vector.types.VectorFloat;
 import io.github.jbellis.jvector.vector.types.VectorTypeSupport;
@@ -36,7 +31,9 @@ import java.util.concurrent.ForkJoinPool;
  * (the vectors, for scoring and the exact re-rank) and {@code items.bin} (image id, path and label
  * of each node, in node order). A shard is built once and never changed: additions are new
  * shards, deletions are tombstones in the manifest. Searching is thread-safe (one searcher per
- * thread).
+ * thread). The graph is JVector's, built with {@link ShardVectors}' scores
+ * (docs/index.md#distance-kernels); an opened shard holds it on the heap and walks it with
+ * {@link LayeredGraph} (docs/index.md#search-loop), so the file is read once and then closed.
  */
 public final class GraphShard implements Closeable {
 
@@ -51,28 +48,14 @@ public final class GraphShard implements Closeable {
 
     private final Metric metric;
     private final List<Item> items;
-    private final float[][] vectors;
-    private final ListRandomAccessVectorValues ravv;
-    private final OnDiskGraphIndex graph;
-    private final io.github.jbellis.jvector.disk.ReaderSupplier reader;
-    private final ThreadLocal<GraphSearcher> searchers;
-    private final List<GraphSearcher> opened = new ArrayList<>();
+    private final ShardVectors vectors;
+    private final LayeredGraph graph;
 
-    private GraphShard(Metric metric, List<Item> items, float[][] vectors, io.github.jbellis.jvector.disk.ReaderSupplier reader,
-                       OnDiskGraphIndex graph) {
+    private GraphShard(Metric metric, List<Item> items, ShardVectors vectors, LayeredGraph graph) {
         this.metric = metric;
         this.items = items;
         this.vectors = vectors;
-        this.ravv = values(vectors);
-        this.reader = reader;
         this.graph = graph;
-        this.searchers = ThreadLocal.withInitial(() -> {
-            GraphSearcher s = new GraphSearcher(graph);
-            synchronized (opened) {
-                opened.add(s);
-            }
-            return s;
-        });
     }
 
     /** What a build took. */
@@ -100,8 +83,9 @@ public final class GraphShard implements Closeable {
         try {
             Files.createDirectories(dir);
             ListRandomAccessVectorValues ravv = values(vectors);
+            ShardVectors scores = new ShardVectors(vectors, metric, VectorKernels.get());
             ForkJoinPool pool = new ForkJoinPool(Math.max(1, threads));
-            try (GraphIndexBuilder builder = new GraphIndexBuilder(BuildScoreProvider.randomAccessScoreProvider(ravv, metric.similarity()),
+            try (GraphIndexBuilder builder = new GraphIndexBuilder(scores.buildScoreProvider(),
                     d, 2 * p.m(), p.efConstruction(), p.overflow(), p.alpha(), true, true, pool, pool)) {
                 ImmutableGraphIndex g = builder.build(ravv);
                 OnDiskGraphIndex.write(g, ravv, dir.resolve(GRAPH));
@@ -118,36 +102,38 @@ public final class GraphShard implements Closeable {
 
     /** Opens a shard folder written by {@link #build}. */
     public static GraphShard open(Path dir, Metric metric) throws IOException {
-        float[][] vectors = readVectors(dir.resolve(VECTORS));
+        ShardVectors vectors = readVectors(dir.resolve(VECTORS), metric);
         List<Item> items = readItems(dir.resolve(ITEMS));
-        if (items.size() != vectors.length) {
-            throw new IOException("shard " + dir + " is inconsistent: " + items.size() + " items but " + vectors.length + " vectors");
+        if (items.size() != vectors.size()) {
+            throw new IOException("shard " + dir + " is inconsistent: " + items.size() + " items but " + vectors.size() + " vectors");
         }
         // JVector's factory tries Java 22's MemorySegment reader and a native mmap first, warning twice on Java 17,
         // then takes this one: take it directly
-        io.github.jbellis.jvector.disk.ReaderSupplier reader = new MappedChunkReader.Supplier(dir.resolve(GRAPH));
-        OnDiskGraphIndex graph = OnDiskGraphIndex.load(reader);
-        if (graph.size() != vectors.length) {
-            reader.close();
-            throw new IOException("shard " + dir + " is inconsistent: a graph of " + graph.size() + " nodes but " + vectors.length + " vectors");
+        LayeredGraph graph;
+        try (var reader = new MappedChunkReader.Supplier(dir.resolve(GRAPH)); OnDiskGraphIndex onDisk = OnDiskGraphIndex.load(reader)) {
+            if (onDisk.size() != vectors.size()) {
+                throw new IOException("shard " + dir + " is inconsistent: a graph of " + onDisk.size() + " nodes but " + vectors.size() + " vectors");
+            }
+            graph = new LayeredGraph(onDisk);
         }
-        return new GraphShard(metric, items, vectors, reader, graph);
+        return new GraphShard(metric, items, vectors, graph);
     }
 
     public int size() {
-        return vectors.length;
+        return vectors.size();
     }
 
     public int dimension() {
-        return vectors[0].length;
+        return vectors.dimension();
     }
 
     public Item item(int node) {
         return items.get(node);
     }
 
+    /** A copy of node {@code node}'s stored vector. */
     public float[] vector(int node) {
-        return vectors[node];
+        return vectors.vector(node);
     }
 
     public List<Item> items() {
@@ -162,13 +148,11 @@ public final class GraphShard implements Closeable {
         if (query.length != dimension()) {
             throw new IllegalArgumentException("the query has " + query.length + " values but the index's vectors have " + dimension());
         }
-        VectorFloat<?> q = VTS.createFloatVector(query);
-        Bits accept = deleted.isEmpty() ? Bits.ALL : node -> !deleted.contains(node);
-        SearchResult r = searchers.get().search(DefaultSearchScoreProvider.exact(q, metric.similarity(), ravv),
-                k, Math.max(k, ef), 0f, 0f, accept);
-        List<Hit> out = new ArrayList<>();
-        for (SearchResult.NodeScore ns : r.getNodes()) {
-            out.add(new Hit(items.get(ns.node), metric.distance(ns.score), vectors[ns.node]));
+        LayeredGraph.Scored[] found = graph.search(vectors.distanceTo(query), k, Math.max(k, ef),
+                deleted.isEmpty() ? node -> true : node -> !deleted.contains(node));
+        List<Hit> out = new ArrayList<>(found.length);
+        for (LayeredGraph.Scored f : found) {
+            out.add(new Hit(items.get(f.node()), vectors.reported(f.distance()), vectors.vector(f.node())));
         }
         return out;
     }
@@ -187,16 +171,9 @@ public final class GraphShard implements Closeable {
         return out;
     }
 
+    /** Nothing to release: an opened shard holds its graph and vectors on the heap. */
     @Override
     public void close() throws IOException {
-        synchronized (opened) {
-            for (GraphSearcher s : opened) {
-                s.close();
-            }
-            opened.clear();
-        }
-        graph.close();
-        reader.close();
     }
 
     private static ListRandomAccessVectorValues values(float[][] vectors) {
@@ -225,7 +202,7 @@ public final class GraphShard implements Closeable {
         }
     }
 
-    static float[][] readVectors(Path file) throws IOException {
+    static ShardVectors readVectors(Path file, Metric metric) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         if (b.capacity() < 12 || b.getInt() != VECTORS_MAGIC) {
             throw new IOException(file + " is not a cnnlens vectors file");
@@ -235,12 +212,12 @@ public final class GraphShard implements Closeable {
         if (n < 0 || d <= 0 || (long) n * d * 4 + 12 != b.capacity()) {
             throw new IOException(file + " is truncated or corrupt: " + n + " x " + d + " floats in " + b.capacity() + " bytes");
         }
-        float[][] v = new float[n][d];
-        var fb = b.asFloatBuffer();
-        for (int i = 0; i < n; i++) {
-            fb.get(v[i]);
+        if (n == 0) {
+            throw new IOException(file + " holds no vectors");
         }
-        return v;
+        float[] flat = new float[Math.multiplyExact(n, d)];
+        b.asFloatBuffer().get(flat);
+        return new ShardVectors(flat, n, d, metric, VectorKernels.get());
     }
 
     static void writeItems(List<Item> items, Path file) throws IOException {

@@ -6,6 +6,15 @@ import io.cnnlens.index.Item;
 import io.cnnlens.index.Metric;
 import io.cnnlens.index.ShardedSearch;
 
+import io.github.jbellis.jvector.disk.MappedChunkReader;
+import io.github.jbellis.jvector.graph.GraphSearcher;
+import io.github.jbellis.jvector.graph.ListRandomAccessVectorValues;
+import io.github.jbellis.jvector.graph.SearchResult;
+import io.github.jbellis.jvector.graph.disk.OnDiskGraphIndex;
+import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
+import io.github.jbellis.jvector.util.Bits;
+import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -24,10 +33,14 @@ import java.util.Set;
  * the index folder an index job wrote (its manifest, every shard), searched; base ids are matched
  * to ground-truth ordinals by path (base.fvecs.tsv). After a warm-up of three passes over the queries,
  * each ef is timed three times (searches only); prints TSV: cnnlens, ef, recall@10, median qps (one thread), load.
+ * With -Dbench.jvector=true (build mode), the same graph file is then searched by JVector's own
+ * GraphSearcher and exact scores, the library used out of the box (rows labelled jvector).
  * Usage: java -cp <cnnlens-common + deps> IndexBench.java build base.fvecs queries.fvecs gt.ivecs M efC threads nq efs
  *        java -cp ... IndexBench.java open <index dir> base.fvecs.tsv queries.fvecs gt.ivecs nq efs
  */
 public class IndexBench {
+    static final io.github.jbellis.jvector.vector.types.VectorTypeSupport VTS =
+            io.github.jbellis.jvector.vector.VectorizationProvider.getInstance().getVectorTypeSupport();
     static final int REPS = 3;
     static float[][] fvecs(String p) throws Exception {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(Path.of(p))).order(ByteOrder.LITTLE_ENDIAN);
@@ -64,6 +77,8 @@ public class IndexBench {
         int nq;
         String[] efs;
         Map<String, Integer> ordinal = new HashMap<>();
+        OnDiskGraphIndex jvector = null;
+        ListRandomAccessVectorValues jvectorValues = null;
         if (a[0].equals("build")) {
             float[][] base = fvecs(a[1]);
             queries = fvecs(a[2]);
@@ -82,6 +97,12 @@ public class IndexBench {
             System.out.printf(Locale.ROOT, "build\tcnnlens\t%.1f\t%d threads\tload %s\tkernels %s%n", b.seconds(), threads, load(),
                     io.cnnlens.index.VectorKernels.get().name());
             s = new ShardedSearch(List.of(GraphShard.open(dir.resolve("s"), Metric.L2)), Set.of(), Metric.L2);
+            if (Boolean.getBoolean("bench.jvector")) {
+                jvector = OnDiskGraphIndex.load(new MappedChunkReader.Supplier(dir.resolve("s").resolve(GraphShard.GRAPH)));
+                List<io.github.jbellis.jvector.vector.types.VectorFloat<?>> list = new ArrayList<>();
+                for (float[] v : base) list.add(VTS.createFloatVector(v));
+                jvectorValues = new ListRandomAccessVectorValues(list, base[0].length);
+            }
         } else {
             Path index = Path.of(a[1]);
             IndexManifest m = IndexManifest.fromJson(Files.readString(index.resolve(IndexManifest.FILE)));
@@ -101,11 +122,39 @@ public class IndexBench {
             efs = a[6].split(",");
             System.out.printf(Locale.ROOT, "# index %s: %d shards, %d live%n", index, m.shards().size(), m.live());
         }
-        // warm-up: the JIT compiles the search path before anything is timed (a serving JVM is warm)
+        Map<String, Integer> ord = ordinal;
+        ShardedSearch search = s;
+        time("cnnlens", queries, gt, nq, efs, (q, ef) -> {
+            List<Hit> hits = search.search(q, 10, ef, false);
+            int[] out = new int[hits.size()];
+            for (int i = 0; i < out.length; i++) out[i] = ord.get(hits.get(i).item().imageId());
+            return out;
+        });
+        if (jvector != null) {
+            // the baseline: JVector's own searcher and scores on the same graph file, as the library is used out of the box
+            GraphSearcher gs = new GraphSearcher(jvector);
+            ListRandomAccessVectorValues values = jvectorValues;
+            time("jvector", queries, gt, nq, efs, (q, ef) -> {
+                SearchResult r = gs.search(DefaultSearchScoreProvider.exact(VTS.createFloatVector(q), VectorSimilarityFunction.EUCLIDEAN, values),
+                        10, ef, 0f, 0f, Bits.ALL);
+                int[] out = new int[r.getNodes().length];
+                for (int i = 0; i < out.length; i++) out[i] = r.getNodes()[i].node;
+                return out;
+            });
+        }
+    }
+
+    /**
+     * After a warm-up of three passes over the queries (the JIT compiles the search path first: a
+     * serving JVM is warm), each ef timed REPS times, searches only (recall is counted after);
+     * prints the median.
+     */
+    static void time(String label, float[][] queries, int[][] gt, int nq, String[] efs,
+                     java.util.function.BiFunction<float[], Integer, int[]> search) throws Exception {
         int maxEf = 0;
         for (String e : efs) maxEf = Math.max(maxEf, Integer.parseInt(e));
         for (int rep = 0; rep < 3; rep++) {
-            for (int q = 0; q < nq; q++) s.search(queries[q], 10, rep == 1 ? maxEf : 10, false);
+            for (int q = 0; q < nq; q++) search.apply(queries[q], rep == 1 ? maxEf : 10);
         }
         for (String e : efs) {
             int ef = Integer.parseInt(e);
@@ -113,23 +162,23 @@ public class IndexBench {
             long[] times = new long[REPS];
             for (int rep = 0; rep < REPS; rep++) {
                 r = 0;
-                List<List<Hit>> got = new ArrayList<>(nq);
-                long t0 = System.nanoTime(); // only the searches are timed; recall is counted after
+                int[][] got = new int[nq][];
+                long t0 = System.nanoTime();
                 for (int q = 0; q < nq; q++) {
-                    got.add(s.search(queries[q], 10, ef, false));
+                    got[q] = search.apply(queries[q], ef);
                 }
                 times[rep] = System.nanoTime() - t0;
                 for (int q = 0; q < nq; q++) {
                     Set<Integer> truth = new HashSet<>();
                     for (int i = 0; i < 10; i++) truth.add(gt[q][i]);
-                    for (Hit h : got.get(q)) {
-                        if (truth.contains(ordinal.get(h.item().imageId()))) r += 0.1;
+                    for (int node : got[q]) {
+                        if (truth.contains(node)) r += 0.1;
                     }
                 }
             }
             java.util.Arrays.sort(times);
-            long t = times[REPS / 2]; // the median of the timed passes
-            System.out.printf(Locale.ROOT, "cnnlens\t%d\t%.4f\t%.0f\t%s%n", ef, r / nq, nq / (t / 1e9), load());
+            long t = times[REPS / 2];
+            System.out.printf(Locale.ROOT, "%s\t%d\t%.4f\t%.0f\t%s%n", label, ef, r / nq, nq / (t / 1e9), load());
         }
     }
 }

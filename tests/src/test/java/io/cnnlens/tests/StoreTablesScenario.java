@@ -1,5 +1,10 @@
 package io.cnnlens.tests;
 
+import io.cnnlens.index.GraphShard;
+import io.cnnlens.index.Hit;
+import io.cnnlens.index.IndexManifest;
+import io.cnnlens.index.ShardedSearch;
+import io.cnnlens.jobs.index.IndexStore;
 import io.cnnlens.jobs.spark.TableCommitter;
 import io.cnnlens.jobs.spark.TableLog;
 import io.cnnlens.jobs.spark.TableReader;
@@ -28,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code features} with its input and output on a store other than the local disk (HDFS, S3A),
- * and a driver killed mid-commit there (docs/tables.md, "Object stores and HDFS"). The store's
+ * a driver killed mid-commit there, then {@code index} over the table with its shards on the store,
+ * searched from there (docs/tables.md, "Object stores and HDFS"). The store's
  * test server is started by the subclass; its Hadoop settings go into the test's Spark session
  * (the in-process runs) and, as {@code -Dspark.hadoop.*}, into the child driver that is killed.
  */
@@ -130,9 +136,42 @@ abstract class StoreTablesScenario extends SparkTestBase {
         assertTrue(!fs.exists(staging) || fs.listStatus(staging).length == 0, "the killed driver's staging folder is removed");
         assertEquals(c.rows(), TableReader.read(spark, out).count());
         double nextS = (System.nanoTime() - t2) / 1e9;
+
+        // the search index of that table, its shards written to the store by the tasks and read back from it
+        long t3 = System.nanoTime();
+        String search = base + "/search";
+        CommandLineRun index = CommandLineRun.of("index", "--features", out, "--out", search, "--master", "local[2]",
+                "--partitions", "2", "--m", "8", "--ef-construction", "100");
+        assertEquals(0, index.code(), index.err());
+        IndexStore store = new IndexStore(search + "/index", spark.sparkContext().hadoopConfiguration());
+        IndexManifest manifest = store.require();
+        assertEquals(c.rows(), manifest.live(), "every features row indexed");
+        for (IndexManifest.Shard shard : manifest.shards()) {
+            for (String file : GraphShard.FILES) {
+                assertTrue(fs.exists(new org.apache.hadoop.fs.Path(search + "/index/shards/" + shard.name() + "/" + file)), file + " on the store");
+            }
+        }
+        List<Row> vectors = TableReader.read(spark, out).select("image_id", "fc7").collectAsList();
+        try (ShardedSearch s = store.open(manifest)) {
+            for (Row r : vectors) {
+                List<Float> v = r.getList(1);
+                float[] q = new float[v.size()];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = v.get(i);
+                }
+                Hit nearest = s.search(q, 1, 64, false).get(0);
+                assertEquals(0f, nearest.distance(), 1e-3f, "an indexed image finds itself (or an exact copy) first");
+            }
+        }
+        CommandLineRun add = CommandLineRun.of("index", "--mode", "add", "--features", out, "--out", search, "--master", "local[2]");
+        assertEquals(0, add.code(), add.err());
+        assertEquals(manifest.live(), store.require().live(), "adding the same table again adds nothing");
+        double indexS = (System.nanoTime() - t3) / 1e9;
         System.out.printf(Locale.ROOT, "%s: inputs %d, rows %d, errors %d; after the kill: features latest %d, log %s;"
-                        + " after the rerun: log %s; first run %.1f s, killed child %.1f s, rerun and vacuum %.1f s%n",
-                scheme, c.inputs(), c.rows(), c.errors(), latest, afterKill, afterRerun, firstS, killS, nextS);
+                        + " after the rerun: log %s; first run %.1f s, killed child %.1f s, rerun and vacuum %.1f s,"
+                        + " index (%d shards) and searches %.1f s%n",
+                scheme, c.inputs(), c.rows(), c.errors(), latest, afterKill, afterRerun, firstS, killS, nextS,
+                manifest.shards().size(), indexS);
     }
 
     /** {@code cnnlens features} in a JVM of its own, with the store's settings, halting at {@code haltAt}. */

@@ -46,13 +46,11 @@ public final class GraphShard implements Closeable {
     private static final int VECTORS_MAGIC = 0x434e4c56; // "CNLV"
     private static final int ITEMS_MAGIC = 0x434e4c49; // "CNLI"
 
-    private final Metric metric;
     private final List<Item> items;
     private final ShardVectors vectors;
     private final LayeredGraph graph;
 
-    private GraphShard(Metric metric, List<Item> items, ShardVectors vectors, LayeredGraph graph) {
-        this.metric = metric;
+    private GraphShard(List<Item> items, ShardVectors vectors, LayeredGraph graph) {
         this.items = items;
         this.vectors = vectors;
         this.graph = graph;
@@ -116,7 +114,7 @@ public final class GraphShard implements Closeable {
             }
             graph = new LayeredGraph(onDisk);
         }
-        return new GraphShard(metric, items, vectors, graph);
+        return new GraphShard(items, vectors, graph);
     }
 
     public int size() {

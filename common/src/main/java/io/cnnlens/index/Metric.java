@@ -6,8 +6,9 @@ import java.util.Locale;
 
 /**
  * The index's distance (docs/index.md#metric): L2 is the Euclidean distance, cosine is
- * {@code 1 - cos}. The graph library scores similarities; these turn its scores back into
- * distances and compute the exact distance for a re-rank.
+ * {@code 1 - cos}. {@link #similarity} is JVector's definition of the graph's scores (ShardVectors
+ * computes the same scores with the project's kernels); {@link #exact} is the distance in double
+ * precision, for a re-rank.
  */
 public enum Metric {
     L2(VectorSimilarityFunction.EUCLIDEAN),
@@ -34,14 +35,6 @@ public enum Metric {
 
     public String key() {
         return name().toLowerCase(Locale.ROOT);
-    }
-
-    /** The distance for a JVector score: EUCLIDEAN scores 1/(1+d²), COSINE scores (1+cos)/2. */
-    public float distance(float score) {
-        return switch (this) {
-            case L2 -> (float) Math.sqrt(Math.max(0, 1.0 / score - 1.0));
-            case COSINE -> (float) Math.max(0, 2.0 * (1.0 - score));
-        };
     }
 
     /** The exact distance of two vectors, in double precision. */

@@ -12,10 +12,10 @@ import java.util.Arrays;
 
 /**
  * A shard's vectors in one flat array (node i at {@code i·d}), and the scores the graph is built
- * and searched with (docs/index.md#distance-kernels), computed by {@link VectorKernels}. The scores
- * are JVector's own for the metric, so {@link Metric#distance} turns them back into distances:
- * L2 scores 1/(1 + d²); cosine scores (1 + cos)/2, with each stored vector's inverse norm kept
- * beside it so that a score is one dot product. A zero vector has cosine 0 (distance 1), as in
+ * and searched with (docs/index.md#distance-kernels), computed by {@link VectorKernels}: the
+ * distance the search walks by, and JVector's own score for the metric derived from it for the
+ * graph builder (L2 1/(1 + d²); cosine (1 + cos)/2). Each stored vector's inverse norm is kept
+ * beside it so that a cosine is one dot product. A zero vector has cosine 0 (distance 1), as in
  * {@link Metric#exact}.
  */
 final class ShardVectors {
@@ -64,32 +64,16 @@ final class ShardVectors {
         return Arrays.copyOfRange(flat, node * d, node * d + d);
     }
 
-    /** The vectors as written to {@code vectors.f32}. */
-    float[][] rows() {
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            out[i] = vector(i);
-        }
-        return out;
-    }
-
-    /** The score of every node against {@code query} (one query's function, not thread-safe to share across queries). */
+    /** JVector's score for the metric against {@code query}, for each node (one query's function). */
     ScoreFunction.ExactScoreFunction scoreFunction(float[] query) {
-        if (metric == Metric.L2) {
-            float[] q = query.clone();
-            return node -> 1f / (1f + kernels.squaredDistance(q, 0, flat, node * d, d));
-        }
-        float[] q = query.clone();
-        float inv = inverseNorm(kernels.dot(q, 0, q, 0, d));
-        for (int i = 0; i < d; i++) {
-            q[i] *= inv;
-        }
-        return node -> (1f + Math.max(-1f, Math.min(1f, kernels.dot(q, 0, flat, node * d, d) * inverseNorms[node]))) / 2f;
+        LayeredGraph.Distance walked = distanceTo(query);
+        return node -> score(walked.to(node));
     }
 
     /**
      * The distance the shard's search walks by: squared L2, or 1 − cos (clamped to [0, 2]; a zero
-     * vector is at 1). {@link #reported} turns it into the index's distance.
+     * vector is at 1). {@link #reported} turns it into the index's distance, {@link #score} into
+     * JVector's score.
      */
     LayeredGraph.Distance distanceTo(float[] query) {
         float[] q = query.clone();
@@ -103,19 +87,24 @@ final class ShardVectors {
         return node -> 1f - Math.max(-1f, Math.min(1f, kernels.dot(q, 0, flat, node * d, d) * inverseNorms[node]));
     }
 
+    /** As {@link #distanceTo} from a stored node, without copying its vector. */
+    private LayeredGraph.Distance distanceFrom(int from) {
+        int off = from * d;
+        if (metric == Metric.L2) {
+            return node -> kernels.squaredDistance(flat, off, flat, node * d, d);
+        }
+        float inv = inverseNorms[from];
+        return node -> 1f - Math.max(-1f, Math.min(1f, kernels.dot(flat, off, flat, node * d, d) * inv * inverseNorms[node]));
+    }
+
     /** The index's distance (Euclidean, or 1 − cos) for a distance of {@link #distanceTo}. */
     float reported(float walked) {
         return metric == Metric.L2 ? (float) Math.sqrt(walked) : walked;
     }
 
-    private ScoreFunction.ExactScoreFunction nodeScoreFunction(int node) {
-        if (metric == Metric.L2) {
-            int off = node * d;
-            return other -> 1f / (1f + kernels.squaredDistance(flat, off, flat, other * d, d));
-        }
-        int off = node * d;
-        float inv = inverseNorms[node];
-        return other -> (1f + Math.max(-1f, Math.min(1f, kernels.dot(flat, off, flat, other * d, d) * inv * inverseNorms[other]))) / 2f;
+    /** JVector's score for a distance of {@link #distanceTo}: 1/(1 + d²) for L2, (1 + cos)/2 for cosine. */
+    float score(float walked) {
+        return metric == Metric.L2 ? 1f / (1f + walked) : 1f - walked / 2f;
     }
 
     /**
@@ -155,14 +144,19 @@ final class ShardVectors {
 
             @Override
             public SearchScoreProvider searchProviderFor(int node) {
-                return new DefaultSearchScoreProvider(nodeScoreFunction(node));
+                return new DefaultSearchScoreProvider(nodeScores(node));
             }
 
             @Override
             public SearchScoreProvider diversityProviderFor(int node) {
-                return new DefaultSearchScoreProvider(nodeScoreFunction(node));
+                return new DefaultSearchScoreProvider(nodeScores(node));
             }
         };
+    }
+
+    private ScoreFunction.ExactScoreFunction nodeScores(int from) {
+        LayeredGraph.Distance walked = distanceFrom(from);
+        return node -> score(walked.to(node));
     }
 
     private static float[] flatten(float[][] vectors) {

@@ -80,9 +80,9 @@ class VectorKernelsTest {
                             ? (i == 7 ? 1f : 0.5f)
                             : m.similarity().compare(VTS.createFloatVector(v[7]), VTS.createFloatVector(v[i]));
                     assertEquals(nodeExpected, fromNode.similarityTo(i), 2e-6, m + " " + k.name() + " node 7 to " + i);
-                    // the distance the score turns back into is the exact one
+                    // the distance the search walks by reports the exact one
                     double exact = m.exact(q, v[i]);
-                    assertEquals(exact, m.distance(f.similarityTo(i)), 2e-3 * Math.max(1, exact), m + " distance of node " + i);
+                    assertEquals(exact, sv.reported(sv.distanceTo(q).to(i)), 1e-5 * Math.max(1, exact), m + " distance of node " + i);
                 }
                 assertEquals(sv.dimension(), sv.vector(5).length);
                 assertEquals(v[5][4], sv.vector(5)[4]);

@@ -8,6 +8,7 @@ import io.cnnlens.jobs.audit.AuditOptions;
 import io.cnnlens.jobs.features.FeaturesJob;
 import io.cnnlens.jobs.features.FeaturesOptions;
 import io.cnnlens.jobs.spark.TableReader;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -15,8 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -58,11 +61,17 @@ class AuditBench extends SparkTestBase {
         AuditCollection c = new AuditCollection(AuditCollection.dataset());
         int test = Math.min(5000, n / 6);
         AuditCollection.Truth t = c.build(images, n - test, test, 0.03, Math.max(4, n / 500), 5);
-        AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null, AuditOptions.FOLDS.defaultValue(), AuditOptions.KNN_KEEP_FROM.defaultValue()));
+        String knn = System.getProperty("cnnlens.bench.audit.knn", AuditOptions.KNN.defaultValue());
+        AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null, AuditOptions.FOLDS.defaultValue(),
+                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
         System.out.println("audit bench: first audit, " + t.images() + " images: " + a1.line() + "; load " + load());
         System.out.println("audit bench: first audit seconds " + a1.seconds());
+        System.out.printf(Locale.ROOT, "audit bench: first audit kNN by %s, recall@k against exact %.4f%n",
+                a1.metrics().get("knn.recall") < 1 || knn.equals("graph") ? "graph" : "exact (or graph at recall 1)", a1.metrics().get("knn.recall"));
+        printPrecisionRecall(images, out.resolve("audit/a1"), t);
         c.addBatch(images, t.images() / 10, false);
-        AuditJob.Summary a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(), AuditOptions.KNN_KEEP_FROM.defaultValue()));
+        AuditJob.Summary a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(),
+                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
         System.out.println("audit bench: second audit (+10 %): " + a2.line() + "; load " + load());
         System.out.println("audit bench: second audit seconds " + a2.seconds());
         System.out.printf(Locale.ROOT, "audit bench: second audit kNN searched %.0f images against all, kept %.0f lists%n",
@@ -71,6 +80,39 @@ class AuditBench extends SparkTestBase {
                         + "total %.1f s then %.1f s (ratio %.3f)%n", a1.features().modelRan(), a2.features().modelRan(),
                 a1.seconds().get("features"), a2.seconds().get("features"), a2.seconds().get("features") / a1.seconds().get("features"),
                 a1.seconds().get("total"), a2.seconds().get("total"), a2.seconds().get("total") / a1.seconds().get("total"));
+    }
+
+    /** Each check's precision and recall against the faults the collection was built with. */
+    private static void printPrecisionRecall(Path images, Path run, AuditCollection.Truth t) {
+        Set<String> unreadable = AuditTest.paths(images, table(run, AuditJob.UNREADABLE), "path");
+        Set<String> exact = AuditTest.paths(images, table(run, AuditJob.EXACT), "path");
+        Set<String> labels = AuditTest.paths(images, table(run, AuditJob.LABELS), "path");
+        Dataset<Row> quality = table(run, AuditJob.QUALITY);
+        Set<String> dark = AuditTest.paths(images, quality.where("array_contains(flags, 'dark')"), "path");
+        Set<String> blurry = AuditTest.paths(images, quality.where("array_contains(flags, 'blurry')"), "path");
+        Set<String> outliers = AuditTest.paths(images, table(run, AuditJob.OUTLIERS), "path");
+        Set<String> leaks = new HashSet<>();
+        for (Row r : table(run, AuditJob.NEAR).where("leakage").collectAsList()) {
+            String a = AuditTest.rel(images, r.getString(r.fieldIndex("path_a")));
+            String b = AuditTest.rel(images, r.getString(r.fieldIndex("path_b")));
+            leaks.add(a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a);
+        }
+        Set<String> injected = new HashSet<>();
+        for (String[] p : t.nearPairs()) {
+            injected.add(p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0]);
+        }
+        for (Object[] c : new Object[][] {{"unreadable", t.corrupt(), unreadable}, {"exact duplicates", t.exactCopies(), exact},
+                {"injected cross-split near-duplicates as leakage pairs", injected, leaks}, {"label issues (flipped labels)", t.flipped(), labels},
+                {"dark", t.dark(), dark}, {"blurry", t.blurred(), blurry}, {"outliers (noise images)", t.noise(), outliers}}) {
+            @SuppressWarnings("unchecked") Set<String> truth = (Set<String>) c[1];
+            @SuppressWarnings("unchecked") Set<String> found = (Set<String>) c[2];
+            System.out.printf(Locale.ROOT, "audit bench: %s: injected %d, flagged %d, precision %.3f, recall %.3f%n", c[0], truth.size(),
+                    found.size(), AuditTest.precision(truth, found), AuditTest.recall(truth, found));
+        }
+    }
+
+    private static Dataset<Row> table(Path run, String name) {
+        return TableReader.table(spark, run.toString(), name).orElseThrow();
     }
 
     @Test

@@ -56,9 +56,12 @@ class AuditTest extends SparkTestBase {
     }
 
     static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds, int knnKeepFrom) {
+        return options(images, out, run, thresholds, folds, knnKeepFrom, AuditOptions.KNN.defaultValue());
+    }
+    static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds, int knnKeepFrom, String knn) {
         OptionValues v = OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
                 .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512).with(AuditOptions.FOLDS, folds)
-                .with(AuditOptions.KNN_KEEP_FROM, knnKeepFrom);
+                .with(AuditOptions.KNN_KEEP_FROM, knnKeepFrom).with(AuditOptions.KNN, knn);
         if (thresholds != null) {
             v = v.with(AuditOptions.THRESHOLDS, thresholds.toString());
         }
@@ -205,13 +208,34 @@ class AuditTest extends SparkTestBase {
         }
         assertTrue(worst < 1e-4, "fc7 of the merged table vs a full recompute: max |diff| " + worst);
 
-        // an inverted batch drifts; a threshold on the drift p-value makes the command fail
+        // an inverted batch drifts; a threshold on the drift p-value makes the command fail. This audit
+        // searches its neighbours through a graph index (kept lists merged with a graph search of the new images)
         c.addBatch(images, 60, true);
         Path th = tmp.resolve("thresholds.properties");
-        Files.writeString(th, "min.drift.p_value = 0.05\nmax.leakage.pairs = 1000\n");
+        Files.writeString(th, "min.drift.p_value = 0.05\nmax.leakage.pairs = 1000\nmin.knn.recall = 0.9\n");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th, 2)));
-        assertTrue(e.getMessage().contains("drift.p_value"), e.getMessage());
+                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th, 2, 0, "graph")));
+        assertTrue(e.getMessage().contains("drift.p_value") && !e.getMessage().contains("knn.recall"), e.getMessage());
+        Path run3 = out.resolve("audit/a3");
+        double graphRecall = knnRecall(TableReader.table(spark, run3.toString(), AuditJob.KNN).orElseThrow(),
+                TableReader.table(spark, out.toString(), "features").orElseThrow());
+        JsonNode m3 = new ObjectMapper().readTree(run3.resolve("summary.json").toFile()).path("metrics");
+        System.out.printf("audit graph kNN: recall against brute force %.4f, reported %.4f%n", graphRecall, m3.path("knn.recall").asDouble());
+        assertTrue(graphRecall >= 0.95, "graph kNN recall " + graphRecall);
+        assertEquals(graphRecall, m3.path("knn.recall").asDouble(), 0.01, "the audit's own recall estimate (every image sampled here)");
+        assertTrue(m3.path("knn.kept").asDouble() > 0, "a2's lists kept and merged with a graph search of the new images");
+        Set<String> leak3 = new HashSet<>();
+        for (Row r : TableReader.table(spark, run3.toString(), AuditJob.NEAR).orElseThrow().where("leakage").collectAsList()) {
+            String a = rel(images, r.getString(r.fieldIndex("path_a")));
+            String b = rel(images, r.getString(r.fieldIndex("path_b")));
+            leak3.add(a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a);
+        }
+        for (String[] p : truth.nearPairs()) {
+            assertTrue(leak3.contains(p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0]), "graph search finds leakage " + p[0]);
+        }
+        try (var left = Files.list(run3)) {
+            assertTrue(left.noneMatch(x -> x.getFileName().toString().startsWith("_graph_")), "the graph's work folders are removed");
+        }
         // kept for a look in a browser (tests/target is the build's folder)
         Path keep = home().resolve("tests/target/audit-report");
         Files.createDirectories(keep);
@@ -223,6 +247,32 @@ class AuditTest extends SparkTestBase {
         assertEquals(1, s3.path("crossed").size());
         assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
         assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
+    }
+
+    /**
+     * Recall@k of {@code knn} against a brute-force cosine search of {@code features}: per image, its
+     * listed neighbours within its exact k-th distance (+1e-5: ties count either way), over k.
+     */
+    static double knnRecall(Dataset<Row> knn, Dataset<Row> features) {
+        Map<String, Row> f = byPath(features);
+        Map<String, float[]> v = new HashMap<>();
+        f.forEach((p, r) -> v.put(p, io.cnnlens.jobs.audit.AuditJob.floats(r.getList(r.fieldIndex("fc7")))));
+        Map<String, List<String>> lists = new HashMap<>();
+        for (Row r : knn.collectAsList()) {
+            lists.computeIfAbsent(r.getString(r.fieldIndex("path")), x -> new ArrayList<>()).add(r.getString(r.fieldIndex("neighbor_path")));
+        }
+        long want = 0;
+        long hits = 0;
+        for (String q : v.keySet()) {
+            List<String> got = lists.getOrDefault(q, List.of());
+            double[] d = v.keySet().stream().filter(p -> !p.equals(q)).mapToDouble(p -> 1 - cosine(v.get(q), v.get(p))).sorted().toArray();
+            int k = Math.min(got.size() == 0 ? 10 : got.size(), d.length);
+            double kth = d[k - 1];
+            long in = got.stream().filter(p -> 1 - cosine(v.get(q), v.get(p)) <= kth + 1e-5).count();
+            want += k;
+            hits += Math.min(in, k);
+        }
+        return hits / (double) want;
     }
 
     /** Every image's neighbours in {@code knn} against a brute-force cosine search of {@code features}. */

@@ -95,6 +95,8 @@ public final class AuditJob implements Job<AuditOptions> {
     public static final String CHANGES = "changes";
     /** Each image's k nearest neighbours in fc7, by path: what the next audit's kNN starts from. */
     public static final String KNN = "knn";
+    /** Images whose graph-searched lists are compared with exact search for {@code knn.recall}. */
+    static final int KNN_RECALL_SAMPLE = 1000;
     /** summary.json's key (and the report's row) for a previous snapshot that could not be read. */
     public static final String PREVIOUS_UNREADABLE = "previous_unreadable";
     public static final List<String> TABLES = List.of(UNREADABLE, EXACT, NEAR, LABELS, OUTLIERS, QUALITY, BALANCE, CONFIDENCE,
@@ -271,12 +273,19 @@ public final class AuditJob implements Job<AuditOptions> {
                 knn = spark.createDataFrame(List.of(), AuditKnn.SCHEMA);
                 metrics.put("knn.searched", (double) n);
                 metrics.put("knn.kept", 0.0);
+                metrics.put("knn.recall", 1.0);
             } else {
-                AuditKnn.Result found = AuditKnn.search(spark, keyed.select("key", "path", "image_id", "model", "fc7"),
-                        n >= o.knnKeepFrom() ? prev.flatMap(pa -> TableReader.table(spark, pa.dir(), KNN)) : Optional.empty(), k, o.block());
+                Dataset<Row> vectors = keyed.select("key", "path", "image_id", "model", "fc7");
+                AuditKnn.Method method = new AuditKnn.Method(o.knn(), o.knnGraphFrom(), o.block(), o.knnEf(), o.knnShardRows(),
+                        spark.sparkContext().defaultParallelism(), runDir, hadoop);
+                AuditKnn.Result found = AuditKnn.search(spark, vectors,
+                        n >= o.knnKeepFrom() ? prev.flatMap(pa -> TableReader.table(spark, pa.dir(), KNN)) : Optional.empty(), k, method);
                 knn = found.knn();
                 metrics.put("knn.searched", (double) found.searched());
                 metrics.put("knn.kept", (double) found.kept());
+                // a graph's lists are approximate: their recall against exact search, on a sample (exact lists: 1 by construction)
+                metrics.put("knn.recall", found.graph() ? AuditKnn.recall(spark, knn, vectors, k, KNN_RECALL_SAMPLE, o.seed(), o.block()) : 1.0);
+                extra.put("knn_method", found.graph() ? "graph" : "exact");
             }
             stage(committer, KNN, AuditKnn.table(knn, keyed));
             seconds.put("knn", since(t));

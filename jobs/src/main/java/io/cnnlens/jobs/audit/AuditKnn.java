@@ -1,7 +1,11 @@
 package io.cnnlens.jobs.audit;
 
 import io.cnnlens.embedding.ExactKnn;
+import io.cnnlens.index.GraphParams;
+import io.cnnlens.index.Metric;
+import io.cnnlens.jobs.index.GraphKnn;
 import io.cnnlens.jobs.spark.BlockedKnn;
+import io.cnnlens.jobs.spark.HadoopConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -20,22 +24,29 @@ import java.util.Optional;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.xxhash64;
 
 /**
- * The audit's exact k nearest neighbours of every image in fc7 space by cosine distance
- * (1 − cos), by {@link BlockedKnn} as the neighbors job searches: every pair of blocks is one
- * matrix product on an executor, and the partial top-k lists merge by query block. Memory per
- * task: two blocks and their product (block² floats). The index does not enter: results are exact.
+ * The audit's k nearest neighbours of every image in fc7 space by cosine distance (1 − cos),
+ * searched one of two ways ({@link Method}): exactly by {@link BlockedKnn} as the neighbors job
+ * searches (every pair of blocks is one matrix product on an executor, the partial top-k lists
+ * merge by query block; n²·d for n images), or through a graph index built for the audit
+ * ({@link GraphKnn}: about n·log n distance evaluations per shard, re-ranked exactly;
+ * docs/audit.md#knn-by-graph), whose recall against exact search is measured on a sample.
  *
  * <p>Incremental (docs/audit.md#incremental-audits): the previous audit's lists (its {@code knn}
  * table) are kept for every image that is unchanged (same path, content and model) and whose k
  * neighbours are all still there unchanged. Such a list is the top k of the unchanged images, so
  * its new top k is the merge of the kept list with a search of the new or changed images only.
- * Every other image (new, changed, or one that lost a neighbour) is searched against all. Time:
- * n²·d multiply-adds for a first audit; |searched|·n·d + |kept|·|new|·d for the next.
+ * Every other image (new, changed, or one that lost a neighbour) is searched against all. Exact
+ * time: n²·d multiply-adds for a first audit; |searched|·n·d + |kept|·|new|·d for the next.
  * Keys are a hash of the path, the same in every run, so ties (exact copies) rank alike.
  */
 final class AuditKnn {
@@ -47,8 +58,30 @@ final class AuditKnn {
             DataTypes.createStructField("neighbor_key", DataTypes.LongType, false),
             DataTypes.createStructField("distance", DataTypes.FloatType, false)});
 
-    /** The neighbours and how many images were searched against all, and how many kept their lists. */
-    record Result(Dataset<Row> knn, long searched, long kept) {
+    /** The neighbours, how many images were searched against all, how many kept their lists, and whether a graph searched. */
+    record Result(Dataset<Row> knn, long searched, long kept, boolean graph) {
+    }
+
+    /**
+     * How lists are searched: {@code exact} (blocked products of {@code block} rows), {@code graph}
+     * (an index in {@code work}: shards of at most {@code shardRows}, beam {@code ef}), or {@code auto}
+     * (graph from {@code graphFrom} images). {@code cores}: the session's parallelism.
+     */
+    record Method(String name, int graphFrom, int block, int ef, int shardRows, int cores, String work, HadoopConf hadoop) {
+
+        static final List<String> NAMES = List.of("auto", "exact", "graph");
+        /** A shard is not cut smaller than this to give every core one. */
+        static final int MIN_SHARD_ROWS = 20_000;
+
+        Method {
+            if (!NAMES.contains(name)) {
+                throw new IllegalArgumentException("--knn must be auto, exact or graph, not '" + name + "'");
+            }
+        }
+
+        boolean graph(long n) {
+            return name.equals("graph") || (name.equals("auto") && n >= graphFrom);
+        }
     }
 
     private AuditKnn() {
@@ -58,7 +91,10 @@ final class AuditKnn {
      * {@code images}: (key, path, image_id, model, fc7); {@code previous}: the previous audit's
      * {@code knn} table (path, image_id, model, rank, neighbor_path, neighbor_image_id, distance).
      */
-    static Result search(SparkSession spark, Dataset<Row> images, Optional<Dataset<Row>> previous, int k, int blockSize) {
+    static Result search(SparkSession spark, Dataset<Row> images, Optional<Dataset<Row>> previous, int k, Method method) {
+        long n = images.count();
+        Searcher searcher = method.graph(n) ? new GraphSearcher(spark, method) : new BlockedSearcher(spark, method.block());
+        int blockSize = method.block();
         // an image's identity as one long (path, content, model), so the joins below shuffle longs, not strings
         Dataset<Row> ids = images.select(col("key"), identity(col("path"), col("image_id"), col("model")).as("identity"))
                 .persist(StorageLevel.MEMORY_AND_DISK());
@@ -89,16 +125,16 @@ final class AuditKnn {
             lists.unpersist();
             keptKeys.unpersist();
             ids.unpersist();
-            Dataset<Row> knn = blocked(spark, images, images, k, blockSize);
-            return new Result(knn, images.count(), 0);
+            Dataset<Row> knn = searcher.find(images, images, k);
+            return new Result(knn, n, 0, searcher instanceof GraphSearcher);
         }
         Dataset<Row> searched = images.join(broadcast(keptKeys), AuditJob.columns("key"), "left_anti");
         long nSearched = searched.count();
         Dataset<Row> full = nSearched == 0 ? spark.createDataFrame(List.of(), SCHEMA)
-                : blocked(spark, coalesced(searched, nSearched, blockSize), images, k, blockSize);
+                : searcher.find(coalesced(searched, nSearched, blockSize), images, k);
         long nAdded = added.count();
         Dataset<Row> fresh = nAdded == 0 ? spark.createDataFrame(List.of(), SCHEMA)
-                : blocked(spark, images.join(broadcast(keptKeys), "key"), coalesced(added, nAdded, blockSize), k, blockSize);
+                : searcher.find(images.join(broadcast(keptKeys), "key"), coalesced(added, nAdded, blockSize), k);
         // merge: the kept list and the new images' candidates, ranked as ExactKnn ranks (distance, then key)
         Dataset<Row> merged = kept.select("query_key", "neighbor_key", "distance")
                 .union(fresh.select("query_key", "neighbor_key", "distance"))
@@ -112,7 +148,7 @@ final class AuditKnn {
         lists.unpersist();
         keptKeys.unpersist();
         ids.unpersist();
-        return new Result(knn, nSearched, nKept);
+        return new Result(knn, nSearched, nKept, searcher instanceof GraphSearcher);
     }
 
     /** The table a later audit reuses: each image's neighbours by path, content and model. */
@@ -132,6 +168,68 @@ final class AuditKnn {
     private static Dataset<Row> coalesced(Dataset<Row> rows, long n, int blockSize) {
         int parts = (int) Math.max(1, Math.min(rows.rdd().getNumPartitions(), (n + blockSize - 1) / blockSize));
         return rows.coalesce(parts);
+    }
+
+    /** Finds each query's k nearest references (both with key and fc7), self excluded, as rows of {@link #SCHEMA}; persisted. */
+    private interface Searcher {
+        Dataset<Row> find(Dataset<Row> queries, Dataset<Row> refs, int k);
+    }
+
+    /** Exact search by blocked matrix products. */
+    private record BlockedSearcher(SparkSession spark, int blockSize) implements Searcher {
+        @Override
+        public Dataset<Row> find(Dataset<Row> queries, Dataset<Row> refs, int k) {
+            return blocked(spark, queries, refs, k, blockSize);
+        }
+    }
+
+    /** A graph index over the references, built in a work folder that is removed once the lists are materialised. */
+    private record GraphSearcher(SparkSession spark, Method method) implements Searcher {
+        @Override
+        public Dataset<Row> find(Dataset<Row> queries, Dataset<Row> refs, int k) {
+            long nRefs = refs.count();
+            GraphKnn.Settings settings = new GraphKnn.Settings(GraphKnn.shards(nRefs, method.shardRows(), method.cores(), Method.MIN_SHARD_ROWS),
+                    method.ef(), GraphParams.DEFAULT);
+            String work = GraphKnn.workFolder(method.work(), "knn");
+            try {
+                JavaRDD<Row> q = queries.select("key", "fc7").javaRDD();
+                JavaRDD<Row> rows = GraphKnn.search(q.repartition(Math.max(method.cores(), q.getNumPartitions())),
+                        refs.select("key", "fc7").javaRDD(), k, Metric.COSINE, settings, work, method.hadoop());
+                Dataset<Row> df = spark.createDataFrame(rows, SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+                df.count();
+                return df;
+            } finally {
+                remove(work, method.hadoop());
+            }
+        }
+    }
+
+    /**
+     * Recall@k of {@code knn} against exact search for a seeded sample of at most {@code sample}
+     * images, each searched exactly against all (sample·n·d): per sampled image, how many of its
+     * listed neighbours lie within its exact k-th distance (1e-5 of slack for float rounding, so
+     * a tie at the k-th distance counts either way), at most k, over k.
+     */
+    static double recall(SparkSession spark, Dataset<Row> knn, Dataset<Row> images, int k, int sample, long seed, int blockSize) {
+        long n = images.count();
+        Dataset<Row> queries = images.orderBy(xxhash64(col("key"), lit(seed))).limit((int) Math.min(sample, n)).coalesce(1);
+        Dataset<Row> exact = blocked(spark, queries, images, k, blockSize);
+        Dataset<Row> kth = exact.groupBy("query_key").agg(max("distance").as("kth"), count(lit(1)).as("want"));
+        Row r = knn.join(kth, "query_key").groupBy("query_key")
+                .agg(first("want").as("want"), count(when(col("distance").leq(col("kth").plus(1e-5)), 1)).as("hits"))
+                .agg(sum("want"), sum(least(col("hits"), col("want"))))
+                .first();
+        exact.unpersist();
+        return r.isNullAt(0) || r.getLong(0) == 0 ? 1.0 : r.getLong(1) / (double) r.getLong(0);
+    }
+
+    private static void remove(String dir, HadoopConf hadoop) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
+            p.getFileSystem(hadoop.get()).delete(p, true);
+        } catch (java.io.IOException e) {
+            // a left-over work folder only costs space; the next audit's run folder is another
+        }
     }
 
     /** Exact search of {@code queries} in {@code refs} (both with key and fc7). */

@@ -11,7 +11,8 @@ import java.util.List;
 public record AuditOptions(ImageInput input, String out, String model, String runName, String thresholds,
                            double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double probeRefit, double driftLevel,
                            int driftSample, long seed, double dark, double bright, double blurVariance, int tinySide,
-                           double extremeAspect, int block, int knnKeepFrom) implements java.io.Serializable {
+                           double extremeAspect, int block, int knnKeepFrom, String knn, int knnGraphFrom, int knnEf,
+                           int knnShardRows) implements java.io.Serializable {
 
     public static final OptionKey<String> RUN = OptionKey.text("run", null,
             "Name of this audit's folder under <out>/audit/; default: the UTC time, yyyy-MM-dd'T'HH-mm-ss'Z'.");
@@ -46,10 +47,21 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
             "From this many images on, an audit keeps the previous audit's kNN lists of unchanged images and searches only what changed "
                     + "(docs/audit.md#incremental-audits); below it, a full search (seconds) is cheaper than the merge. 0: always keep.");
 
+    public static final OptionKey<String> KNN = OptionKey.text("knn", "auto",
+            "How the fc7 neighbours are searched: exact (blocked products, n^2 d), graph (a JVector graph index built for the audit, "
+                    + "re-ranked exactly; its recall against exact search is measured on 1,000 images), or auto: graph from --knn-graph-from images.");
+    public static final OptionKey<Integer> KNN_GRAPH_FROM = OptionKey.integer("knn-graph-from", 100_000,
+            "With --knn auto, the collection size from which the graph index searches (docs/audit.md#knn-by-graph).");
+    public static final OptionKey<Integer> KNN_EF = OptionKey.integer("knn-ef", 64,
+            "Beam width of the graph search (higher: better recall, slower).");
+    public static final OptionKey<Integer> KNN_SHARD_ROWS = OptionKey.integer("knn-shard-rows", 500_000,
+            "Most images per graph shard (one Spark task builds each; every search task holds all shards).");
+
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, RUN, THRESHOLDS, NEAR_DUPLICATE_COSINE, NEAR_DUPLICATE_PIXELS, K,
                     OUTLIER_FRACTION, FOLDS, PROBE_REFIT, DRIFT_LEVEL, DRIFT_SAMPLE, SEED,
-                    DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK, KNN_KEEP_FROM));
+                    DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK, KNN_KEEP_FROM, KNN, KNN_GRAPH_FROM, KNN_EF,
+                    KNN_SHARD_ROWS));
 
     public AuditOptions {
         if (runName != null && !runName.matches("[A-Za-z0-9._-]+")) {
@@ -91,17 +103,23 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
         if (knnKeepFrom < 0) {
             throw new IllegalArgumentException("--knn-keep-from must be at least 0");
         }
+        if (!List.of("auto", "exact", "graph").contains(knn)) {
+            throw new IllegalArgumentException("--knn must be auto, exact or graph, not '" + knn + "'");
+        }
+        if (knnGraphFrom < 0 || knnEf < 1 || knnShardRows < 1) {
+            throw new IllegalArgumentException("--knn-graph-from must be at least 0, --knn-ef and --knn-shard-rows at least 1");
+        }
     }
 
     public static AuditOptions of(OptionValues v) {
         return new AuditOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(RUN), v.get(THRESHOLDS),
                 v.get(NEAR_DUPLICATE_COSINE), v.get(NEAR_DUPLICATE_PIXELS), v.get(K), v.get(OUTLIER_FRACTION), v.get(FOLDS), v.get(PROBE_REFIT), v.get(DRIFT_LEVEL), v.get(DRIFT_SAMPLE),
                 v.get(SEED), v.get(DARK), v.get(BRIGHT), v.get(BLUR), v.get(TINY),
-                v.get(ASPECT), v.get(BLOCK), v.get(KNN_KEEP_FROM));
+                v.get(ASPECT), v.get(BLOCK), v.get(KNN_KEEP_FROM), v.get(KNN), v.get(KNN_GRAPH_FROM), v.get(KNN_EF), v.get(KNN_SHARD_ROWS));
     }
 
     public AuditOptions withRun(String name) {
         return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, probeRefit, driftLevel,
-                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block, knnKeepFrom);
+                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block, knnKeepFrom, knn, knnGraphFrom, knnEf, knnShardRows);
     }
 }

@@ -155,37 +155,8 @@ public final class IndexJob implements Job<IndexOptions> {
         List<IndexManifest.Shard> built;
         long tb = System.nanoTime();
         try (Progress progress = Progress.start(spark, NAME, fresh)) {
-            LongAccumulator done = progress.counter();
-            built = df.javaRDD().filter(r -> !skip.value().contains(id(r))).repartition(parts)
-                    .mapPartitionsWithIndex((Integer part, Iterator<Row> it) -> {
-                        List<Item> items = new ArrayList<>();
-                        List<float[]> vectors = new ArrayList<>();
-                        while (it.hasNext()) {
-                            Row r = it.next();
-                            List<Float> v = r.getList(3);
-                            float[] a = new float[v.size()];
-                            for (int i = 0; i < a.length; i++) {
-                                a[i] = v.get(i);
-                            }
-                            items.add(new Item(id(r), r.getString(1), r.isNullAt(2) ? null : r.getString(2)));
-                            vectors.add(a);
-                            done.add(1);
-                        }
-                        if (items.isEmpty()) {
-                            return java.util.Collections.emptyIterator();
-                        }
-                        String name = String.format(Locale.ROOT, "%s-p%05d", tag, part);
-                        java.nio.file.Path local = Files.createTempDirectory("cnnlens-index-");
-                        try {
-                            int n = threads > 0 ? threads : ExecutorRuntime.taskCpus();
-                            GraphShard.Built b = GraphShard.build(items, vectors.toArray(new float[0][]), metric, params,
-                                    local.resolve(name), n);
-                            new IndexStore(index, hadoop.get()).upload(local.resolve(name), name);
-                            return List.of(new IndexManifest.Shard(name, b.count(), b.seconds(), 0)).iterator();
-                        } finally {
-                            IndexStore.deleteLocal(local);
-                        }
-                    }, false).collect();
+            built = buildShards(df.javaRDD().filter(r -> !skip.value().contains(id(r))), parts, tag, metric, params, threads, index,
+                    hadoop, progress.counter());
         }
         double buildSeconds = (System.nanoTime() - tb) / 1e9;
         int dim = built.isEmpty() ? 0 : dimensionOf(store, built.get(0), metric);
@@ -208,6 +179,47 @@ public final class IndexJob implements Job<IndexOptions> {
         }
         return new Summary(o.mode(), fresh, built.size(), m.shards().size(), m.stored(), m.live(), buildSeconds, seconds(t0),
                 store.bytes(m), store.path(), notes);
+    }
+
+    /**
+     * Builds one shard per partition of {@code rows} (image_id, path, label, vector as a list of
+     * floats; a null image_id takes the path) after a repartition into {@code parts}: each task
+     * builds its graph in a local folder and uploads it to {@code <index>/shards/<tag>-pNNNNN}.
+     * Returns the shards built (empty partitions build none); {@code done} counts rows.
+     */
+    public static List<IndexManifest.Shard> buildShards(org.apache.spark.api.java.JavaRDD<Row> rows, int parts, String tag,
+                                                        io.cnnlens.index.Metric metric, io.cnnlens.index.GraphParams params, int threads,
+                                                        String index, HadoopConf hadoop, LongAccumulator done) {
+        return rows.repartition(parts).mapPartitionsWithIndex((Integer part, Iterator<Row> it) -> {
+            List<Item> items = new ArrayList<>();
+            List<float[]> vectors = new ArrayList<>();
+            while (it.hasNext()) {
+                Row r = it.next();
+                List<Float> v = r.getList(3);
+                float[] a = new float[v.size()];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = v.get(i);
+                }
+                items.add(new Item(id(r), r.getString(1), r.isNullAt(2) ? null : r.getString(2)));
+                vectors.add(a);
+                if (done != null) {
+                    done.add(1);
+                }
+            }
+            if (items.isEmpty()) {
+                return java.util.Collections.emptyIterator();
+            }
+            String name = String.format(Locale.ROOT, "%s-p%05d", tag, part);
+            java.nio.file.Path local = Files.createTempDirectory("cnnlens-index-");
+            try {
+                int n = threads > 0 ? threads : ExecutorRuntime.taskCpus();
+                GraphShard.Built b = GraphShard.build(items, vectors.toArray(new float[0][]), metric, params, local.resolve(name), n);
+                new IndexStore(index, hadoop.get()).upload(local.resolve(name), name);
+                return List.of(new IndexManifest.Shard(name, b.count(), b.seconds(), 0)).iterator();
+            } finally {
+                IndexStore.deleteLocal(local);
+            }
+        }, false).collect();
     }
 
     private static int dimensionOf(IndexStore store, IndexManifest.Shard s, io.cnnlens.index.Metric metric) {

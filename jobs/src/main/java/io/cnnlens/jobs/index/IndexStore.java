@@ -142,12 +142,17 @@ public final class IndexStore {
         return removed;
     }
 
+    private boolean isLocal() throws IOException {
+        FileSystem fs = fs();
+        return fs instanceof LocalFileSystem || "file".equals(fs.getScheme());
+    }
+
     /** A shard's folder as a local path: where it lies on a local file system, else a fresh local copy. */
     public java.nio.file.Path local(String name) {
         try {
             FileSystem fs = fs();
             Path src = new Path(new Path(root, SHARDS), name);
-            if (fs instanceof LocalFileSystem || "file".equals(fs.getScheme())) {
+            if (isLocal()) {
                 return java.nio.file.Path.of(fs.makeQualified(src).toUri());
             }
             java.nio.file.Path dir = Files.createTempDirectory("cnnlens-shard-");
@@ -165,8 +170,17 @@ public final class IndexStore {
     public ShardedSearch open(IndexManifest m) {
         List<GraphShard> shards = new ArrayList<>();
         try {
+            boolean copies = !isLocal();
             for (IndexManifest.Shard s : m.shards()) {
-                GraphShard g = GraphShard.open(local(s.name()), m.metricValue());
+                java.nio.file.Path dir = local(s.name());
+                GraphShard g;
+                try {
+                    g = GraphShard.open(dir, m.metricValue());
+                } finally {
+                    if (copies) {
+                        deleteLocal(dir); // an opened shard holds its data on the heap, no file
+                    }
+                }
                 if (g.size() != s.count()) {
                     g.close();
                     throw new IOException("shard " + s.name() + " has " + g.size() + " vectors but the manifest says " + s.count());

@@ -153,6 +153,17 @@ final class AuditCollection {
         return out;
     }
 
+    /** Rewrites the first test image with each pixel one level brighter: the same path, new content; its path. */
+    String changeFirstTestImage(Path root) throws IOException {
+        byte[] px = test.images()[0].clone();
+        for (int p = 0; p < px.length; p++) {
+            px[p] = (byte) Math.min(255, (px[p] & 0xff) + 1);
+        }
+        String rel = "test/" + FashionMnist.CLASSES.get(test.labels()[0]) + "/te-00000.png";
+        write(root, rel, PngWriter.grey(px, 28, 28));
+        return rel;
+    }
+
     private String writeTest(Path root, int i, boolean invert) throws IOException {
         byte[] px = test.images()[i].clone();
         if (invert) {

@@ -155,24 +155,26 @@ class AuditTest extends SparkTestBase {
                 recall(truth.noise(), outliers));
         assertTrue(recall(truth.noise(), outliers) >= 0.5, "noise images among the outliers: " + outliers);
 
-        // +10 % same-distribution images, one removed: the model runs on the added ones only
+        // +10 % same-distribution images, one removed, one changed in place: the model runs on the added and changed ones only
         List<String> added = c.addBatch(images, truth.images() / 10, false);
         Files.delete(images.resolve(truth.dark().iterator().next()));
+        String changedPath = c.changeFirstTestImage(images);
         AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null));
         System.out.printf("audit incremental: first %.1f s (model on %d), second %.1f s (model on %d)%n",
                 a1.seconds().get("total"), a1.features().modelRan(), a2.seconds().get("total"), a2.features().modelRan());
         System.out.println("audit incremental: a2 seconds " + a2.seconds());
         // the corrupt files are read again (no row to reuse), and fail again
-        assertEquals(added.size() + truth.corrupt().size(), a2.features().modelRan());
+        assertEquals(added.size() + 1 + truth.corrupt().size(), a2.features().modelRan());
         assertEquals(1, a2.features().removed());
         assertEquals(added.size(), a2.metrics().get("changes.added"));
         assertEquals(1.0, a2.metrics().get("changes.removed"));
+        assertEquals(1.0, a2.metrics().get("changes.changed"), changedPath + " changed in place");
         assertEquals(1.0, a2.metrics().get("resolved.quality"), "the deleted dark image's flag is resolved");
-        assertEquals(added.size(), a2.metrics().get("quality.decoded"), "quality measured for new content only");
+        assertEquals(added.size() + 1, a2.metrics().get("quality.decoded"), "quality measured for new content only");
         assertTrue(a2.metrics().get("drift.p_value") > 0.001, "no drift on a same-distribution batch: " + a2.metrics());
         // 10 % new: the label probes of a1 score again (no fit), out of sample for old and new rows alike
         assertEquals(0.0, a2.metrics().get("probe.refit"), "a1's probes kept");
-        assertEquals(added.size() / a2.metrics().get("images"), a2.metrics().get("probe.changed_since_fit"), 1e-12);
+        assertEquals((added.size() + 1) / a2.metrics().get("images"), a2.metrics().get("probe.changed_since_fit"), 1e-12);
         assertTrue(Files.readString(out.resolve("audit/a2/probes.json")).contains("\"run\":\"a1\""), "a2 hands a1's probes on");
         assertTrue(Files.readString(out.resolve("audit/a2/report.html")).contains("kept from audit a1"));
         assertTrue(a2.metrics().get("probe.accuracy") > 0.7, "kept probes still classify: " + a2.metrics().get("probe.accuracy"));
@@ -186,8 +188,60 @@ class AuditTest extends SparkTestBase {
         assertKnnIsBruteForce(TableReader.table(spark, out.resolve("audit/a2").toString(), AuditJob.KNN).orElseThrow(),
                 TableReader.table(spark, out.toString(), "features").orElseThrow());
 
-        // the incrementally merged table equals a full recompute
-        Path full = tmp.resolve("full");
+        // a removal and an in-place change: one MERGE; the merged table equals a full recompute
+        assertEquals("MERGE", spark.sql("DESCRIBE HISTORY delta.`" + out.resolve("features") + "` LIMIT 1").first().getAs("operation"));
+        assertEqualsFullRecompute(images, out, tmp.resolve("full"));
+
+        // an inverted batch drifts; a threshold on the drift p-value makes the command fail. This audit
+        // searches its neighbours through a graph index (kept lists merged with a graph search of the new images)
+        c.addBatch(images, 60, true);
+        Path th = tmp.resolve("thresholds.properties");
+        Files.writeString(th, "min.drift.p_value = 0.05\nmax.leakage.pairs = 1000\nmin.knn.recall = 0.9\n");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th, 2, 0, "graph")));
+        assertTrue(e.getMessage().contains("drift.p_value") && !e.getMessage().contains("knn.recall"), e.getMessage());
+        Path run3 = out.resolve("audit/a3");
+        double graphRecall = knnRecall(TableReader.table(spark, run3.toString(), AuditJob.KNN).orElseThrow(),
+                TableReader.table(spark, out.toString(), "features").orElseThrow());
+        JsonNode summary3 = new ObjectMapper().readTree(run3.resolve("summary.json").toFile());
+        assertEquals("graph", summary3.path("knn_method").asText());
+        JsonNode m3 = summary3.path("metrics");
+        System.out.printf("audit graph kNN: recall against brute force %.4f, reported %.4f%n", graphRecall, m3.path("knn.recall").asDouble());
+        assertTrue(graphRecall >= 0.95, "graph kNN recall " + graphRecall);
+        assertEquals(graphRecall, m3.path("knn.recall").asDouble(), 0.01, "the audit's own recall estimate (every image sampled here)");
+        assertTrue(m3.path("knn.kept").asDouble() > 0, "a2's lists kept and merged with a graph search of the new images");
+        Set<String> leak3 = new HashSet<>();
+        for (Row r : TableReader.table(spark, run3.toString(), AuditJob.NEAR).orElseThrow().where("leakage").collectAsList()) {
+            String a = rel(images, r.getString(r.fieldIndex("path_a")));
+            String b = rel(images, r.getString(r.fieldIndex("path_b")));
+            leak3.add(a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a);
+        }
+        for (String[] p : truth.nearPairs()) {
+            assertTrue(leak3.contains(p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0]), "graph search finds leakage " + p[0]);
+        }
+        try (var left = Files.list(run3)) {
+            assertTrue(left.noneMatch(x -> x.getFileName().toString().startsWith("_graph_")), "the graph's work folders are removed");
+        }
+        // a3 only added images: its features were appended, not merged, and still equal a full recompute
+        Row last = spark.sql("DESCRIBE HISTORY delta.`" + out.resolve("features") + "` LIMIT 1")
+                .selectExpr("operation", "operationParameters['mode']").first();
+        assertEquals("WRITE Append", last.getString(0) + " " + last.getString(1));
+        assertEqualsFullRecompute(images, out, tmp.resolve("full3"));
+        // kept for a look in a browser (tests/target is the build's folder)
+        Path keep = home().resolve("tests/target/audit-report");
+        Files.createDirectories(keep);
+        Files.copy(out.resolve("audit/a3/report.html"), keep.resolve("report-a3.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(out.resolve("audit/a3/summary.json"), keep.resolve("summary-a3.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        JsonNode s3 = new ObjectMapper().readTree(out.resolve("audit/a3/summary.json").toFile());
+        assertEquals("a2", s3.path("previous_run").asText());
+        assertTrue(s3.path("metrics").path("drift.p_value").asDouble() < 0.05, s3.toString());
+        assertEquals(1, s3.path("crossed").size());
+        assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
+        assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
+    }
+
+    /** The features table in {@code out} against a full recompute of {@code images} into {@code full}: ids, labels, predictions, fc7 within 1e-4. */
+    static void assertEqualsFullRecompute(Path images, Path out, Path full) {
         FeaturesJob.run(spark, FeaturesOptions.of(OptionValues.defaults().with(SharedOptions.IMAGES, images.toString())
                 .with(SharedOptions.OUT, full.toString())));
         Map<String, Row> inc = byPath(TableReader.table(spark, out.toString(), "features").orElseThrow());
@@ -207,46 +261,6 @@ class AuditTest extends SparkTestBase {
             }
         }
         assertTrue(worst < 1e-4, "fc7 of the merged table vs a full recompute: max |diff| " + worst);
-
-        // an inverted batch drifts; a threshold on the drift p-value makes the command fail. This audit
-        // searches its neighbours through a graph index (kept lists merged with a graph search of the new images)
-        c.addBatch(images, 60, true);
-        Path th = tmp.resolve("thresholds.properties");
-        Files.writeString(th, "min.drift.p_value = 0.05\nmax.leakage.pairs = 1000\nmin.knn.recall = 0.9\n");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new AuditJob().run(new JobContext(spark), options(images, out, "a3", th, 2, 0, "graph")));
-        assertTrue(e.getMessage().contains("drift.p_value") && !e.getMessage().contains("knn.recall"), e.getMessage());
-        Path run3 = out.resolve("audit/a3");
-        double graphRecall = knnRecall(TableReader.table(spark, run3.toString(), AuditJob.KNN).orElseThrow(),
-                TableReader.table(spark, out.toString(), "features").orElseThrow());
-        JsonNode m3 = new ObjectMapper().readTree(run3.resolve("summary.json").toFile()).path("metrics");
-        System.out.printf("audit graph kNN: recall against brute force %.4f, reported %.4f%n", graphRecall, m3.path("knn.recall").asDouble());
-        assertTrue(graphRecall >= 0.95, "graph kNN recall " + graphRecall);
-        assertEquals(graphRecall, m3.path("knn.recall").asDouble(), 0.01, "the audit's own recall estimate (every image sampled here)");
-        assertTrue(m3.path("knn.kept").asDouble() > 0, "a2's lists kept and merged with a graph search of the new images");
-        Set<String> leak3 = new HashSet<>();
-        for (Row r : TableReader.table(spark, run3.toString(), AuditJob.NEAR).orElseThrow().where("leakage").collectAsList()) {
-            String a = rel(images, r.getString(r.fieldIndex("path_a")));
-            String b = rel(images, r.getString(r.fieldIndex("path_b")));
-            leak3.add(a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a);
-        }
-        for (String[] p : truth.nearPairs()) {
-            assertTrue(leak3.contains(p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0]), "graph search finds leakage " + p[0]);
-        }
-        try (var left = Files.list(run3)) {
-            assertTrue(left.noneMatch(x -> x.getFileName().toString().startsWith("_graph_")), "the graph's work folders are removed");
-        }
-        // kept for a look in a browser (tests/target is the build's folder)
-        Path keep = home().resolve("tests/target/audit-report");
-        Files.createDirectories(keep);
-        Files.copy(out.resolve("audit/a3/report.html"), keep.resolve("report-a3.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(out.resolve("audit/a3/summary.json"), keep.resolve("summary-a3.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        JsonNode s3 = new ObjectMapper().readTree(out.resolve("audit/a3/summary.json").toFile());
-        assertEquals("a2", s3.path("previous_run").asText());
-        assertTrue(s3.path("metrics").path("drift.p_value").asDouble() < 0.05, s3.toString());
-        assertEquals(1, s3.path("crossed").size());
-        assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
-        assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
     }
 
     /**

@@ -95,6 +95,8 @@ public final class AuditJob implements Job<AuditOptions> {
     public static final String CHANGES = "changes";
     /** Each image's k nearest neighbours in fc7, by path: what the next audit's kNN starts from. */
     public static final String KNN = "knn";
+    /** summary.json's key for how the neighbour lists were searched: exact or graph. */
+    static final String KNN_METHOD = "knn_method";
     /** Images whose graph-searched lists are compared with exact search for {@code knn.recall}. */
     static final int KNN_RECALL_SAMPLE = 1000;
     /** summary.json's key (and the report's row) for a previous snapshot that could not be read. */
@@ -208,6 +210,7 @@ public final class AuditJob implements Job<AuditOptions> {
         Map<String, Object> extra = new LinkedHashMap<>();
         String runDir = runPath.toString();
         Optional<LabelProbes.Fitted> probes = Optional.empty();
+        String knnMethod = "exact";
         try (TableCommitter committer = new TableCommitter(spark, runDir, NAME)) {
             // unreadable files: the features job's error rows
             t = System.nanoTime();
@@ -285,7 +288,7 @@ public final class AuditJob implements Job<AuditOptions> {
                 metrics.put("knn.kept", (double) found.kept());
                 // a graph's lists are approximate: their recall against exact search, on a sample (exact lists: 1 by construction)
                 metrics.put("knn.recall", found.graph() ? AuditKnn.recall(spark, knn, vectors, k, KNN_RECALL_SAMPLE, o.seed(), o.block()) : 1.0);
-                extra.put("knn_method", found.graph() ? "graph" : "exact");
+                knnMethod = found.graph() ? "graph" : "exact";
             }
             stage(committer, KNN, AuditKnn.table(knn, keyed));
             seconds.put("knn", since(t));
@@ -544,6 +547,7 @@ public final class AuditJob implements Job<AuditOptions> {
             json.put(PREVIOUS_UNREADABLE, extra.get(PREVIOUS_UNREADABLE));
         }
         json.put("images", n);
+        json.put(KNN_METHOD, knnMethod);
         json.put("features", Map.of("inputs", features.inputs(), "rows", features.rows(), "errors", features.errors(),
                 "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed()));
         json.put("metrics", metrics);
@@ -554,7 +558,7 @@ public final class AuditJob implements Job<AuditOptions> {
         json.put("seconds", seconds);
         json.put("options", o);
         try {
-            write(fs, new Path(runPath, REPORT), AuditReport.render(spark, summary, runName, runDir, extra, o)
+            write(fs, new Path(runPath, REPORT), AuditReport.render(spark, summary, runName, runDir, extra, o, knnMethod)
                     .getBytes(StandardCharsets.UTF_8));
             if (probes.isPresent()) {
                 write(fs, new Path(runPath, PROBES), probes.get().json());

@@ -37,7 +37,8 @@ final class AuditReport {
                 ", %.1f %% of the images new or changed since", 100 * changed));
     }
 
-    static String render(SparkSession spark, AuditJob.Summary s, String run, String runDir, Map<String, Object> extra, AuditOptions o) {
+    static String render(SparkSession spark, AuditJob.Summary s, String run, String runDir, Map<String, Object> extra, AuditOptions o,
+                         String knnMethod) {
         HtmlReport r = new HtmlReport("cnnlens audit", run, Instant.now().toString());
         Map<String, Double> m = s.metrics();
         List<HtmlReport.Row> changed = new ArrayList<>();
@@ -86,7 +87,9 @@ final class AuditReport {
                         + f(m.get("probe.accuracy")) + ", " + probesFrom(run, extra, m) + "); flagged when another class clears its per-class threshold. Lowest self-confidence first.",
                 t -> t.orderBy("rank"), "path", "given_label", "suggested_label", "self_confidence");
         check(spark, r, runDir, AuditJob.NEAR, "Near-duplicates and split leakage",
-                "Pairs with fc7 cosine ≥ " + o.nearDuplicateCosine() + " among each image's " + o.k() + " exact nearest neighbours "
+                "Pairs with fc7 cosine ≥ " + o.nearDuplicateCosine() + " among each image's " + o.k() + " nearest neighbours ("
+                        + (knnMethod.equals("graph") ? String.format(Locale.ROOT, "searched through a graph index, recall@%d %.4f against exact "
+                        + "search on a sample", o.k(), m.get("knn.recall")) : "exact search") + ") "
                         + "whose 16×16 grey thumbnails correlate ≥ " + o.nearDuplicatePixels() + "; "
                         + "leakage: the two sit in different split folders.",
                 t -> t.orderBy(col("leakage").desc(), col("cosine").desc()), "path_a", "path_b", "cosine", "pixel_correlation", "exact", "leakage");

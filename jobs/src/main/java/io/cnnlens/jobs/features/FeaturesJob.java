@@ -159,8 +159,14 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
                     String fresh = committer.staging("features-fresh");
                     spark.createDataFrame(rows, FeaturesSchema.FEATURES_SCHEMA).write().options(FeaturesSchema.PARQUET_OPTIONS)
                             .parquet(fresh);
-                    committer.merge(FeaturesSchema.FEATURES, plan.reused().unionByName(spark.read().parquet(fresh)), "path",
-                            List.of("image_id", "label", "model", "conv_layer"));
+                    if (plan.onlyAdded()) {
+                        // a collection that only grew: its new paths are appended, no row of the table is read again
+                        committer.append(FeaturesSchema.FEATURES, plan.reusedAtNewPaths().unionByName(spark.read().parquet(fresh)),
+                                FeaturesSchema.PARQUET_OPTIONS);
+                    } else {
+                        committer.merge(FeaturesSchema.FEATURES, plan.reused().unionByName(spark.read().parquet(fresh)), "path",
+                                List.of("image_id", "label", "model", "conv_layer"));
+                    }
                 }
             } finally {
                 if (plan != null) {

@@ -33,7 +33,7 @@ public record FeaturesOptions(ImageInput input, String out, String model, String
 
     public static final OptionKey<Boolean> INCREMENTAL = OptionKey.flag("incremental", false,
             "Reuse the committed features table's rows for content it has (same image_id, model and conv tap); run the "
-                    + "model on the rest; drop rows of removed files. One Delta MERGE; the table equals a full recompute.");
+                    + "model on the rest; drop rows of removed files. One Delta append when only new paths were listed, else one MERGE; the table equals a full recompute.");
 
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, CONV_LAYER, BATCH_SIZE, DECODE_THREADS, DECODE_QUEUE, PRECISION,

@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * Incremental features (docs/tables.md#incremental-features): which listed inputs the committed
@@ -31,9 +34,14 @@ import static org.apache.spark.sql.functions.col;
  */
 final class FeaturesReuse {
 
-    /** The reused rows (features schema), the inputs still to run (input schema), and the counts. */
+    /**
+     * The reused rows (features schema), the inputs still to run (input schema), and the counts.
+     * {@code onlyAdded}: every row of the table is still listed, at its path, with the same
+     * content, label, model and conv tap, so the update is an append of the rows at new paths:
+     * {@code reusedAtNewPaths} (content the table has, at a path it has not) and the model's rows.
+     */
     record Plan(Dataset<Row> reused, Dataset<Row> toRun, long reusedCount, long toRunCount, long removed,
-                Runnable release) {
+                boolean onlyAdded, Dataset<Row> reusedAtNewPaths, Runnable release) {
     }
 
     private FeaturesReuse() {
@@ -83,7 +91,17 @@ final class FeaturesReuse {
                 .select(Arrays.stream(in.fieldNames()).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
         long reusedCount = reused.count();
         long total = hashed.count();
-        long kept = old.select("path").join(hashed.select("path"), "path").count();
-        return Optional.of(new Plan(reused, toRun, reusedCount, total - reusedCount, previousRows - kept, hashed::unpersist));
+        // one pass over the paths both sides have: how many are still there, and how many of those unchanged
+        Row paths = old.select(col("path"), col("image_id").as("was_id"), col("label").as("was_label"), col("model").as("was_model"),
+                        col("conv_layer").as("was_conv"))
+                .join(hashed.select(col("path"), col("image_id_"), col("label")), "path")
+                .agg(count(lit(1)), count(when(col("was_id").eqNullSafe(col("image_id_")).and(col("was_label").eqNullSafe(col("label")))
+                        .and(col("was_model").eqNullSafe(model)).and(col("was_conv").eqNullSafe(conv)), 1)))
+                .first();
+        long kept = paths.getLong(0);
+        boolean onlyAdded = kept == previousRows && paths.getLong(1) == previousRows;
+        Dataset<Row> atNewPaths = reused.join(old.select("path"), scala.jdk.javaapi.CollectionConverters.asScala(List.of("path")).toSeq(), "left_anti");
+        return Optional.of(new Plan(reused, toRun, reusedCount, total - reusedCount, previousRows - kept, onlyAdded, atNewPaths,
+                hashed::unpersist));
     }
 }

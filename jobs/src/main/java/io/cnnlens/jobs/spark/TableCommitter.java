@@ -143,12 +143,8 @@ public final class TableCommitter implements AutoCloseable {
             for (String c : changed) {
                 differs.append(differs.length() == 0 ? "" : " OR ").append("NOT (t.`").append(c).append("` <=> s.`").append(c).append("`)");
             }
-            DeltaTable t = DeltaTable.forPath(spark, target);
-            // from the committed version: a dead run's uncommitted version must not survive the merge
-            if (t.history(1).select("version").first().getLong(0) != committedAtOpen.get(table)) {
-                t.restoreToVersion(committedAtOpen.get(table));
-            }
-            t.as("t").merge(rows.as("s"), "t.`" + key + "` = s.`" + key + "`")
+            fromCommittedVersion(table, target);
+            DeltaTable.forPath(spark, target).as("t").merge(rows.as("s"), "t.`" + key + "` = s.`" + key + "`")
                     .whenMatched(differs.toString()).updateAll()
                     .whenNotMatched().insertAll()
                     .whenNotMatchedBySource().delete()
@@ -163,6 +159,44 @@ public final class TableCommitter implements AutoCloseable {
             throw lostWhileWriting();
         } finally {
             spark.conf().unset("spark.databricks.delta.commitInfo.userMetadata");
+        }
+    }
+
+    /**
+     * Appends {@code rows} to the Delta table {@code table} as its next version, for an
+     * incremental run whose only change is new rows (docs/tables.md#incremental-features): the
+     * table's own rows are neither read nor rewritten. A version of this run's own even for no
+     * rows. Where the table does not exist yet this is {@link #write}. Becomes current only when
+     * {@link #commit} names the table, like {@link #write}.
+     */
+    public void append(String table, Dataset<Row> rows, Map<String, String> options) {
+        String target = finalPath(table);
+        if (!committedAtOpen.containsKey(table) || !DeltaTable.isDeltaTable(spark, target)) {
+            write(table, rows, options);
+            return;
+        }
+        checkNoCommitSinceOpen();
+        try {
+            long t0 = System.nanoTime();
+            fromCommittedVersion(table, target);
+            spark.conf().set("spark.databricks.delta.skipRecordingEmptyCommits", "false");
+            rows.write().format("delta").mode(SaveMode.Append).options(options).option("userMetadata", run).save(target);
+            written.put(table, versionOf(target));
+            LOG.info("{}: {} appended as Delta version {} in {} s", job, table, written.get(table), seconds(t0));
+            haltIf("after-table:" + table);
+        } catch (RuntimeException e) {
+            if (!TableLog.isConflict(e)) {
+                throw e;
+            }
+            throw lostWhileWriting();
+        }
+    }
+
+    /** A dead run's uncommitted version must not survive an update: the table goes back to its committed version first. */
+    private void fromCommittedVersion(String table, String target) {
+        DeltaTable t = DeltaTable.forPath(spark, target);
+        if (t.history(1).select("version").first().getLong(0) != committedAtOpen.get(table)) {
+            t.restoreToVersion(committedAtOpen.get(table));
         }
     }
 

@@ -164,7 +164,7 @@ class AuditBench extends SparkTestBase {
     private static float[][] unit(List<Row> rows) {
         float[][] x = new float[rows.size()][];
         for (int i = 0; i < x.length; i++) {
-            x[i] = AuditJob.floats(rows.get(i).getList(0));
+            x[i] = io.cnnlens.jobs.spark.VectorColumn.floats(rows.get(i).getList(0));
             double s = 0;
             for (float v : x[i]) {
                 s += v * v;

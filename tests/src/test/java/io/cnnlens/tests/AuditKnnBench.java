@@ -58,7 +58,7 @@ class AuditKnnBench extends SparkTestBase {
         double[] sd = new double[d];
         double[] mean = new double[d];
         for (int i = 0; i < x0.length; i++) {
-            x0[i] = io.cnnlens.jobs.audit.AuditJob.floats(base.get(i).getList(0));
+            x0[i] = io.cnnlens.jobs.spark.VectorColumn.floats(base.get(i).getList(0));
             for (int j = 0; j < d; j++) {
                 mean[j] += x0[i][j] / x0.length;
             }
@@ -109,7 +109,7 @@ class AuditKnnBench extends SparkTestBase {
                         lists.unpersist();
                     } else {
                         JavaRDD<BlockedKnn.Block> blocks = BlockedKnn.blocks(df.javaRDD(), 2048, l -> l.getLong(0),
-                                l -> io.cnnlens.jobs.audit.AuditJob.floats(l.getList(1))).persist(StorageLevel.MEMORY_AND_DISK());
+                                l -> io.cnnlens.jobs.spark.VectorColumn.floats(l.getList(1))).persist(StorageLevel.MEMORY_AND_DISK());
                         JavaRDD<BlockedKnn.Neighbours> found = BlockedKnn.search(blocks, blocks, k, ExactKnn.Metric.COSINE)
                                 .persist(StorageLevel.MEMORY_AND_DISK());
                         found.count();

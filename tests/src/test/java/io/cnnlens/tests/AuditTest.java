@@ -122,7 +122,7 @@ class AuditTest extends SparkTestBase {
         // calibration: the injected copies' cosine to their source, straight from the features table
         Map<String, Row> f1 = byPath(TableReader.table(spark, out.toString(), "features").orElseThrow());
         Map<String, float[]> fc7 = new HashMap<>();
-        f1.forEach((k, r) -> fc7.put(rel(images, k), io.cnnlens.jobs.audit.AuditJob.floats(r.getList(r.fieldIndex("fc7")))));
+        f1.forEach((k, r) -> fc7.put(rel(images, k), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(r.fieldIndex("fc7")))));
         StringBuilder cal = new StringBuilder();
         for (String[] p : truth.nearPairs()) {
             cal.append(String.format(java.util.Locale.ROOT, " %s %.5f", p[1].substring(p[1].lastIndexOf('/') + 1), cosine(fc7.get(p[0]), fc7.get(p[1]))));
@@ -270,7 +270,7 @@ class AuditTest extends SparkTestBase {
     static double knnRecall(Dataset<Row> knn, Dataset<Row> features) {
         Map<String, Row> f = byPath(features);
         Map<String, float[]> v = new HashMap<>();
-        f.forEach((p, r) -> v.put(p, io.cnnlens.jobs.audit.AuditJob.floats(r.getList(r.fieldIndex("fc7")))));
+        f.forEach((p, r) -> v.put(p, io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(r.fieldIndex("fc7")))));
         Map<String, List<String>> lists = new HashMap<>();
         for (Row r : knn.collectAsList()) {
             lists.computeIfAbsent(r.getString(r.fieldIndex("path")), x -> new ArrayList<>()).add(r.getString(r.fieldIndex("neighbor_path")));
@@ -294,7 +294,7 @@ class AuditTest extends SparkTestBase {
         Map<String, Row> f = byPath(features);
         List<String> paths = new ArrayList<>(f.keySet());
         Map<String, float[]> v = new HashMap<>();
-        f.forEach((p, r) -> v.put(p, io.cnnlens.jobs.audit.AuditJob.floats(r.getList(r.fieldIndex("fc7")))));
+        f.forEach((p, r) -> v.put(p, io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(r.fieldIndex("fc7")))));
         Map<String, List<Row>> lists = new HashMap<>();
         for (Row r : knn.collectAsList()) {
             lists.computeIfAbsent(r.getString(r.fieldIndex("path")), x -> new ArrayList<>()).add(r);

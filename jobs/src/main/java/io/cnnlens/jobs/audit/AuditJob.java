@@ -17,6 +17,7 @@ import io.cnnlens.jobs.features.FeaturesOptions;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.TableCommitter;
 import io.cnnlens.jobs.spark.TableReader;
+import io.cnnlens.jobs.spark.VectorColumn;
 import io.cnnlens.jobs.spark.TableVacuum;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -299,8 +300,8 @@ public final class AuditJob implements Job<AuditOptions> {
                     .groupBy("a", "b").agg(min("distance").as("distance"));
             // confirmed on 16x16 grey thumbnails: fc7 alone does not separate copies from look-alikes (docs/methods.md#near-duplicates)
             UserDefinedFunction pixels = udf((UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Double>) (x, y) ->
-                    x == null || y == null ? null : ImageQuality.correlation(floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
-                            floats(scala.jdk.javaapi.CollectionConverters.asJava(y))), DataTypes.DoubleType);
+                    x == null || y == null ? null : ImageQuality.correlation(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
+                            VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(y))), DataTypes.DoubleType);
             Dataset<Row> thumbs = measures.select("image_id", "thumbnail");
             Dataset<Row> near = pairs.join(prefixed(meta, "a_"), col("a").equalTo(col("a_key")))
                     .join(prefixed(meta, "b_"), col("b").equalTo(col("b_key")))
@@ -652,7 +653,7 @@ public final class AuditJob implements Job<AuditOptions> {
         List<Row> rows = d.orderBy(xxhash64(col("image_id"), lit(seed))).limit(m).select("fc7").collectAsList();
         float[][] x = new float[rows.size()][];
         for (int i = 0; i < x.length; i++) {
-            x[i] = floats(rows.get(i).getList(0));
+            x[i] = VectorColumn.floats(rows.get(i).getList(0));
             double s = 0;
             for (float v : x[i]) {
                 s += v * v;
@@ -709,14 +710,6 @@ public final class AuditJob implements Job<AuditOptions> {
 
     private static Dataset<Row> staged(SparkSession spark, TableCommitter committer, String table) {
         return spark.read().parquet(committer.staging(table));
-    }
-
-    public static float[] floats(List<?> l) {
-        float[] f = new float[l.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = ((Number) l.get(i)).floatValue();
-        }
-        return f;
     }
 
     private static AuditThresholds readThresholds(String file, HadoopConf hadoop) {

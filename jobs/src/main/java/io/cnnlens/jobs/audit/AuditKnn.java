@@ -249,6 +249,6 @@ final class AuditKnn {
     }
 
     private static JavaRDD<BlockedKnn.Block> blocks(Dataset<Row> rows, int blockSize) {
-        return BlockedKnn.blocks(rows.select("key", "fc7").javaRDD(), blockSize, r -> r.getLong(0), r -> AuditJob.floats(r.getList(1)));
+        return BlockedKnn.blocks(rows.select("key", "fc7").javaRDD(), blockSize, r -> r.getLong(0), r -> io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(1)));
     }
 }

@@ -100,7 +100,15 @@ final class FeaturesReuse {
                 .first();
         long kept = paths.getLong(0);
         boolean onlyAdded = kept == previousRows && paths.getLong(1) == previousRows;
-        Dataset<Row> atNewPaths = reused.join(old.select("path"), scala.jdk.javaapi.CollectionConverters.asScala(List.of("path")).toSeq(), "left_anti");
+        // the rows to append: the paths the table lacks, each with the table's row for its content (found
+        // among those contents only, so that the table's wide rows are not all shuffled to drop duplicates)
+        Dataset<Row> newPaths = hashed.join(old.select("path"), scala.jdk.javaapi.CollectionConverters.asScala(List.of("path")).toSeq(),
+                "left_anti");
+        Dataset<Row> known = old.where(col("model").eqNullSafe(model).and(col("conv_layer").eqNullSafe(conv)))
+                .join(newPaths.select(col("image_id_")), col("image_id").equalTo(col("image_id_")), "left_semi")
+                .dropDuplicates("image_id").drop("path", "label");
+        Dataset<Row> atNewPaths = newPaths.as("h").join(known.as("o"), col("h.image_id_").equalTo(col("o.image_id")))
+                .select(cols.toArray(new Column[0]));
         return Optional.of(new Plan(reused, toRun, reusedCount, total - reusedCount, previousRows - kept, onlyAdded, atNewPaths,
                 hashed::unpersist));
     }

@@ -6,6 +6,7 @@ import io.cnnlens.index.IndexManifest;
 import io.cnnlens.index.Metric;
 import io.cnnlens.index.ShardedSearch;
 import io.cnnlens.jobs.spark.HadoopConf;
+import io.cnnlens.jobs.spark.VectorColumn;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -77,7 +78,7 @@ public final class GraphKnn {
                 while (it.hasNext()) {
                     Row r = it.next();
                     long query = r.getLong(0);
-                    List<Hit> hits = new ArrayList<>(index.search(vector(r.getList(1)), k + 1, ef, true));
+                    List<Hit> hits = new ArrayList<>(index.search(VectorColumn.floats(r.getList(1)), k + 1, ef, true));
                     hits.sort(Comparator.comparingDouble(Hit::distance).thenComparingLong(h -> Long.parseLong(h.item().imageId())));
                     int rank = 0;
                     for (Hit h : hits) {
@@ -97,14 +98,6 @@ public final class GraphKnn {
         long bySize = (n + shardRows - 1) / shardRows;
         long byCores = Math.min(cores, Math.max(1, n / Math.max(1, minRows)));
         return (int) Math.max(1, Math.max(bySize, byCores));
-    }
-
-    private static float[] vector(List<Float> v) {
-        float[] a = new float[v.size()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = v.get(i);
-        }
-        return a;
     }
 
     /** The work folder's name for one search: unique within a run. */

@@ -195,13 +195,8 @@ public final class IndexJob implements Job<IndexOptions> {
             List<float[]> vectors = new ArrayList<>();
             while (it.hasNext()) {
                 Row r = it.next();
-                List<Float> v = r.getList(3);
-                float[] a = new float[v.size()];
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = v.get(i);
-                }
                 items.add(new Item(id(r), r.getString(1), r.isNullAt(2) ? null : r.getString(2)));
-                vectors.add(a);
+                vectors.add(io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(3)));
                 if (done != null) {
                     done.add(1);
                 }

@@ -135,11 +135,7 @@ public final class SearchJob implements Job<SearchOptions> {
                     List<Row> out = new ArrayList<>();
                     while (it.hasNext()) {
                         Row r = it.next();
-                        List<Float> v = r.getList(3);
-                        float[] a = new float[v.size()];
-                        for (int i = 0; i < a.length; i++) {
-                            a[i] = v.get(i);
-                        }
+                        float[] a = io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(3));
                         String id = r.isNullAt(0) ? r.getString(1) : r.getString(0);
                         rows(out, new Query(id, r.getString(1), r.isNullAt(2) ? null : r.getString(2), a, null), s.search(a, k, ef, rerank));
                     }

@@ -16,9 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
@@ -100,6 +102,27 @@ class AuditBench extends SparkTestBase {
         Set<String> injected = new HashSet<>();
         for (String[] p : t.nearPairs()) {
             injected.add(p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0]);
+        }
+        // each injected pair not reported: its fc7 cosine, and whether either image lists the other among its k neighbours
+        Map<String, float[]> fc7 = new HashMap<>();
+        for (Row r : TableReader.table(spark, run.getParent().getParent().toString(), "features").orElseThrow().select("path", "fc7").collectAsList()) {
+            fc7.put(AuditTest.rel(images, r.getString(0)), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(1)));
+        }
+        Set<String> listed = new HashSet<>();
+        for (Row r : table(run, AuditJob.KNN).select("path", "neighbor_path").collectAsList()) {
+            listed.add(AuditTest.rel(images, r.getString(0)) + "|" + AuditTest.rel(images, r.getString(1)));
+        }
+        double lowest = 1;
+        for (String[] p : t.nearPairs()) {
+            lowest = Math.min(lowest, AuditTest.cosine(fc7.get(p[0]), fc7.get(p[1])));
+        }
+        System.out.printf(Locale.ROOT, "audit bench: injected near-duplicates' lowest fc7 cosine to their source %.5f%n", lowest);
+        for (String[] p : t.nearPairs()) {
+            String key = p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0];
+            if (!leaks.contains(key)) {
+                System.out.printf(Locale.ROOT, "audit bench: missed near-duplicate %s ~ %s: fc7 cosine %.5f, listed as a neighbour: %b / %b%n", p[0], p[1],
+                        AuditTest.cosine(fc7.get(p[0]), fc7.get(p[1])), listed.contains(p[0] + "|" + p[1]), listed.contains(p[1] + "|" + p[0]));
+            }
         }
         for (Object[] c : new Object[][] {{"unreadable", t.corrupt(), unreadable}, {"exact duplicates", t.exactCopies(), exact},
                 {"injected cross-split near-duplicates as leakage pairs", injected, leaks}, {"label issues (flipped labels)", t.flipped(), labels},

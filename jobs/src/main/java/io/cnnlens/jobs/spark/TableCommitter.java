@@ -106,11 +106,20 @@ public final class TableCommitter implements AutoCloseable {
      * the table back to its committed version when it closes.
      */
     public void write(String table, Dataset<Row> rows, Map<String, String> options) {
+        update(table, "written", () -> writeDelta(table, rows, options));
+    }
+
+    /**
+     * Runs {@code write}, which makes the next version of {@code table} and returns it, as this
+     * run's uncommitted version of the table: logged, the halt point after it, and a conflict with
+     * another run turned into {@link ConcurrentRunException} after this run's versions are put back.
+     */
+    private void update(String table, String verb, java.util.function.LongSupplier write) {
         checkNoCommitSinceOpen();
         try {
             long t0 = System.nanoTime();
-            written.put(table, writeDelta(table, rows, options));
-            LOG.info("{}: {} written as Delta version {} in {} s", job, table, written.get(table), seconds(t0));
+            written.put(table, write.getAsLong());
+            LOG.info("{}: {} {} as Delta version {} in {} s", job, table, verb, written.get(table), seconds(t0));
             haltIf("after-table:" + table);
         } catch (RuntimeException e) {
             if (!TableLog.isConflict(e)) {
@@ -135,31 +144,24 @@ public final class TableCommitter implements AutoCloseable {
             write(table, rows, Map.of());
             return;
         }
-        checkNoCommitSinceOpen();
-        try {
-            long t0 = System.nanoTime();
+        update(table, "merged", () -> {
             spark.conf().set("spark.databricks.delta.commitInfo.userMetadata", run);
-            StringBuilder differs = new StringBuilder();
-            for (String c : changed) {
-                differs.append(differs.length() == 0 ? "" : " OR ").append("NOT (t.`").append(c).append("` <=> s.`").append(c).append("`)");
+            try {
+                StringBuilder differs = new StringBuilder();
+                for (String c : changed) {
+                    differs.append(differs.length() == 0 ? "" : " OR ").append("NOT (t.`").append(c).append("` <=> s.`").append(c).append("`)");
+                }
+                fromCommittedVersion(table, target);
+                DeltaTable.forPath(spark, target).as("t").merge(rows.as("s"), "t.`" + key + "` = s.`" + key + "`")
+                        .whenMatched(differs.toString()).updateAll()
+                        .whenNotMatched().insertAll()
+                        .whenNotMatchedBySource().delete()
+                        .execute();
+                return versionOf(target);
+            } finally {
+                spark.conf().unset("spark.databricks.delta.commitInfo.userMetadata");
             }
-            fromCommittedVersion(table, target);
-            DeltaTable.forPath(spark, target).as("t").merge(rows.as("s"), "t.`" + key + "` = s.`" + key + "`")
-                    .whenMatched(differs.toString()).updateAll()
-                    .whenNotMatched().insertAll()
-                    .whenNotMatchedBySource().delete()
-                    .execute();
-            written.put(table, versionOf(target));
-            LOG.info("{}: {} merged as Delta version {} in {} s", job, table, written.get(table), seconds(t0));
-            haltIf("after-table:" + table);
-        } catch (RuntimeException e) {
-            if (!TableLog.isConflict(e)) {
-                throw e;
-            }
-            throw lostWhileWriting();
-        } finally {
-            spark.conf().unset("spark.databricks.delta.commitInfo.userMetadata");
-        }
+        });
     }
 
     /**
@@ -175,21 +177,12 @@ public final class TableCommitter implements AutoCloseable {
             write(table, rows, options);
             return;
         }
-        checkNoCommitSinceOpen();
-        try {
-            long t0 = System.nanoTime();
+        update(table, "appended", () -> {
             fromCommittedVersion(table, target);
             spark.conf().set("spark.databricks.delta.skipRecordingEmptyCommits", "false");
             rows.write().format("delta").mode(SaveMode.Append).options(options).option("userMetadata", run).save(target);
-            written.put(table, versionOf(target));
-            LOG.info("{}: {} appended as Delta version {} in {} s", job, table, written.get(table), seconds(t0));
-            haltIf("after-table:" + table);
-        } catch (RuntimeException e) {
-            if (!TableLog.isConflict(e)) {
-                throw e;
-            }
-            throw lostWhileWriting();
-        }
+            return versionOf(target);
+        });
     }
 
     /** A dead run's uncommitted version must not survive an update: the table goes back to its committed version first. */

@@ -69,15 +69,10 @@ final class AuditKnn {
      */
     record Method(String name, int graphFrom, int block, int ef, int shardRows, int cores, String work, HadoopConf hadoop) {
 
+        /** The names {@code --knn} takes (AuditOptions checks them). */
         static final List<String> NAMES = List.of("auto", "exact", "graph");
         /** A shard is not cut smaller than this to give every core one. */
         static final int MIN_SHARD_ROWS = 20_000;
-
-        Method {
-            if (!NAMES.contains(name)) {
-                throw new IllegalArgumentException("--knn must be auto, exact or graph, not '" + name + "'");
-            }
-        }
 
         boolean graph(long n) {
             return name.equals("graph") || (name.equals("auto") && n >= graphFrom);

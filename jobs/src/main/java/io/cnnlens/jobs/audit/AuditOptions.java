@@ -103,7 +103,7 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
         if (knnKeepFrom < 0) {
             throw new IllegalArgumentException("--knn-keep-from must be at least 0");
         }
-        if (!List.of("auto", "exact", "graph").contains(knn)) {
+        if (!AuditKnn.Method.NAMES.contains(knn)) {
             throw new IllegalArgumentException("--knn must be auto, exact or graph, not '" + knn + "'");
         }
         if (knnGraphFrom < 0 || knnEf < 1 || knnShardRows < 1) {

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The k nearest references of every query row through a graph index built for the purpose
@@ -62,7 +61,7 @@ public final class GraphKnn {
         JavaRDD<Row> items = refs.map(r -> RowFactory.create(Long.toString(r.getLong(0)), "", null, r.get(1))); // the vector as Spark holds it
         List<IndexManifest.Shard> built = IndexJob.buildShards(items, s.shards(), tag, metric, s.graph(), 0, work, hadoop, null);
         if (built.isEmpty()) {
-            return queries.map(r -> RowFactory.create(r.getLong(0), 0, -1L, 0f)).filter(r -> false);
+            return org.apache.spark.api.java.JavaSparkContext.fromSparkContext(queries.context()).emptyRDD();
         }
         String now = Instant.now().toString();
         // kept in memory only, never written: the shards give the dimension when opened
@@ -102,6 +101,6 @@ public final class GraphKnn {
 
     /** The work folder's name for one search: unique within a run. */
     public static String workFolder(String parent, String what) {
-        return parent + "/_graph_" + what + "_" + Long.toString(System.nanoTime(), 36).toLowerCase(Locale.ROOT);
+        return parent + "/_graph_" + what + "_" + Long.toString(System.nanoTime(), 36);
     }
 }

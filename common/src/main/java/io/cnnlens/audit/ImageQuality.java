@@ -83,6 +83,26 @@ public final class ImageQuality {
         return t;
     }
 
+    /**
+     * The thumbnail less its mean, so that the cosine of two centred thumbnails is their
+     * {@link #correlation}: a nearest-neighbour search by cosine over centred thumbnails ranks by
+     * correlation. Null for a flat thumbnail (no correlation with anything).
+     */
+    public static float[] centred(float[] t) {
+        double m = 0;
+        for (float v : t) {
+            m += v;
+        }
+        m /= t.length;
+        float[] c = new float[t.length];
+        boolean flat = true;
+        for (int i = 0; i < t.length; i++) {
+            c[i] = (float) (t[i] - m);
+            flat &= Math.abs(c[i]) < 1e-6f;
+        }
+        return flat ? null : c;
+    }
+
     /** Pearson correlation of two thumbnails (1 for copies up to brightness and contrast; 0 if either is flat). */
     public static double correlation(float[] a, float[] b) {
         if (a.length != b.length) {

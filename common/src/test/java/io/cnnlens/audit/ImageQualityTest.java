@@ -98,4 +98,32 @@ class ImageQualityTest {
             assertEquals(80, v, 1e-3);
         }
     }
+
+    @Test
+    void cosineOfCentredThumbnailsIsTheirCorrelation() {
+        Random r = new Random(3);
+        for (int trial = 0; trial < 20; trial++) {
+            float[] a = new float[ImageQuality.THUMB * ImageQuality.THUMB];
+            float[] b = new float[a.length];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = r.nextFloat() * 255;
+                // b: a brighter, lower-contrast, noisy copy of a, or something unrelated
+                b[i] = trial % 2 == 0 ? 40 + 0.6f * a[i] + (float) r.nextGaussian() * 20 : r.nextFloat() * 255;
+            }
+            float[] ca = ImageQuality.centred(a);
+            float[] cb = ImageQuality.centred(b);
+            double dot = 0;
+            double na = 0;
+            double nb = 0;
+            for (int i = 0; i < a.length; i++) {
+                dot += ca[i] * (double) cb[i];
+                na += ca[i] * (double) ca[i];
+                nb += cb[i] * (double) cb[i];
+            }
+            assertEquals(ImageQuality.correlation(a, b), dot / Math.sqrt(na * nb), 1e-5);
+        }
+        float[] flat = new float[16];
+        java.util.Arrays.fill(flat, 7f);
+        assertEquals(null, ImageQuality.centred(flat), "a flat thumbnail correlates with nothing");
+    }
 }

@@ -68,12 +68,19 @@ class AuditBench extends SparkTestBase {
                 AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
         System.out.println("audit bench: first audit, " + t.images() + " images: " + a1.line() + "; load " + load());
         System.out.println("audit bench: first audit seconds " + a1.seconds());
+        System.out.printf(Locale.ROOT, "audit bench: first audit near-duplicates: %.0f candidate pairs (%.0f of them content pairs from "
+                        + "the thumbnails' lists), %.0f confirmed by thumbnails%n", a1.metrics().get("near_duplicates.candidates"),
+                a1.metrics().get("near_duplicates.thumbnail_candidates"), a1.metrics().get("near_duplicates.pairs"));
         System.out.printf(Locale.ROOT, "audit bench: first audit kNN by %s, recall@k against exact %.4f%n",
                 a1.metrics().get("knn.recall") < 1 || knn.equals("graph") ? "graph" : "exact (or graph at recall 1)", a1.metrics().get("knn.recall"));
         printPrecisionRecall(images, out.resolve("audit/a1"), t);
         c.addBatch(images, t.images() / 10, false);
-        AuditJob.Summary a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(),
-                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
+        AuditJob.Summary a2;
+        try (SparkJobProfile profile = SparkJobProfile.start(spark.sparkContext())) {
+            a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(),
+                    AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
+            profile.lines(40).forEach(l -> System.out.println("audit bench: second audit's Spark jobs: " + l));
+        }
         System.out.println("audit bench: second audit (+10 %): " + a2.line() + "; load " + load());
         System.out.println("audit bench: second audit seconds " + a2.seconds());
         System.out.printf(Locale.ROOT, "audit bench: second audit kNN searched %.0f images against all, kept %.0f lists%n",

@@ -136,6 +136,27 @@ final class AuditCollection {
         return new Truth(flipped, near, copies, corrupt, dark, blurred, noise, images);
     }
 
+    /**
+     * A crowd in fc7 around one train image: {@code copies} byte-identical copies of train image
+     * {@code i} beside it in {@code train/<class>/} (all at fc7 distance 0 from it, so they fill
+     * its k nearest neighbours when copies ≥ k), and one copy resized to 34×34 in
+     * {@code test/<class>/}. Returns the train paths (the image, then its copies), then the resized one.
+     */
+    List<String> crowdAround(Path root, int i, int copies) throws IOException {
+        String cls = FashionMnist.CLASSES.get(train.labels()[i]);
+        byte[] png = PngWriter.grey(train.images()[i], 28, 28);
+        List<String> paths = new ArrayList<>();
+        for (int c = 0; c <= copies; c++) {
+            String rel = "train/" + cls + String.format("/crowd-%05d-%02d.png", i, c);
+            write(root, rel, png);
+            paths.add(rel);
+        }
+        String resized = "test/" + cls + String.format("/crowd-resized-%05d.png", i);
+        write(root, resized, png(resize(grey(train.images()[i]), 34)));
+        paths.add(resized);
+        return paths;
+    }
+
     /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}, then, once those run out, train images not yet in the collection (not inverted); their paths. */
     List<String> addBatch(Path root, int count, boolean drift) throws IOException {
         List<String> out = new ArrayList<>();

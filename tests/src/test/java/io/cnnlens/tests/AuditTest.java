@@ -87,6 +87,43 @@ class AuditTest extends SparkTestBase {
         return found.isEmpty() ? 1 : found.stream().filter(truth::contains).count() / (double) found.size();
     }
 
+    /**
+     * Thirteen identical images fill each other's 10 nearest neighbours in fc7 at distance 0, so
+     * fc7's lists alone pair their resized copy with at most the 10 in the copy's own list; the
+     * thumbnails' lists (one per content) find the pair, and every path of the crowd is paired.
+     */
+    @Test
+    void aCrowdOfLookAlikesInFc7DoesNotHideACopy() throws Exception {
+        Path images = tmp.resolve("images");
+        Path out = tmp.resolve("out");
+        AuditCollection c = new AuditCollection(AuditCollection.dataset());
+        c.build(images, 150, 40, 0, 0, 7);
+        List<String> crowd = c.crowdAround(images, 5000, 12);
+        String resized = crowd.get(crowd.size() - 1);
+        List<String> sources = crowd.subList(0, crowd.size() - 1);
+        AuditJob.Summary a = AuditJob.run(spark, options(images, out, "crowd", null));
+        Path run = out.resolve("audit/crowd");
+        Set<String> listedWithCopy = new HashSet<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.KNN).orElseThrow().collectAsList()) {
+            String q = rel(images, r.getString(r.fieldIndex("path")));
+            String nb = rel(images, r.getString(r.fieldIndex("neighbor_path")));
+            if (q.equals(resized) && sources.contains(nb) || nb.equals(resized) && sources.contains(q)) {
+                listedWithCopy.add(q.equals(resized) ? nb : q);
+            }
+        }
+        assertTrue(listedWithCopy.size() < sources.size(), "the crowd hides the copy from some fc7 lists: " + listedWithCopy.size());
+        Set<String> leaks = new HashSet<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.NEAR).orElseThrow().where("leakage").collectAsList()) {
+            String x = rel(images, r.getString(r.fieldIndex("path_a")));
+            String y = rel(images, r.getString(r.fieldIndex("path_b")));
+            leaks.add(x.equals(resized) ? y : y.equals(resized) ? x : "");
+        }
+        for (String s : sources) {
+            assertTrue(leaks.contains(s), s + " ~ " + resized + " is found as leakage");
+        }
+        assertTrue(a.metrics().get("near_duplicates.thumbnail_candidates") >= 1);
+    }
+
     @Test
     void checksFindTheInjectedFaultsAndASecondAuditIsIncremental() throws Exception {
         Path images = tmp.resolve("images");

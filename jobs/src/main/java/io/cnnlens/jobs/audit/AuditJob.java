@@ -273,15 +273,15 @@ public final class AuditJob implements Job<AuditOptions> {
             Dataset<Row> meta = keyed.select("key", "image_id", "path", "label", "split");
             int k = (int) Math.min(o.k(), Math.max(1, n - 1));
             Dataset<Row> knn;
+            Dataset<Row> vectors = keyed.select("key", "path", "image_id", "model", "fc7");
+            AuditKnn.Method method = new AuditKnn.Method(o.knn(), o.knnGraphFrom(), o.block(), o.knnEf(), o.knnShardRows(),
+                    spark.sparkContext().defaultParallelism(), runDir, hadoop);
             if (n < 2) {
                 knn = spark.createDataFrame(List.of(), AuditKnn.SCHEMA);
                 metrics.put("knn.searched", (double) n);
                 metrics.put("knn.kept", 0.0);
                 metrics.put("knn.recall", 1.0);
             } else {
-                Dataset<Row> vectors = keyed.select("key", "path", "image_id", "model", "fc7");
-                AuditKnn.Method method = new AuditKnn.Method(o.knn(), o.knnGraphFrom(), o.block(), o.knnEf(), o.knnShardRows(),
-                        spark.sparkContext().defaultParallelism(), runDir, hadoop);
                 AuditKnn.Result found = AuditKnn.search(spark, vectors,
                         n >= o.knnKeepFrom() ? prev.flatMap(pa -> TableReader.table(spark, pa.dir(), KNN)) : Optional.empty(), k, method);
                 knn = found.knn();
@@ -294,10 +294,17 @@ public final class AuditJob implements Job<AuditOptions> {
             stage(committer, KNN, AuditKnn.table(knn, keyed));
             seconds.put("knn", since(t));
             t = System.nanoTime();
-            Dataset<Row> pairs = knn.where(col("distance").leq(1 - o.nearDuplicateCosine()))
+            // candidates, from two searches: each image's k nearest in fc7, and each content's k nearest by thumbnail
+            // correlation. In fc7 a crowd of look-alikes (plain bags) can push a resized copy out of the first k; the
+            // thumbnails rank copies first (docs/audit.md#near-duplicates). Either way the pair needs both thresholds.
+            Dataset<Row> fc7Pairs = knn.where(col("distance").leq(1 - o.nearDuplicateCosine()))
                     .select(least(col("query_key"), col("neighbor_key")).as("a"), greatest(col("query_key"), col("neighbor_key")).as("b"),
-                            col("distance"))
-                    .groupBy("a", "b").agg(min("distance").as("distance"));
+                            col("distance"));
+            Dataset<Row> thumbPairs = thumbnailPairs(spark, keyed, measures, k, o, method, metrics);
+            Dataset<Row> pairs = fc7Pairs.unionByName(thumbPairs).where(col("distance").leq(1 - o.nearDuplicateCosine()))
+                    .groupBy("a", "b").agg(min("distance").as("distance")).localCheckpoint(true);
+            metrics.put("near_duplicates.candidates", (double) pairs.count());
+            LOG.info("near-duplicates: {} candidate pairs after {} s", metrics.get("near_duplicates.candidates"), since(t));
             // confirmed on 16x16 grey thumbnails: fc7 alone does not separate copies from look-alikes (docs/methods.md#near-duplicates)
             UserDefinedFunction pixels = udf((UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Double>) (x, y) ->
                     x == null || y == null ? null : ImageQuality.correlation(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
@@ -693,6 +700,54 @@ public final class AuditJob implements Job<AuditOptions> {
             }
             return RowFactory.create(v);
         }), s).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /**
+     * Near-duplicate candidates from thumbnails: each content's k nearest others by the correlation
+     * of its 16×16 grey thumbnail (cosine of centred thumbnails, searched as the fc7 lists are),
+     * kept when they correlate at {@code --near-duplicate-pixels} or more, then given to every pair
+     * of their paths with the two contents' fc7 cosine distance: rows (a, b, distance) as the fc7
+     * pairs have them. One vector per content, so exact copies do not crowd the lists. Flat
+     * thumbnails correlate with nothing and are left out.
+     */
+    private static Dataset<Row> thumbnailPairs(SparkSession spark, Dataset<Row> keyed, Dataset<Row> measures, int k, AuditOptions o,
+                                               AuditKnn.Method method, Map<String, Double> metrics) {
+        UserDefinedFunction centred = udf((UDF1<scala.collection.Seq<Float>, float[]>) t -> t == null ? null
+                : ImageQuality.centred(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(t))),
+                DataTypes.createArrayType(DataTypes.FloatType, false));
+        // the content's key: a 63-bit hash of its image_id (two contents with one hash: the second is left out of this search)
+        Dataset<Row> contents = measures.select(xxhash64(col("image_id")).bitwiseAND(lit(Long.MAX_VALUE)).as("key"), col("image_id"),
+                        centred.apply(col("thumbnail")).as("fc7"))  // the column AuditKnn searches
+                .where(col("fc7").isNotNull()).dropDuplicates("key").persist(StorageLevel.MEMORY_AND_DISK());
+        long n = contents.count();
+        if (n < 2) {
+            contents.unpersist();
+            metrics.put("near_duplicates.thumbnail_candidates", 0.0);
+            return spark.createDataFrame(List.of(), new StructType().add("a", DataTypes.LongType).add("b", DataTypes.LongType)
+                    .add("distance", DataTypes.FloatType));
+        }
+        AuditKnn.Result found = AuditKnn.all(spark, contents.select("key", "fc7"), (int) Math.min(k, n - 1), method);
+        Dataset<Row> close = found.knn().where(col("distance").leq(1 - o.nearDuplicatePixels()))
+                .select(least(col("query_key"), col("neighbor_key")).as("ca"), greatest(col("query_key"), col("neighbor_key")).as("cb"))
+                .distinct();
+        Dataset<Row> ids = contents.select("key", "image_id");
+        Dataset<Row> fc7 = keyed.select("image_id", "fc7").dropDuplicates("image_id");
+        UserDefinedFunction cosineDistance = udf((UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Float>) (x, y) ->
+                (float) io.cnnlens.index.Metric.COSINE.exact(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
+                        VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(y))), DataTypes.FloatType);
+        Dataset<Row> byContent = close.join(prefixed(ids, "a_"), col("ca").equalTo(col("a_key")))
+                .join(prefixed(ids, "b_"), col("cb").equalTo(col("b_key")))
+                .join(prefixed(fc7, "fa_"), col("a_image_id").equalTo(col("fa_image_id")))
+                .join(prefixed(fc7, "fb_"), col("b_image_id").equalTo(col("fb_image_id")))
+                .select(col("a_image_id").as("ia"), col("b_image_id").as("ib"), cosineDistance.apply(col("fa_fc7"), col("fb_fc7")).as("distance"))
+                .localCheckpoint(true);
+        metrics.put("near_duplicates.thumbnail_candidates", (double) byContent.count());
+        found.knn().unpersist();
+        contents.unpersist();
+        Dataset<Row> paths = keyed.select("key", "image_id");
+        return byContent.join(prefixed(paths, "pa_"), col("ia").equalTo(col("pa_image_id")))
+                .join(prefixed(paths, "pb_"), col("ib").equalTo(col("pb_image_id")))
+                .select(least(col("pa_key"), col("pb_key")).as("a"), greatest(col("pa_key"), col("pb_key")).as("b"), col("distance"));
     }
 
     /** Join columns as the Scala sequence Spark's {@code join(…, usingColumns, joinType)} takes. */

@@ -88,7 +88,7 @@ final class AuditKnn {
      */
     static Result search(SparkSession spark, Dataset<Row> images, Optional<Dataset<Row>> previous, int k, Method method) {
         long n = images.count();
-        Searcher searcher = method.graph(n) ? new GraphSearcher(spark, method) : new BlockedSearcher(spark, method.block());
+        Searcher searcher = searcher(spark, method, n);
         int blockSize = method.block();
         // an image's identity as one long (path, content, model), so the joins below shuffle longs, not strings
         Dataset<Row> ids = images.select(col("key"), identity(col("path"), col("image_id"), col("model")).as("identity"))
@@ -144,6 +144,21 @@ final class AuditKnn {
         keptKeys.unpersist();
         ids.unpersist();
         return new Result(knn, nSearched, nKept, searcher instanceof GraphSearcher);
+    }
+
+    /**
+     * Each row's k nearest others among {@code vectors} (key, and the vector searched in a column
+     * named fc7), searched as {@code method} says, with no earlier lists to keep: for vectors other
+     * than fc7, such as the near-duplicates' thumbnails.
+     */
+    static Result all(SparkSession spark, Dataset<Row> vectors, int k, Method method) {
+        long n = vectors.count();
+        Searcher searcher = searcher(spark, method, n);
+        return new Result(searcher.find(vectors, vectors, k), n, 0, searcher instanceof GraphSearcher);
+    }
+
+    private static Searcher searcher(SparkSession spark, Method method, long n) {
+        return method.graph(n) ? new GraphSearcher(spark, method) : new BlockedSearcher(spark, method.block());
     }
 
     /** The table a later audit reuses: each image's neighbours by path, content and model. */

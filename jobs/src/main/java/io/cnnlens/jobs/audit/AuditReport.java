@@ -87,10 +87,11 @@ final class AuditReport {
                         + f(m.get("probe.accuracy")) + ", " + probesFrom(run, extra, m) + "); flagged when another class clears its per-class threshold. Lowest self-confidence first.",
                 t -> t.orderBy("rank"), "path", "given_label", "suggested_label", "self_confidence");
         check(spark, r, runDir, AuditJob.NEAR, "Near-duplicates and split leakage",
-                "Pairs with fc7 cosine ≥ " + o.nearDuplicateCosine() + " among each image's " + o.k() + " nearest neighbours ("
+                "Pairs among each image's " + o.k() + " nearest neighbours in fc7 ("
                         + (knnMethod.equals("graph") ? String.format(Locale.ROOT, "searched through a graph index, recall@%d %.4f against exact "
-                        + "search on a sample", o.k(), m.get("knn.recall")) : "exact search") + ") "
-                        + "whose 16×16 grey thumbnails correlate ≥ " + o.nearDuplicatePixels() + "; "
+                        + "search on a sample", o.k(), m.get("knn.recall")) : "exact search") + ") or each content's " + o.k()
+                        + " nearest by thumbnail correlation (so a crowd of look-alikes in fc7 cannot hide a copy), with fc7 cosine ≥ "
+                        + o.nearDuplicateCosine() + " and 16×16 grey thumbnails that correlate ≥ " + o.nearDuplicatePixels() + "; "
                         + "leakage: the two sit in different split folders.",
                 t -> t.orderBy(col("leakage").desc(), col("cosine").desc()), "path_a", "path_b", "cosine", "pixel_correlation", "exact", "leakage");
         check(spark, r, runDir, AuditJob.EXACT, "Exact duplicates", "The same bytes (SHA-256) at several paths.",

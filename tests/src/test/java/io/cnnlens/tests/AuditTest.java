@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -256,6 +257,11 @@ class AuditTest extends SparkTestBase {
         for (String[] p : truth.nearPairs()) {
             assertTrue(leak3.contains(p[0].compareTo(p[1]) < 0 ? p[0] + "|" + p[1] : p[1] + "|" + p[0]), "graph search finds leakage " + p[0]);
         }
+        // a3 only added images: the thumbnails' pairs of a2 are kept and only the new contents searched
+        // (a2 had a removal, so it searched all); the kept and new pairs hold every brute-force one
+        assertEquals(60.0, m3.path("near_duplicates.thumbnail_searched").asDouble(), "only the 60 new contents searched");
+        assertTrue(a2.metrics().get("near_duplicates.thumbnail_searched") > 400, "a2 lost a content: all searched");
+        assertThumbnailPairsHoldBruteForce(run3);
         try (var left = Files.list(run3)) {
             assertTrue(left.noneMatch(x -> x.getFileName().toString().startsWith("_graph_")), "the graph's work folders are removed");
         }
@@ -275,6 +281,50 @@ class AuditTest extends SparkTestBase {
         assertEquals(1, s3.path("crossed").size());
         assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
         assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
+    }
+
+    /**
+     * Every pair of contents in one of the two's 10 nearest by thumbnail correlation (brute force
+     * over the run's quality table) that correlates at the default threshold or more is among the
+     * run's thumbnail pairs.
+     */
+    static void assertThumbnailPairsHoldBruteForce(Path run) {
+        Map<String, float[]> thumbs = new HashMap<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.QUALITY).orElseThrow().select("image_id", "thumbnail").collectAsList()) {
+            thumbs.put(r.getString(0), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(1)));
+        }
+        Set<String> have = new HashSet<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.THUMBNAIL_PAIRS).orElseThrow().collectAsList()) {
+            have.add(r.getString(0) + "|" + r.getString(1));
+        }
+        List<String> ids = new ArrayList<>(thumbs.keySet());
+        int k = AuditOptions.K.defaultValue();
+        double threshold = AuditOptions.NEAR_DUPLICATE_PIXELS.defaultValue();
+        Set<String> want = new HashSet<>();
+        for (String q : ids) {
+            if (io.cnnlens.audit.ImageQuality.centred(thumbs.get(q)) == null) {
+                continue;
+            }
+            List<double[]> all = new ArrayList<>();
+            for (int j = 0; j < ids.size(); j++) {
+                if (!ids.get(j).equals(q) && io.cnnlens.audit.ImageQuality.centred(thumbs.get(ids.get(j))) != null) {
+                    all.add(new double[] {io.cnnlens.audit.ImageQuality.correlation(thumbs.get(q), thumbs.get(ids.get(j))), j});
+                }
+            }
+            all.sort((x, y) -> Double.compare(y[0], x[0]));
+            for (int r = 0; r < Math.min(k, all.size()); r++) {
+                // a tie with the (k+1)-th may rank either way: only clear places count
+                boolean clear = r + 1 == all.size() || all.get(r + 1)[0] < all.get(r)[0] - 1e-6 || r + 1 < k;
+                if (all.get(r)[0] >= threshold + 1e-6 && clear) {
+                    String o = ids.get((int) all.get(r)[1]);
+                    String pair = q.compareTo(o) < 0 ? q + "|" + o : o + "|" + q;
+                    want.add(pair);
+                    assertTrue(have.contains(pair), "thumbnail pair " + q + " ~ " + o + " corr " + all.get(r)[0]);
+                }
+            }
+        }
+        System.out.println("audit thumbnails: " + want.size() + " brute-force list pairs at or above the threshold, all among the run's " + have.size());
+        assertFalse(want.isEmpty(), "the collection's injected copies give pairs to check");
     }
 
     /** The features table in {@code out} against a full recompute of {@code images} into {@code full}: ids, labels, predictions, fc7 within 1e-4. */

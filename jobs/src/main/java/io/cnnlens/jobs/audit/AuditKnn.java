@@ -157,6 +157,12 @@ final class AuditKnn {
         return new Result(searcher.find(vectors, vectors, k), n, 0, searcher instanceof GraphSearcher);
     }
 
+    /** Each of {@code queries}' k nearest among {@code refs} (both: key, and the vector in a column named fc7), self excluded. */
+    static Dataset<Row> between(SparkSession spark, Dataset<Row> queries, Dataset<Row> refs, int k, Method method) {
+        long nQueries = queries.count();
+        return searcher(spark, method, refs.count()).find(coalesced(queries, nQueries, method.block()), refs, k);
+    }
+
     private static Searcher searcher(SparkSession spark, Method method, long n) {
         return method.graph(n) ? new GraphSearcher(spark, method) : new BlockedSearcher(spark, method.block());
     }

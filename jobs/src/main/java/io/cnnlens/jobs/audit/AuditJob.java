@@ -734,11 +734,8 @@ public final class AuditJob implements Job<AuditOptions> {
                         centred.apply(col("thumbnail")).as("fc7"))  // the column AuditKnn searches
                 .where(col("fc7").isNotNull()).dropDuplicates("key").persist(StorageLevel.MEMORY_AND_DISK());
         long n = contents.count();
-        Optional<Dataset<Row>> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, k, o));
-        Dataset<Row> newContents = kept.isPresent()
-                ? contents.join(previous.flatMap(pa -> TableReader.table(spark, pa.dir(), QUALITY)).orElseThrow().select("image_id").distinct(),
-                        "image_id", "left_anti")
-                : contents;
+        Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, o));
+        Dataset<Row> newContents = kept.isPresent() ? contents.join(kept.get().contents(), "image_id", "left_anti") : contents;
         long searched = kept.isPresent() ? newContents.count() : n;
         List<Dataset<Row>> lists = new ArrayList<>(); // persisted by AuditKnn, released below
         if (n >= 2 && searched > 0) {
@@ -768,7 +765,7 @@ public final class AuditJob implements Job<AuditOptions> {
                 .join(prefixed(fc7, "fb_"), col("b_image_id").equalTo(col("fb_image_id")))
                 .select(least(col("a_image_id"), col("b_image_id")).as("image_id_a"), greatest(col("a_image_id"), col("b_image_id")).as("image_id_b"),
                         col("correlation"), cosineDistance.apply(col("fa_fc7"), col("fb_fc7")).as("distance"));
-        Dataset<Row> byContent = kept.map(kp -> kp.unionByName(fresh)).orElse(fresh)
+        Dataset<Row> byContent = kept.map(kp -> kp.pairs().unionByName(fresh)).orElse(fresh)
                 .dropDuplicates("image_id_a", "image_id_b");
         stage(committer, THUMBNAIL_PAIRS, byContent);
         Dataset<Row> staged = staged(spark, committer, THUMBNAIL_PAIRS);
@@ -781,15 +778,20 @@ public final class AuditJob implements Job<AuditOptions> {
                 .select(least(col("pa_key"), col("pb_key")).as("a"), greatest(col("pa_key"), col("pb_key")).as("b"), col("distance"));
     }
 
+    /** The previous audit's thumbnail pairs (this run's threshold applied) and the contents (image_id) it had. */
+    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents) {
+    }
+
     /**
      * The previous audit's thumbnail pairs, when they may stand for a search of its contents: the
-     * same k, a pixel threshold no lower than its own (its pairs are filtered by this one), and
-     * none of its contents gone (a removal can let a pair into a list that was full before). Empty:
-     * search all.
+     * same model and k, a pixel threshold no lower than its own (its pairs are filtered by this
+     * one), and none of its contents gone (a removal can let a pair into a list that was full
+     * before). Empty: search all.
      */
-    private static Optional<Dataset<Row>> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> measures, int k, AuditOptions o) {
+    private static Optional<KeptPairs> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> measures, AuditOptions o) {
         JsonNode opts = pa.summary().path("options");
-        if (opts.path("k").asInt(-1) != k || opts.path("nearDuplicatePixels").asDouble(2) > o.nearDuplicatePixels()) {
+        if (!java.util.Objects.equals(opts.path("model").textValue(), o.model()) || opts.path("k").asInt(-1) != o.k()
+                || opts.path("nearDuplicatePixels").asDouble(2) > o.nearDuplicatePixels()) {
             return Optional.empty();
         }
         Optional<Dataset<Row>> pairs = TableReader.table(spark, pa.dir(), THUMBNAIL_PAIRS);
@@ -797,13 +799,14 @@ public final class AuditJob implements Job<AuditOptions> {
         if (pairs.isEmpty() || quality.isEmpty()) {
             return Optional.empty();
         }
-        long gone = quality.get().select("image_id").distinct().join(measures.select("image_id"), "image_id", "left_anti").count();
+        Dataset<Row> before = quality.get().select("image_id").distinct();
+        long gone = before.join(measures.select("image_id"), "image_id", "left_anti").count();
         if (gone > 0) {
             LOG.info("near-duplicates: {} contents gone since audit {}: the thumbnails are searched anew", gone, pa.name());
             return Optional.empty();
         }
-        return Optional.of(pairs.get().where(col("correlation").geq(o.nearDuplicatePixels()))
-                .select("image_id_a", "image_id_b", "correlation", "distance"));
+        return Optional.of(new KeptPairs(pairs.get().where(col("correlation").geq(o.nearDuplicatePixels()))
+                .select("image_id_a", "image_id_b", "correlation", "distance"), before));
     }
 
     /** Join columns as the Scala sequence Spark's {@code join(…, usingColumns, joinType)} takes. */

@@ -18,7 +18,7 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
             "Name of this audit's folder under <out>/audit/; default: the UTC time, yyyy-MM-dd'T'HH-mm-ss'Z'.");
     public static final OptionKey<String> THRESHOLDS = OptionKey.text("thresholds", null,
             "Properties file of alert thresholds (max.<metric>=v, min.<metric>=v); the command exits 1 when one is crossed.");
-    public static final OptionKey<Double> NEAR_DUPLICATE_COSINE = OptionKey.real("near-duplicate-cosine", 0.95,
+    public static final OptionKey<Double> NEAR_DUPLICATE_COSINE = OptionKey.real("near-duplicate-cosine", 0.85,
             "fc7 cosine at or above which two neighbours are near-duplicate candidates; the thumbnails confirm them (calibrated on resized and re-encoded copies: docs/methods.md#near-duplicates).");
     public static final OptionKey<Double> NEAR_DUPLICATE_PIXELS = OptionKey.real("near-duplicate-pixels", 0.985,
             "Correlation of 16x16 grey thumbnails at or above which a candidate pair is a near-duplicate.");

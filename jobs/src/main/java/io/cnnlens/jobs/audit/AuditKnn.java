@@ -151,10 +151,8 @@ final class AuditKnn {
      * named fc7), searched as {@code method} says, with no earlier lists to keep: for vectors other
      * than fc7, such as the near-duplicates' thumbnails.
      */
-    static Result all(SparkSession spark, Dataset<Row> vectors, int k, Method method) {
-        long n = vectors.count();
-        Searcher searcher = searcher(spark, method, n);
-        return new Result(searcher.find(vectors, vectors, k), n, 0, searcher instanceof GraphSearcher);
+    static Dataset<Row> all(SparkSession spark, Dataset<Row> vectors, int k, Method method) {
+        return searcher(spark, method, vectors.count()).find(vectors, vectors, k);
     }
 
     /** Each of {@code queries}' k nearest among {@code refs} (both: key, and the vector in a column named fc7), self excluded. */

@@ -1,0 +1,142 @@
+package io.cnnlens.jobs.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cnnlens.audit.ImageQuality;
+import io.cnnlens.index.Metric;
+import io.cnnlens.jobs.spark.TableCommitter;
+import io.cnnlens.jobs.spark.TableReader;
+import io.cnnlens.jobs.spark.VectorColumn;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.xxhash64;
+
+/**
+ * The near-duplicates' second candidate search: each distinct content's k nearest others by
+ * thumbnail correlation (docs/methods.md#near-duplicates), kept from one audit to the next
+ * (docs/audit.md#incremental-audits). Wiring only; the measure is {@link ImageQuality#centred}.
+ */
+final class ThumbnailPairs {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ThumbnailPairs.class);
+
+    private ThumbnailPairs() {
+    }
+
+    /**
+     * Near-duplicate candidates from thumbnails: each content's k nearest others by the correlation
+     * of its 16×16 grey thumbnail (cosine of centred thumbnails, searched as the fc7 lists are),
+     * kept when they correlate at {@code --near-duplicate-pixels} or more, with the two contents'
+     * fc7 cosine distance, staged as {@link AuditJob#THUMBNAIL_PAIRS}; then given to every pair of their
+     * paths: rows (a, b, distance) as the fc7 pairs have them. One vector per content, so exact
+     * copies do not crowd the lists. Flat thumbnails correlate with nothing and are left out.
+     *
+     * <p>Incremental (with {@code previous}, from {@code --knn-keep-from} images): when no content
+     * is gone since the previous audit and its model, k and pixel threshold allow, its pairs are kept and
+     * only the new contents are searched, against all and all against them. A pair of two old
+     * contents that is in a list now was in one then (adding contents only pushes others out), and
+     * a pair with a new content is in the new content's list or in the other's list among the new.
+     */
+    static Dataset<Row> find(SparkSession spark, TableCommitter committer, Dataset<Row> keyed, Dataset<Row> measures, int k,
+                             AuditOptions o, AuditKnn.Method method, Optional<PreviousAudit> previous, Map<String, Double> metrics) {
+        UserDefinedFunction centred = udf((UDF1<scala.collection.Seq<Float>, float[]>) t -> t == null ? null
+                : ImageQuality.centred(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(t))),
+                DataTypes.createArrayType(DataTypes.FloatType, false));
+        // the content's key: a 63-bit hash of its image_id (two contents with one hash: the second is left out of this search)
+        Dataset<Row> contents = measures.select(xxhash64(col("image_id")).bitwiseAND(lit(Long.MAX_VALUE)).as("key"), col("image_id"),
+                        centred.apply(col("thumbnail")).as("fc7"))  // the column AuditKnn searches
+                .where(col("fc7").isNotNull()).dropDuplicates("key").persist(StorageLevel.MEMORY_AND_DISK());
+        long n = contents.count();
+        Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, o));
+        Dataset<Row> newContents = kept.isPresent() ? contents.join(kept.get().contents(), "image_id", "left_anti") : contents;
+        long searched = kept.isPresent() ? newContents.count() : n;
+        List<Dataset<Row>> lists = new ArrayList<>(); // persisted by AuditKnn, released below
+        if (n >= 2 && searched > 0) {
+            int kc = (int) Math.min(k, n - 1);
+            Dataset<Row> all = contents.select("key", "fc7");
+            if (kept.isEmpty()) {
+                lists.add(AuditKnn.all(spark, all, kc, method));
+            } else {
+                lists.add(AuditKnn.between(spark, newContents.select("key", "fc7"), all, kc, method));
+                lists.add(AuditKnn.between(spark, all, newContents.select("key", "fc7"), (int) Math.min(k, searched), method));
+            }
+        }
+        Dataset<Row> found = lists.stream().reduce(Dataset::union).orElse(spark.createDataFrame(List.of(), AuditKnn.SCHEMA));
+        metrics.put("near_duplicates.thumbnail_searched", (double) searched);
+        Dataset<Row> close = found.where(col("distance").leq(1 - o.nearDuplicatePixels()))
+                .select(least(col("query_key"), col("neighbor_key")).as("ca"), greatest(col("query_key"), col("neighbor_key")).as("cb"),
+                        lit(1.0).minus(col("distance")).as("correlation"))
+                .groupBy("ca", "cb").agg(max("correlation").as("correlation"));
+        Dataset<Row> ids = contents.select("key", "image_id");
+        Dataset<Row> fc7 = keyed.select("image_id", "fc7").dropDuplicates("image_id");
+        UserDefinedFunction cosineDistance = udf((UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Float>) (x, y) ->
+                (float) Metric.COSINE.exact(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
+                        VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(y))), DataTypes.FloatType);
+        Dataset<Row> fresh = close.join(AuditJob.prefixed(ids, "a_"), col("ca").equalTo(col("a_key")))
+                .join(AuditJob.prefixed(ids, "b_"), col("cb").equalTo(col("b_key")))
+                .join(AuditJob.prefixed(fc7, "fa_"), col("a_image_id").equalTo(col("fa_image_id")))
+                .join(AuditJob.prefixed(fc7, "fb_"), col("b_image_id").equalTo(col("fb_image_id")))
+                .select(least(col("a_image_id"), col("b_image_id")).as("image_id_a"), greatest(col("a_image_id"), col("b_image_id")).as("image_id_b"),
+                        col("correlation"), cosineDistance.apply(col("fa_fc7"), col("fb_fc7")).as("distance"));
+        Dataset<Row> byContent = kept.map(kp -> kp.pairs().unionByName(fresh)).orElse(fresh)
+                .dropDuplicates("image_id_a", "image_id_b");
+        AuditJob.stage(committer, AuditJob.THUMBNAIL_PAIRS, byContent);
+        Dataset<Row> staged = AuditJob.staged(spark, committer, AuditJob.THUMBNAIL_PAIRS);
+        metrics.put("near_duplicates.thumbnail_candidates", (double) staged.count());
+        lists.forEach(Dataset::unpersist);
+        contents.unpersist();
+        Dataset<Row> paths = keyed.select("key", "image_id");
+        return staged.join(AuditJob.prefixed(paths, "pa_"), col("image_id_a").equalTo(col("pa_image_id")))
+                .join(AuditJob.prefixed(paths, "pb_"), col("image_id_b").equalTo(col("pb_image_id")))
+                .select(least(col("pa_key"), col("pb_key")).as("a"), greatest(col("pa_key"), col("pb_key")).as("b"), col("distance"));
+    }
+
+    /** The previous audit's thumbnail pairs (this run's threshold applied) and the contents (image_id) it had. */
+    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents) {
+    }
+
+    /**
+     * The previous audit's thumbnail pairs, when they may stand for a search of its contents: the
+     * same model and k, a pixel threshold no lower than its own (its pairs are filtered by this
+     * one), and none of its contents gone (a removal can let a pair into a list that was full
+     * before). Empty: search all.
+     */
+    private static Optional<KeptPairs> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> measures, AuditOptions o) {
+        JsonNode opts = pa.summary().path("options");
+        if (!Objects.equals(opts.path("model").textValue(), o.model()) || opts.path("k").asInt(-1) != o.k()
+                || opts.path("nearDuplicatePixels").asDouble(2) > o.nearDuplicatePixels()) {
+            return Optional.empty();
+        }
+        Optional<Dataset<Row>> pairs = TableReader.table(spark, pa.dir(), AuditJob.THUMBNAIL_PAIRS);
+        Optional<Dataset<Row>> quality = TableReader.table(spark, pa.dir(), AuditJob.QUALITY);
+        if (pairs.isEmpty() || quality.isEmpty()) {
+            return Optional.empty();
+        }
+        Dataset<Row> before = quality.get().select("image_id").distinct();
+        long gone = before.join(measures.select("image_id"), "image_id", "left_anti").count();
+        if (gone > 0) {
+            LOG.info("near-duplicates: {} contents gone since audit {}: the thumbnails are searched anew", gone, pa.name());
+            return Optional.empty();
+        }
+        return Optional.of(new KeptPairs(pairs.get().where(col("correlation").geq(o.nearDuplicatePixels()))
+                .select("image_id_a", "image_id_b", "correlation", "distance"), before));
+    }
+}

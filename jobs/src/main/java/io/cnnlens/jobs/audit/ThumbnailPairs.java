@@ -66,7 +66,9 @@ final class ThumbnailPairs {
                 .where(col("fc7").isNotNull()).dropDuplicates("key").persist(StorageLevel.MEMORY_AND_DISK());
         long n = contents.count();
         Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, o));
-        Dataset<Row> newContents = kept.isPresent() ? contents.join(kept.get().contents(), "image_id", "left_anti") : contents;
+        // read by a count and by both searches: computed once
+        Dataset<Row> newContents = kept.isPresent()
+                ? contents.join(kept.get().contents(), "image_id", "left_anti").persist(StorageLevel.MEMORY_AND_DISK()) : contents;
         long searched = kept.isPresent() ? newContents.count() : n;
         List<Dataset<Row>> lists = new ArrayList<>(); // persisted by AuditKnn, released below
         if (n >= 2 && searched > 0) {
@@ -102,6 +104,7 @@ final class ThumbnailPairs {
         Dataset<Row> staged = AuditJob.staged(spark, committer, AuditJob.THUMBNAIL_PAIRS);
         metrics.put("near_duplicates.thumbnail_candidates", (double) staged.count());
         lists.forEach(Dataset::unpersist);
+        newContents.unpersist();
         contents.unpersist();
         Dataset<Row> paths = keyed.select("key", "image_id");
         return staged.join(AuditJob.prefixed(paths, "pa_"), col("image_id_a").equalTo(col("pa_image_id")))

@@ -58,8 +58,12 @@ class AuditBench extends SparkTestBase {
     @Test
     void incrementalAuditAndCostPerCheck() throws Exception {
         int n = Integer.getInteger("cnnlens.bench.audit.n", 5000);
-        Path images = tmp.resolve("images");
-        Path out = tmp.resolve("out");
+        // -Dcnnlens.bench.audit.dir=<dir>: build there and keep it, with a copy of the output as the
+        // first audit left it (out-a1), so that a second audit can be run again from the CLI
+        String keep = System.getProperty("cnnlens.bench.audit.dir");
+        Path root = keep != null ? Path.of(keep) : tmp;
+        Path images = root.resolve("images");
+        Path out = root.resolve("out");
         AuditCollection c = new AuditCollection(AuditCollection.dataset());
         int test = Math.min(5000, n / 6);
         AuditCollection.Truth t = c.build(images, n - test, test, 0.03, Math.max(4, n / 500), 5);
@@ -74,6 +78,9 @@ class AuditBench extends SparkTestBase {
         System.out.printf(Locale.ROOT, "audit bench: first audit kNN by %s, recall@k against exact %.4f%n",
                 a1.metrics().get("knn.recall") < 1 || knn.equals("graph") ? "graph" : "exact (or graph at recall 1)", a1.metrics().get("knn.recall"));
         printPrecisionRecall(images, out.resolve("audit/a1"), t);
+        if (keep != null) {
+            new ProcessBuilder("cp", "-r", out.toString(), root.resolve("out-a1").toString()).inheritIO().start().waitFor();
+        }
         c.addBatch(images, t.images() / 10, false);
         AuditJob.Summary a2;
         try (SparkJobProfile profile = SparkJobProfile.start(spark.sparkContext())) {

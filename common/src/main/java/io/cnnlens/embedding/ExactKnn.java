@@ -98,22 +98,34 @@ public final class ExactKnn {
      */
     public static Result search(float[] queries, long[] queryKeys, float[] refs, long[] refKeys, int d, int k,
                                 Metric metric) {
+        return search(queries, queryKeys, refs, refKeys, d, k, 0, metric).rows();
+    }
+
+    /**
+     * One product read both ways: each query row's k nearest references ({@link Both#rows}) and
+     * each reference row's {@code kColumns} nearest queries ({@link Both#columns}, in reference
+     * order; none when {@code kColumns} is 0). For a search of a few new rows against all whose
+     * old rows also want their nearest new ones: half the work of two searches.
+     */
+    public static Both search(float[] queries, long[] queryKeys, float[] refs, long[] refKeys, int d, int k, int kColumns,
+                              Metric metric) {
         int nq = queryKeys.length;
         int nr = refKeys.length;
-        if (k < 1) {
-            throw new IllegalArgumentException("k must be at least 1, not " + k);
+        if (k < 1 || kColumns < 0) {
+            throw new IllegalArgumentException("k must be at least 1 (and kColumns at least 0), not " + k + " (" + kColumns + ")");
         }
         if (queries.length != nq * d || refs.length != nr * d) {
             throw new IllegalArgumentException("matrix sizes do not match " + nq + "/" + nr + " rows of " + d);
         }
-        Result out = Result.empty(nq, k);
         if (nq == 0 || nr == 0) {
-            return out;
+            return new Both(Result.empty(nq, k), Result.empty(nr, Math.max(kColumns, 1)));
         }
         float[] q = metric == Metric.COSINE ? unitRows(queries, nq, d) : queries;
         float[] r = metric == Metric.COSINE ? unitRows(refs, nr, d) : refs;
         int fetch = Math.min(nr, k + MARGIN + 1);
+        int fetchColumns = Math.min(nq, kColumns + MARGIN + 1);
         long[] candidates;
+        long[] columnCandidates = null;
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray qa = m.create(FloatBuffer.wrap(q), new Shape(nq, d));
             NDArray ra = m.create(FloatBuffer.wrap(r), new Shape(nr, d));
@@ -126,25 +138,52 @@ public final class ExactKnn {
                 NDArray rn = ra.square().sum(new int[] {1}).reshape(1, nr);
                 dist = qa.matMul(ra.transpose().mul(-2)).addi(rn);
             }
-            NDList top = dist.topK(fetch, 1, false, true);
-            candidates = top.get(1).toLongArray();
+            candidates = dist.topK(fetch, 1, false, true).get(1).toLongArray();
+            if (kColumns > 0) {
+                if (metric == Metric.L2) {
+                    // a column's order needs ‖q‖² − 2·q·r: take ‖r‖² out again and put ‖q‖² in
+                    NDArray rn = ra.square().sum(new int[] {1}).reshape(1, nr);
+                    NDArray qn = qa.square().sum(new int[] {1}).reshape(nq, 1);
+                    dist = dist.subi(rn).addi(qn);
+                }
+                columnCandidates = dist.topK(fetchColumns, 0, false, true).get(1).toLongArray();
+            }
         }
+        Result rows = rerank(q, queryKeys, r, refKeys, d, k, candidates, fetch, false, metric);
+        Result columns = kColumns == 0 ? Result.empty(nr, 1)
+                : rerank(r, refKeys, q, queryKeys, d, kColumns, columnCandidates, fetchColumns, true, metric);
+        return new Both(rows, columns);
+    }
+
+    /** Both directions of one product: the queries' nearest references and the references' nearest queries. */
+    public record Both(Result rows, Result columns) implements Serializable {
+    }
+
+    /**
+     * Each of {@code a}'s rows' k nearest of {@code b}'s, from {@code fetch} candidates per row
+     * (indexes into b; row i's j-th at {@code i·fetch + j}, or at {@code j·na + i} when
+     * {@code transposed}), their distances recomputed in double precision and re-sorted.
+     */
+    private static Result rerank(float[] a, long[] aKeys, float[] b, long[] bKeys, int d, int k, long[] candidates, int fetch,
+                                 boolean transposed, Metric metric) {
+        int na = aKeys.length;
+        Result out = Result.empty(na, k);
         double[] cd = new double[fetch];
         int[] order = new int[fetch];
-        for (int i = 0; i < nq; i++) {
+        for (int i = 0; i < na; i++) {
             int n = 0;
             for (int j = 0; j < fetch; j++) {
-                int c = (int) candidates[i * fetch + j];
-                if (refKeys[c] == queryKeys[i]) {
+                int c = (int) candidates[transposed ? j * na + i : i * fetch + j];
+                if (bKeys[c] == aKeys[i]) {
                     continue;
                 }
-                cd[n] = metric == Metric.COSINE ? 1 - dot(q, i, r, c, d) : squaredDistance(q, i, r, c, d);
+                cd[n] = metric == Metric.COSINE ? 1 - dot(a, i, b, c, d) : squaredDistance(a, i, b, c, d);
                 order[n++] = c;
             }
-            sortByDistance(order, cd, n, refKeys);
+            sortByDistance(order, cd, n, bKeys);
             int base = i * k;
             for (int j = 0; j < Math.min(k, n); j++) {
-                out.keys()[base + j] = refKeys[order[j]];
+                out.keys()[base + j] = bKeys[order[j]];
                 out.distances()[base + j] = (float) (metric == Metric.COSINE ? cd[j] : Math.sqrt(cd[j]));
             }
         }

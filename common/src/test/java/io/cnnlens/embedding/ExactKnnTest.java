@@ -54,6 +54,43 @@ class ExactKnnTest {
     }
 
     @Test
+    void oneProductReadBothWaysEqualsTwoSearches() {
+        for (ExactKnn.Metric metric : ExactKnn.Metric.values()) {
+            Random rnd = new Random(5);
+            int d = 16;
+            int nr = 300;
+            int nq = 70;
+            float[] refs = new float[nr * d];
+            for (int i = 0; i < refs.length; i++) {
+                refs[i] = (float) rnd.nextGaussian() + 3;
+            }
+            long[] refKeys = LongStream(nr);
+            // queries: 40 of the references (each must skip itself both ways) and 30 rows of their own
+            float[] q = new float[nq * d];
+            long[] qKeys = new long[nq];
+            for (int i = 0; i < nq; i++) {
+                if (i < 40) {
+                    System.arraycopy(refs, (i * 7) * d, q, i * d, d);
+                    qKeys[i] = i * 7;
+                } else {
+                    for (int c = 0; c < d; c++) {
+                        q[i * d + c] = (float) rnd.nextGaussian() + 3;
+                    }
+                    qKeys[i] = 1000 + i;
+                }
+            }
+            ExactKnn.Both both = ExactKnn.search(q, qKeys, refs, refKeys, d, 10, 4, metric);
+            ExactKnn.Result rows = ExactKnn.search(q, qKeys, refs, refKeys, d, 10, metric);
+            ExactKnn.Result columns = ExactKnn.search(refs, refKeys, q, qKeys, d, 4, metric);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(rows.keys(), both.rows().keys(), metric + " rows");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(rows.distances(), both.rows().distances(), metric + " rows");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(columns.keys(), both.columns().keys(), metric + " columns");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(columns.distances(), both.columns().distances(), metric + " columns");
+            assertEquals(nr, both.columns().queries());
+        }
+    }
+
+    @Test
     void kLargerThanTheCollectionLeavesEmptySlots() {
         float[] refs = {0, 0, 1, 0, 0, 2};
         ExactKnn.Result r = ExactKnn.search(new float[] {0, 0}, new long[] {0}, refs, new long[] {0, 1, 2}, 2, 5,

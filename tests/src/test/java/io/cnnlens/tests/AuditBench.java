@@ -69,7 +69,8 @@ class AuditBench extends SparkTestBase {
         AuditCollection.Truth t = c.build(images, n - test, test, 0.03, Math.max(4, n / 500), 5);
         String knn = System.getProperty("cnnlens.bench.audit.knn", AuditOptions.KNN.defaultValue());
         AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null, AuditOptions.FOLDS.defaultValue(),
-                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
+                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn,
+                AuditOptions.BLOCK.defaultValue()));
         System.out.println("audit bench: first audit, " + t.images() + " images: " + a1.line() + "; load " + load());
         System.out.println("audit bench: first audit seconds " + a1.seconds());
         System.out.printf(Locale.ROOT, "audit bench: first audit near-duplicates: %.0f candidate pairs (%.0f of them content pairs from "
@@ -85,7 +86,8 @@ class AuditBench extends SparkTestBase {
         AuditJob.Summary a2;
         try (SparkJobProfile profile = SparkJobProfile.start(spark.sparkContext())) {
             a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(),
-                    AuditOptions.KNN_KEEP_FROM.defaultValue(), knn));
+                    AuditOptions.KNN_KEEP_FROM.defaultValue(), knn,
+                AuditOptions.BLOCK.defaultValue()));
             profile.lines(40).forEach(l -> System.out.println("audit bench: second audit's Spark jobs: " + l));
         }
         System.out.println("audit bench: second audit (+10 %): " + a2.line() + "; load " + load());

@@ -60,8 +60,13 @@ class AuditTest extends SparkTestBase {
         return options(images, out, run, thresholds, folds, knnKeepFrom, AuditOptions.KNN.defaultValue());
     }
     static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds, int knnKeepFrom, String knn) {
+        return options(images, out, run, thresholds, folds, knnKeepFrom, knn, 512);
+    }
+
+    /** With {@code block} rows per block of the exact kNN (the tests' small collections: 512, to search several blocks). */
+    static AuditOptions options(Path images, Path out, String run, Path thresholds, int folds, int knnKeepFrom, String knn, int block) {
         OptionValues v = OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
-                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512).with(AuditOptions.FOLDS, folds)
+                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, block).with(AuditOptions.FOLDS, folds)
                 .with(AuditOptions.KNN_KEEP_FROM, knnKeepFrom).with(AuditOptions.KNN, knn);
         if (thresholds != null) {
             v = v.with(AuditOptions.THRESHOLDS, thresholds.toString());

@@ -259,7 +259,7 @@ public final class AuditJob implements Job<AuditOptions> {
                             when(minSide.lt(o.tinySide()), lit("tiny")),
                             when(maxSide.divide(minSide).gt(o.extremeAspect()), lit("extreme_aspect")),
                             when(lit(colourSet).and(col("grey")), lit("grey_in_colour")))));
-            stage(committer, QUALITY, quality);
+            written(committer, QUALITY, quality);
             Dataset<Row> q = staged(spark, committer, QUALITY);
             long[] flagCounts = new long[FLAGS.size()];
             Row fc = q.agg(count(when(size(col("flags")).gt(0), 1)),
@@ -296,7 +296,7 @@ public final class AuditJob implements Job<AuditOptions> {
                 metrics.put("knn.recall", found.graph() ? AuditKnn.recall(spark, knn, vectors, k, KNN_RECALL_SAMPLE, o.seed(), o.block()) : 1.0);
                 knnMethod = found.graph() ? "graph" : "exact";
             }
-            stage(committer, KNN, AuditKnn.table(knn, keyed));
+            written(committer, KNN, AuditKnn.table(knn, keyed));
             seconds.put("knn", since(t));
             t = System.nanoTime();
             // candidates, from two searches: each image's k nearest in fc7, and each content's k nearest by thumbnail
@@ -305,30 +305,12 @@ public final class AuditJob implements Job<AuditOptions> {
             Dataset<Row> fc7Pairs = knn.where(col("distance").leq(1 - o.nearDuplicateCosine()))
                     .select(least(col("query_key"), col("neighbor_key")).as("a"), greatest(col("query_key"), col("neighbor_key")).as("b"),
                             col("distance"));
-            Dataset<Row> thumbPairs = ThumbnailPairs.find(spark, committer, keyed, measures, k, o, method,
+            ThumbnailPairs.Found thumbPairs = ThumbnailPairs.find(spark, committer, keyed, measures, k, o, method,
                     n >= o.knnKeepFrom() ? prev : Optional.empty(), metrics);
-            Dataset<Row> pairs = fc7Pairs.unionByName(thumbPairs).where(col("distance").leq(1 - o.nearDuplicateCosine()))
-                    .groupBy("a", "b").agg(min("distance").as("distance")).localCheckpoint(true);
-            metrics.put("near_duplicates.candidates", (double) pairs.count());
-            LOG.info("near-duplicates: {} candidate pairs after {} s", metrics.get("near_duplicates.candidates"), since(t));
             // confirmed on 16x16 grey thumbnails: fc7 alone does not separate copies from look-alikes (docs/methods.md#near-duplicates)
-            UserDefinedFunction pixels = udf((UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Double>) (x, y) ->
-                    x == null || y == null ? null : ImageQuality.correlation(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(x)),
-                            VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(y))), DataTypes.DoubleType);
-            Dataset<Row> thumbs = measures.select("image_id", "thumbnail");
-            Dataset<Row> near = pairs.join(prefixed(meta, "a_"), col("a").equalTo(col("a_key")))
-                    .join(prefixed(meta, "b_"), col("b").equalTo(col("b_key")))
-                    .join(prefixed(thumbs, "ta_"), col("a_image_id").equalTo(col("ta_image_id")), "left")
-                    .join(prefixed(thumbs, "tb_"), col("b_image_id").equalTo(col("tb_image_id")), "left")
-                    .withColumn("pixel_correlation", when(col("a_image_id").equalTo(col("b_image_id")), lit(1.0))
-                            .otherwise(pixels.apply(col("ta_thumbnail"), col("tb_thumbnail"))))
-                    .where(col("pixel_correlation").geq(o.nearDuplicatePixels()))
-                    .select(col("a_path").as("path_a"), col("b_path").as("path_b"), col("a_split").as("split_a"), col("b_split").as("split_b"),
-                            col("a_label").as("label_a"), col("b_label").as("label_b"), lit(1.0).minus(col("distance")).as("cosine"),
-                            col("pixel_correlation"),
-                            col("a_image_id").equalTo(col("b_image_id")).as("exact"),
-                            col("a_split").isNotNull().and(col("b_split").isNotNull()).and(col("a_split").notEqual(col("b_split"))).as("leakage"));
-            stage(committer, NEAR, near);
+            Dataset<Row> near = NearDuplicates.confirm(fc7Pairs, thumbPairs, meta, measures, o.nearDuplicateCosine(),
+                    o.nearDuplicatePixels(), metrics);
+            written(committer, NEAR, near);
             Dataset<Row> nearStaged = staged(spark, committer, NEAR);
             measures.unpersist();
             metrics.put("near_duplicates.pairs", (double) nearStaged.count());
@@ -503,9 +485,9 @@ public final class AuditJob implements Job<AuditOptions> {
             // new and resolved issues against the previous audit's tables: every check's keys in one
             // full outer join, then one pass for the counts and one for the examples
             t = System.nanoTime();
-            Map<String, Dataset<Row>> current = issueKeys(spark, committer::staging, true);
-            Map<String, Dataset<Row>> previous = prev.map(pa -> issueKeys(spark, s -> new Path(pa.dir(), s).toString(), false))
-                    .orElse(Map.of());
+            Map<String, Dataset<Row>> current = issueKeys(name -> Optional.of(committer.uncommitted(name)));
+            Map<String, Dataset<Row>> previous = prev.map(pa -> issueKeys(name -> TableReader.locate(spark, new Path(pa.dir(), name).toString())
+                    .map(at -> TableReader.load(spark, at)))).orElse(Map.of());
             Dataset<Row> now = null;
             Dataset<Row> was = null;
             for (Map.Entry<String, Dataset<Row>> e : current.entrySet()) {
@@ -636,11 +618,8 @@ public final class AuditJob implements Job<AuditOptions> {
     }
 
     /** Each check's issues as one string column {@code issue} (a path, or "path_a | path_b" for a pair). */
-    static Map<String, Dataset<Row>> issueKeys(SparkSession spark, java.util.function.Function<String, String> where, boolean staged) {
+    static Map<String, Dataset<Row>> issueKeys(java.util.function.Function<String, Optional<Dataset<Row>>> read) {
         Map<String, Dataset<Row>> out = new LinkedHashMap<>();
-        java.util.function.Function<String, Optional<Dataset<Row>>> read = name -> staged
-                ? Optional.of(spark.read().parquet(where.apply(name)))
-                : TableReader.locate(spark, where.apply(name)).map(at -> TableReader.load(spark, at));
         read.apply(UNREADABLE).ifPresent(d -> out.put(UNREADABLE, d.select(col("path").as("issue"))));
         read.apply(EXACT).ifPresent(d -> out.put(EXACT, d.select(col("path").as("issue"))));
         read.apply(NEAR).ifPresent(d -> {
@@ -718,11 +697,21 @@ public final class AuditJob implements Job<AuditOptions> {
     }
 
     static void stage(TableCommitter committer, String table, Dataset<Row> rows) {
+        long t = System.nanoTime();
         rows.write().mode(SaveMode.ErrorIfExists).parquet(committer.staging(table));
+        LOG.info("audit: {} staged in {} s", table, since(t));
     }
 
     static Dataset<Row> staged(SparkSession spark, TableCommitter committer, String table) {
-        return spark.read().parquet(committer.staging(table));
+        return committer.uncommitted(table);
+    }
+
+    /**
+     * Writes a large check table (n rows or more) straight into its Delta table, with no staged
+     * copy for the commit to rewrite; it becomes current with the others at the commit.
+     */
+    static void written(TableCommitter committer, String table, Dataset<Row> rows) {
+        committer.write(table, rows, Map.of());
     }
 
     private static AuditThresholds readThresholds(String file, HadoopConf hadoop) {

@@ -27,6 +27,7 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.lit;
@@ -45,11 +46,14 @@ import static org.apache.spark.sql.functions.xxhash64;
  * table) are kept for every image that is unchanged (same path, content and model) and whose k
  * neighbours are all still there unchanged. Such a list is the top k of the unchanged images, so
  * its new top k is the merge of the kept list with a search of the new or changed images only.
- * Every other image (new, changed, or one that lost a neighbour) is searched against all. Exact
- * time: n²·d multiply-adds for a first audit; |searched|·n·d + |kept|·|new|·d for the next.
+ * Every other image (new, changed, or one that lost a neighbour) is searched against all, and the
+ * same products, read by column, give each kept image its nearest among them. Exact time: n²·d
+ * multiply-adds for a first audit; |searched|·n·d for the next.
  * Keys are a hash of the path, the same in every run, so ties (exact copies) rank alike.
  */
 final class AuditKnn {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AuditKnn.class);
 
     /** The rows the audit's checks read: (query_key, rank 1..k, neighbor_key, distance), self excluded. */
     static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
@@ -96,7 +100,6 @@ final class AuditKnn {
         Dataset<Row> lists = spark.createDataFrame(List.of(), SCHEMA);
         Dataset<Row> kept = lists;
         Dataset<Row> keptKeys = spark.createDataFrame(List.of(), new StructType().add("key", DataTypes.LongType, false));
-        Dataset<Row> added = images;
         if (previous.isPresent()) {
             // one audit's table has one model (a new model recomputes every features row)
             Dataset<Row> p = previous.get().where(col("rank").leq(k))
@@ -112,10 +115,10 @@ final class AuditKnn {
             keptKeys = lists.groupBy("query_key").agg(count(lit(1)).as("n")).where(col("n").equalTo(k))
                     .select(col("query_key").as("key")).persist(StorageLevel.MEMORY_AND_DISK());
             kept = lists.join(broadcast(keptKeys.withColumnRenamed("key", "query_key")), "query_key");
-            Dataset<Row> before = p.select(col("query_identity").as("identity")).distinct();
-            added = images.join(ids.join(before, "identity", "left_anti").select("key"), "key");
         }
+        long t = System.nanoTime();
         long nKept = previous.isPresent() ? keptKeys.count() : 0;
+        LOG.info("kNN: {} lists kept in {} s", nKept, (System.nanoTime() - t) / 1e9);
         if (nKept == 0) {
             lists.unpersist();
             keptKeys.unpersist();
@@ -123,23 +126,27 @@ final class AuditKnn {
             Dataset<Row> knn = searcher.find(images, images, k);
             return new Result(knn, n, 0, searcher instanceof GraphSearcher);
         }
+        // every image not kept (the new ones among them) against all, read both ways: their lists, and
+        // each kept image's nearest among them, which merge into its kept list
         Dataset<Row> searched = images.join(broadcast(keptKeys), AuditJob.columns("key"), "left_anti");
         long nSearched = searched.count();
-        Dataset<Row> full = nSearched == 0 ? spark.createDataFrame(List.of(), SCHEMA)
-                : searcher.find(coalesced(searched, nSearched, blockSize), images, k);
-        long nAdded = added.count();
-        Dataset<Row> fresh = nAdded == 0 ? spark.createDataFrame(List.of(), SCHEMA)
-                : searcher.find(images.join(broadcast(keptKeys), "key"), coalesced(added, nAdded, blockSize), k);
-        // merge: the kept list and the new images' candidates, ranked as ExactKnn ranks (distance, then key)
+        Lists both = nSearched == 0 ? new Lists(spark.createDataFrame(List.of(), SCHEMA), spark.createDataFrame(List.of(), SCHEMA))
+                : searcher.findBothWays(coalesced(searched, nSearched, blockSize), images, k, (int) Math.min(k, nSearched));
+        LOG.info("kNN: {} images searched against all in {} s", nSearched, (System.nanoTime() - t) / 1e9);
+        Dataset<Row> full = both.rows();
+        Dataset<Row> fresh = both.columns().join(broadcast(keptKeys.withColumnRenamed("key", "query_key")), "query_key");
+        // merge: the kept list and its candidates among the searched (an unchanged image that lost a
+        // neighbour can be in both), ranked as ExactKnn ranks (distance, then key)
         Dataset<Row> merged = kept.select("query_key", "neighbor_key", "distance")
                 .union(fresh.select("query_key", "neighbor_key", "distance"))
+                .groupBy("query_key", "neighbor_key").agg(min("distance").as("distance"))
                 .withColumn("rank", row_number().over(Window.partitionBy("query_key").orderBy(col("distance"), col("neighbor_key"))))
                 .where(col("rank").leq(k))
                 .select("query_key", "rank", "neighbor_key", "distance");
         Dataset<Row> knn = full.union(merged).persist(StorageLevel.MEMORY_AND_DISK());
         knn.count();
-        full.unpersist();
-        fresh.unpersist();
+        LOG.info("kNN: lists merged after {} s", (System.nanoTime() - t) / 1e9);
+        both.unpersist();
         lists.unpersist();
         keptKeys.unpersist();
         ids.unpersist();
@@ -155,10 +162,27 @@ final class AuditKnn {
         return searcher(spark, method, vectors.count()).find(vectors, vectors, k);
     }
 
-    /** Each of {@code queries}' k nearest among {@code refs} (both: key, and the vector in a column named fc7), self excluded. */
-    static Dataset<Row> between(SparkSession spark, Dataset<Row> queries, Dataset<Row> refs, int k, Method method) {
+    /**
+     * Each of {@code queries}' k nearest among {@code refs}, and each of {@code refs}' {@code kRefs}
+     * nearest among {@code queries} (both: key, and the vector in a column named fc7), self excluded,
+     * as rows of {@link #SCHEMA} with the searching row as query_key: for the new rows of a
+     * collection against all, and all against them, in one pass of products when exact.
+     */
+    static Lists bothWays(SparkSession spark, Dataset<Row> queries, Dataset<Row> refs, int k, int kRefs, Method method) {
         long nQueries = queries.count();
-        return searcher(spark, method, refs.count()).find(coalesced(queries, nQueries, method.block()), refs, k);
+        return searcher(spark, method, refs.count()).findBothWays(coalesced(queries, nQueries, method.block()), refs, k, kRefs);
+    }
+
+    /** The queries' lists and the references' lists of a search read both ways; persisted until {@link #unpersist}. */
+    record Lists(Dataset<Row> rows, Dataset<Row> columns) {
+        Dataset<Row> union() {
+            return rows.union(columns);
+        }
+
+        void unpersist() {
+            rows.unpersist();
+            columns.unpersist();
+        }
     }
 
     private static Searcher searcher(SparkSession spark, Method method, long n) {
@@ -187,6 +211,11 @@ final class AuditKnn {
     /** Finds each query's k nearest references (both with key and fc7), self excluded, as rows of {@link #SCHEMA}; persisted. */
     private interface Searcher {
         Dataset<Row> find(Dataset<Row> queries, Dataset<Row> refs, int k);
+
+        /** {@link #find} of the queries in the references, and of the references' {@code kRefs} nearest in the queries. */
+        default Lists findBothWays(Dataset<Row> queries, Dataset<Row> refs, int k, int kRefs) {
+            return new Lists(find(queries, refs, k), find(refs, queries, kRefs));
+        }
     }
 
     /** Exact search by blocked matrix products. */
@@ -194,6 +223,18 @@ final class AuditKnn {
         @Override
         public Dataset<Row> find(Dataset<Row> queries, Dataset<Row> refs, int k) {
             return blocked(spark, queries, refs, k, blockSize);
+        }
+
+        @Override
+        public Lists findBothWays(Dataset<Row> queries, Dataset<Row> refs, int k, int kRefs) {
+            JavaRDD<BlockedKnn.Block> qb = blocks(queries, blockSize).persist(StorageLevel.MEMORY_AND_DISK());
+            JavaRDD<BlockedKnn.Block> rb = blocks(refs, blockSize).persist(StorageLevel.MEMORY_AND_DISK());
+            BlockedKnn.BothWays found = BlockedKnn.searchBothWays(qb, rb, k, kRefs, ExactKnn.Metric.COSINE);
+            Lists lists = new Lists(rows(spark, found.rows()), rows(spark, found.columns()));
+            found.unpersist();
+            qb.unpersist();
+            rb.unpersist();
+            return lists;
         }
     }
 
@@ -250,15 +291,21 @@ final class AuditKnn {
     private static Dataset<Row> blocked(SparkSession spark, Dataset<Row> queries, Dataset<Row> refs, int k, int blockSize) {
         JavaRDD<BlockedKnn.Block> qb = blocks(queries, blockSize).persist(StorageLevel.MEMORY_AND_DISK());
         JavaRDD<BlockedKnn.Block> rb = queries == refs ? qb : blocks(refs, blockSize).persist(StorageLevel.MEMORY_AND_DISK());
-        JavaRDD<Row> rows = BlockedKnn.search(qb, rb, k, ExactKnn.Metric.COSINE).flatMap(n -> {
+        Dataset<Row> df = rows(spark, BlockedKnn.search(qb, rb, k, ExactKnn.Metric.COSINE));
+        qb.unpersist();
+        rb.unpersist();
+        return df;
+    }
+
+    /** Found lists as rows of {@link #SCHEMA}, materialised (persisted). */
+    private static Dataset<Row> rows(SparkSession spark, JavaRDD<BlockedKnn.Neighbours> found) {
+        JavaRDD<Row> rows = found.flatMap(n -> {
             List<Row> out = new ArrayList<>();
             n.forEach((query, rank, neighbour, distance) -> out.add(RowFactory.create(query, rank, neighbour, distance)));
             return out.iterator();
         });
         Dataset<Row> df = spark.createDataFrame(rows, SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
         df.count();
-        qb.unpersist();
-        rb.unpersist();
         return df;
     }
 

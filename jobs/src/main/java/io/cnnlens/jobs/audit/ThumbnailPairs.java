@@ -55,13 +55,13 @@ final class ThumbnailPairs {
      * contents that is in a list now was in one then (adding contents only pushes others out), and
      * a pair with a new content is in the new content's list or in the other's list among the new.
      */
-    static Dataset<Row> find(SparkSession spark, TableCommitter committer, Dataset<Row> keyed, Dataset<Row> measures, int k,
+    static Found find(SparkSession spark, TableCommitter committer, Dataset<Row> keyed, Dataset<Row> measures, int k,
                              AuditOptions o, AuditKnn.Method method, Optional<PreviousAudit> previous, Map<String, Double> metrics) {
         UserDefinedFunction centred = udf((UDF1<scala.collection.Seq<Float>, float[]>) t -> t == null ? null
                 : ImageQuality.centred(VectorColumn.floats(scala.jdk.javaapi.CollectionConverters.asJava(t))),
                 DataTypes.createArrayType(DataTypes.FloatType, false));
         // the content's key: a 63-bit hash of its image_id (two contents with one hash: the second is left out of this search)
-        Dataset<Row> contents = measures.select(xxhash64(col("image_id")).bitwiseAND(lit(Long.MAX_VALUE)).as("key"), col("image_id"),
+        Dataset<Row> contents = measures.select(contentKey(col("image_id")).as("key"), col("image_id"),
                         centred.apply(col("thumbnail")).as("fc7"))  // the column AuditKnn searches
                 .where(col("fc7").isNotNull()).dropDuplicates("key").persist(StorageLevel.MEMORY_AND_DISK());
         long n = contents.count();
@@ -70,19 +70,24 @@ final class ThumbnailPairs {
         Dataset<Row> newContents = kept.isPresent()
                 ? contents.join(kept.get().contents(), "image_id", "left_anti").persist(StorageLevel.MEMORY_AND_DISK()) : contents;
         long searched = kept.isPresent() ? newContents.count() : n;
-        List<Dataset<Row>> lists = new ArrayList<>(); // persisted by AuditKnn, released below
+        long t = System.nanoTime();
+        List<Runnable> release = new ArrayList<>(); // the lists AuditKnn persisted
+        Dataset<Row> found = spark.createDataFrame(List.of(), AuditKnn.SCHEMA);
         if (n >= 2 && searched > 0) {
             int kc = (int) Math.min(k, n - 1);
             Dataset<Row> all = contents.select("key", "fc7");
             if (kept.isEmpty()) {
-                lists.add(AuditKnn.all(spark, all, kc, method));
+                found = AuditKnn.all(spark, all, kc, method);
+                release.add(found::unpersist);
             } else {
-                lists.add(AuditKnn.between(spark, newContents.select("key", "fc7"), all, kc, method));
-                lists.add(AuditKnn.between(spark, all, newContents.select("key", "fc7"), (int) Math.min(k, searched), method));
+                // the new contents against all, and all against them: one pass of products read both ways
+                AuditKnn.Lists both = AuditKnn.bothWays(spark, newContents.select("key", "fc7"), all, kc, (int) Math.min(k, searched), method);
+                found = both.union();
+                release.add(both::unpersist);
             }
         }
-        Dataset<Row> found = lists.stream().reduce(Dataset::union).orElse(spark.createDataFrame(List.of(), AuditKnn.SCHEMA));
         metrics.put("near_duplicates.thumbnail_searched", (double) searched);
+        LOG.info("near-duplicates: {} of {} contents searched by thumbnail in {} s", searched, n, (System.nanoTime() - t) / 1e9);
         Dataset<Row> close = found.where(col("distance").leq(1 - o.nearDuplicatePixels()))
                 .select(least(col("query_key"), col("neighbor_key")).as("ca"), greatest(col("query_key"), col("neighbor_key")).as("cb"),
                         lit(1.0).minus(col("distance")).as("correlation"))
@@ -100,20 +105,46 @@ final class ThumbnailPairs {
                         col("correlation"), cosineDistance.apply(col("fa_fc7"), col("fb_fc7")).as("distance"));
         Dataset<Row> byContent = kept.map(kp -> kp.pairs().unionByName(fresh)).orElse(fresh)
                 .dropDuplicates("image_id_a", "image_id_b");
-        AuditJob.stage(committer, AuditJob.THUMBNAIL_PAIRS, byContent);
+        AuditJob.written(committer, AuditJob.THUMBNAIL_PAIRS, byContent);
         Dataset<Row> staged = AuditJob.staged(spark, committer, AuditJob.THUMBNAIL_PAIRS);
         metrics.put("near_duplicates.thumbnail_candidates", (double) staged.count());
-        lists.forEach(Dataset::unpersist);
+        LOG.info("near-duplicates: {} thumbnail content pairs after {} s", metrics.get("near_duplicates.thumbnail_candidates"),
+                (System.nanoTime() - t) / 1e9);
+        release.forEach(Runnable::run);
         newContents.unpersist();
         contents.unpersist();
-        Dataset<Row> paths = keyed.select("key", "image_id");
-        return staged.join(AuditJob.prefixed(paths, "pa_"), col("image_id_a").equalTo(col("pa_image_id")))
-                .join(AuditJob.prefixed(paths, "pb_"), col("image_id_b").equalTo(col("pb_image_id")))
-                .select(least(col("pa_key"), col("pb_key")).as("a"), greatest(col("pa_key"), col("pb_key")).as("b"), col("distance"));
+        Dataset<Row> pairs = staged.select(contentKey(col("image_id_a")).as("ka"), contentKey(col("image_id_b")).as("kb"),
+                        col("correlation"), col("distance"))
+                .select(least(col("ka"), col("kb")).as("ca"), greatest(col("ka"), col("kb")).as("cb"), col("correlation"), col("distance"));
+        // a content in k or more pairs: its list may have left out a pair that also passes (see Found)
+        int listLength = (int) Math.max(0, Math.min(k, n - 1));
+        Dataset<Row> crowded = pairs.select(col("ca").as("ck")).union(pairs.select(col("cb").as("ck")))
+                .groupBy("ck").count().where(col("count").geq(Math.max(1, listLength))).select("ck");
+        // with approximate lists (a graph, now or in the kept pairs' audit) a pair can be missed without a crowd
+        boolean exact = !method.graph(n) && kept.map(kp -> kp.exact()).orElse(true);
+        return new Found(pairs, crowded, exact);
+    }
+
+    /**
+     * The thumbnails' candidates by content key ({@link #contentKey}): {@code pairs} (ca &lt; cb,
+     * correlation, fc7 cosine distance), every pair of the lists that correlates at the pixel
+     * threshold or more; and the {@code crowded} contents (ck), those in k or more such pairs.
+     * A pair of contents that correlates at the threshold is among {@code pairs} unless both
+     * contents are crowded: a pair is left out only where both lists are full of contents that
+     * correlate at least as much, and those are pairs too. So a candidate from elsewhere (the fc7
+     * lists) needs its thumbnails compared only when both its contents are crowded. That holds
+     * for exact lists ({@code exact}); a graph's may miss a pair without a crowd.
+     */
+    record Found(Dataset<Row> pairs, Dataset<Row> crowded, boolean exact) {
+    }
+
+    /** A content's key in this search: a 63-bit hash of its image_id. */
+    static org.apache.spark.sql.Column contentKey(org.apache.spark.sql.Column imageId) {
+        return xxhash64(imageId).bitwiseAND(lit(Long.MAX_VALUE));
     }
 
     /** The previous audit's thumbnail pairs (this run's threshold applied) and the contents (image_id) it had. */
-    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents) {
+    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents, boolean exact) {
     }
 
     /**
@@ -139,7 +170,11 @@ final class ThumbnailPairs {
             LOG.info("near-duplicates: {} contents gone since audit {}: the thumbnails are searched anew", gone, pa.name());
             return Optional.empty();
         }
+        if (before.count() <= o.k()) {
+            return Optional.empty(); // its lists were shorter than k: search all
+        }
         return Optional.of(new KeptPairs(pairs.get().where(col("correlation").geq(o.nearDuplicatePixels()))
-                .select("image_id_a", "image_id_b", "correlation", "distance"), before));
+                .select("image_id_a", "image_id_b", "correlation", "distance"), before,
+                "exact".equals(pa.summary().path(AuditJob.KNN_METHOD).textValue())));
     }
 }

@@ -87,9 +87,12 @@ final class FeaturesReuse {
         }
         Dataset<Row> reused = hashed.as("h").join(same.as("o"), col("h.image_id_").equalTo(col("o.image_id")))
                 .select(cols.toArray(new Column[0]));
-        Dataset<Row> toRun = hashed.join(same.select(col("image_id")), col("image_id_").equalTo(col("image_id")), "left_anti")
+        // counted on the contents alone: the table's rows are wide (fc7, top-5), and an append never reads reused
+        Dataset<Row> sameIds = old.where(col("model").eqNullSafe(model).and(col("conv_layer").eqNullSafe(conv)))
+                .select(col("image_id")).distinct();
+        Dataset<Row> toRun = hashed.join(sameIds, col("image_id_").equalTo(col("image_id")), "left_anti")
                 .select(Arrays.stream(in.fieldNames()).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
-        long reusedCount = reused.count();
+        long reusedCount = hashed.join(sameIds, col("image_id_").equalTo(col("image_id")), "left_semi").count();
         long total = hashed.count();
         // one pass over the paths both sides have: how many are still there, and how many of those unchanged
         Row paths = old.select(col("path"), col("image_id").as("was_id"), col("label").as("was_label"), col("model").as("was_model"),

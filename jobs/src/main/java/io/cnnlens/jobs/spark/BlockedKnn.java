@@ -3,8 +3,10 @@ package io.cnnlens.jobs.spark;
 import io.cnnlens.embedding.ExactKnn;
 import io.cnnlens.model.TorchRuntime;
 
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 import java.io.Serializable;
@@ -79,6 +81,35 @@ public final class BlockedKnn {
                 })
                 .reduceByKey((a, b) -> new Neighbours(a.keys(), a.result().merge(b.result())))
                 .values();
+    }
+
+    /**
+     * One pass over every pair of blocks read both ways ({@link ExactKnn#search(float[], long[], float[], long[], int, int, int,
+     * ExactKnn.Metric)}): each query's k nearest references, and each reference's {@code kColumns}
+     * nearest queries. Half the products of two searches, for a few new rows against all whose
+     * old rows also want the new ones. Both are materialised (persisted); unpersist them when done.
+     */
+    public static BothWays searchBothWays(JavaRDD<Block> queries, JavaRDD<Block> refs, int k, int kColumns, ExactKnn.Metric metric) {
+        JavaPairRDD<Long, Neighbours> merged = queries.cartesian(refs)
+                .flatMapToPair(p -> {
+                    TorchRuntime.setIntraOpThreads(ExecutorRuntime.taskCpus());
+                    Block q = p._1();
+                    Block r = p._2();
+                    ExactKnn.Both both = ExactKnn.search(q.data(), q.keys(), r.data(), r.keys(), q.d(), k, kColumns, metric);
+                    // a block's answer by its id and the direction (even: rows, odd: columns)
+                    return List.of(new Tuple2<>(2L * q.id(), new Neighbours(q.keys(), both.rows())),
+                            new Tuple2<>(2L * r.id() + 1, new Neighbours(r.keys(), both.columns()))).iterator();
+                })
+                .reduceByKey((a, b) -> new Neighbours(a.keys(), a.result().merge(b.result())))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        return new BothWays(merged.filter(t -> t._1() % 2 == 0).values(), merged.filter(t -> t._1() % 2 == 1).values(), merged);
+    }
+
+    /** The two answers of {@link #searchBothWays}: the queries' lists, the references' lists, and the RDD both read. */
+    public record BothWays(JavaRDD<Neighbours> rows, JavaRDD<Neighbours> columns, JavaPairRDD<Long, Neighbours> source) {
+        public void unpersist() {
+            source.unpersist(false);
+        }
     }
 
     private static <T> Block block(int id, List<T> list, Function<T, Long> key, Function<T, float[]> vector) throws Exception {

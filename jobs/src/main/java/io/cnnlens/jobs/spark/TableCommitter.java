@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import static org.apache.spark.sql.functions.col;
@@ -53,6 +54,8 @@ public final class TableCommitter implements AutoCloseable {
     static final String SWAP_STARTED = "_swap_started";
     /** How long a swap may take (on S3 each rename copies every file) before another run completes it. */
     public static final long LIVE_SWAP_GRACE_MS = 15 * 60_000L;
+    /** Staged tables written into their Delta tables at once by {@link #commit}. */
+    static final int PARALLEL_WRITES = 4;
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TableCommitter.class);
 
@@ -97,6 +100,16 @@ public final class TableCommitter implements AutoCloseable {
 
     public String finalPath(String table) {
         return new Path(out, table).toString();
+    }
+
+    /**
+     * The rows this run has for {@code table} before its commit: the version it {@link #write wrote},
+     * or else the Parquet it staged.
+     */
+    public Dataset<Row> uncommitted(String table) {
+        Long version = written.get(table);
+        return version != null ? TableReader.load(spark, new TableReader.Located(finalPath(table), true, Optional.of(version)))
+                : spark.read().parquet(staging(table));
     }
 
     /**
@@ -239,20 +252,24 @@ public final class TableCommitter implements AutoCloseable {
                 versions.put(table, written.get(table));
             }
         }
+        // several tables at once: a small table's write is mostly the driver's Delta commit, not the executors' work
+        Map<String, Long> done = new java.util.concurrent.ConcurrentHashMap<>();
         try {
-            for (String table : delta) {
+            inParallel(delta, table -> {
                 long t0 = System.nanoTime();
-                versions.put(table, writeDelta(table));
-                LOG.info("{}: {} written as Delta version {} in {} s", job, table, versions.get(table), seconds(t0));
+                done.put(table, writeDelta(table));
+                LOG.info("{}: {} written as Delta version {} in {} s", job, table, done.get(table), seconds(t0));
                 haltIf("after-table:" + table);
-            }
+            });
         } catch (RuntimeException e) {
+            delta.stream().filter(done::containsKey).forEach(t -> versions.put(t, done.get(t)));
             if (!TableLog.isConflict(e)) {
                 throw e;
             }
             // another run is writing the same table right now: it will commit, this one does not
             throw lostRace(versions, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
         }
+        delta.forEach(t -> versions.put(t, done.get(t)));
         haltIf("before-log");
         TableLog.Entry entry = new TableLog.Entry(openedAt + 1, run, job, new Timestamp(System.currentTimeMillis()), versions);
         if (!log.append(entry)) {
@@ -267,6 +284,49 @@ public final class TableCommitter implements AutoCloseable {
             if (TableVacuum.vacuumIfDue(spark, finalPath(table))) {
                 LOG.info("{}: {} vacuumed in {} s", job, table, seconds(t0));
             }
+        }
+    }
+
+    /**
+     * Runs {@code write} for every table, {@link #PARALLEL_WRITES} at a time, and returns when all
+     * have ended; the first failure is rethrown (a conflict before any other), after the rest ended.
+     */
+    private void inParallel(List<String> tables, java.util.function.Consumer<String> write) {
+        if (tables.size() <= 1) {
+            tables.forEach(write);
+            return;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(PARALLEL_WRITES, tables.size()), r -> {
+                    Thread t = new Thread(r, "cnnlens-commit-" + job);
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+            for (String table : tables) {
+                futures.add(pool.submit(() -> {
+                    SparkSession.setActiveSession(spark);
+                    write.accept(table);
+                }));
+            }
+            RuntimeException first = null;
+            for (java.util.concurrent.Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    RuntimeException r = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                    first = first == null || (!TableLog.isConflict(first) && TableLog.isConflict(r)) ? r : first;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while committing " + tables, e);
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -321,7 +321,12 @@ public final class AuditJob implements Job<AuditOptions> {
             Dataset<Row> kth = knn.where(col("rank").equalTo(k)).select(col("query_key").as("key"), col("distance").as("kth_distance"));
             double cut = Double.POSITIVE_INFINITY;
             if (o.outlierFraction() > 0 && n > 1) {
-                cut = kth.stat().approxQuantile("kth_distance", new double[] {1 - o.outlierFraction()}, 1e-4)[0];
+                // the exact (1 − fraction) quantile, the value of rank ⌈(1 − fraction)·n⌉: an approximate one
+                // depends on how the rows are partitioned, and a later audit's table must equal a full recompute
+                long lists = kth.count();
+                int above = (int) Math.max(1, lists - (long) Math.ceil((1 - o.outlierFraction()) * lists) + 1);
+                List<Row> top = kth.select("kth_distance").orderBy(col("kth_distance").desc()).limit(above).collectAsList();
+                cut = top.isEmpty() ? Double.POSITIVE_INFINITY : top.get(top.size() - 1).getFloat(0);
             }
             Dataset<Row> outliers = kth.where(col("kth_distance").geq(cut)).join(meta, "key")
                     .select("path", "label", "split", "kth_distance");
@@ -443,8 +448,10 @@ public final class AuditJob implements Job<AuditOptions> {
                     LOG.warn("audit: {}", why);
                     extra.put(PREVIOUS_UNREADABLE, why);
                 } else {
+                    // read by four queries: once (Delta finds an old version's files again for every query)
                     snapshot = TableReader.load(spark, new TableReader.Located(featuresPath, true,
-                            Optional.of(prev.get().featuresVersion()))).select("image_id", "path", "fc7");
+                            Optional.of(prev.get().featuresVersion()))).select("image_id", "path", "fc7")
+                            .persist(StorageLevel.MEMORY_AND_DISK());
                 }
             }
             if (snapshot != null) {
@@ -477,8 +484,13 @@ public final class AuditJob implements Job<AuditOptions> {
                     .add("drifted", DataTypes.BooleanType).add("bandwidth", DataTypes.DoubleType)));
             stage(committer, CHANGES, changes);
             Dataset<Row> ch = staged(spark, committer, CHANGES);
+            Map<String, Long> changed = new LinkedHashMap<>();
+            ch.groupBy("change").count().collectAsList().forEach(r -> changed.put(r.getString(0), r.getLong(1)));
             for (String c : List.of("added", "removed", "changed")) {
-                metrics.put("changes." + c, snapshot != null ? (double) ch.where(col("change").equalTo(c)).count() : null);
+                metrics.put("changes." + c, snapshot != null ? (double) changed.getOrDefault(c, 0L) : null);
+            }
+            if (snapshot != null) {
+                snapshot.unpersist();
             }
             seconds.put(DRIFT, since(t));
 

@@ -254,13 +254,33 @@ public final class TableCommitter implements AutoCloseable {
         }
         // several tables at once: a small table's write is mostly the driver's Delta commit, not the executors' work
         Map<String, Long> done = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.function.Consumer<String> writeOne = table -> {
+            long t0 = System.nanoTime();
+            done.put(table, writeDelta(table));
+            LOG.info("{}: {} written as Delta version {} in {} s", job, table, done.get(table), seconds(t0));
+            haltIf("after-table:" + table);
+        };
         try {
+            // a table another run wrote at the same moment is written again, one at a time, below: two
+            // runs each losing a different table to the other must not both give up; the log row decides
+            List<String> conflicted = java.util.Collections.synchronizedList(new ArrayList<>());
             inParallel(delta, table -> {
-                long t0 = System.nanoTime();
-                done.put(table, writeDelta(table));
-                LOG.info("{}: {} written as Delta version {} in {} s", job, table, done.get(table), seconds(t0));
-                haltIf("after-table:" + table);
+                try {
+                    writeOne.accept(table);
+                } catch (RuntimeException e) {
+                    if (!TableLog.isConflict(e)) {
+                        throw e;
+                    }
+                    conflicted.add(table);
+                }
             });
+            delta.stream().filter(conflicted::contains).forEach(table -> {
+                checkNoCommitSinceOpen();
+                writeOne.accept(table);
+            });
+        } catch (ConcurrentRunException e) {
+            delta.stream().filter(done::containsKey).forEach(t -> versions.put(t, done.get(t)));
+            throw lostRace(versions, log.latest().filter(l -> l.seq() != openedAt).orElse(null));
         } catch (RuntimeException e) {
             delta.stream().filter(done::containsKey).forEach(t -> versions.put(t, done.get(t)));
             if (!TableLog.isConflict(e)) {

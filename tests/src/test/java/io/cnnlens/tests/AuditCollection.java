@@ -157,6 +157,27 @@ final class AuditCollection {
         return paths;
     }
 
+    /**
+     * {@code copies} variants of train image {@code i} in {@code train/<class>/}, variant c with
+     * each pixel scaled by 1 − c/100 (rounded): distinct contents whose thumbnails correlate at
+     * about 1 (they differ by rounding alone, so their order by correlation is not their order in
+     * fc7), more of them than a list holds. Their paths.
+     */
+    List<String> dimmedVariants(Path root, int i, int copies) throws IOException {
+        String cls = FashionMnist.CLASSES.get(train.labels()[i]);
+        List<String> paths = new ArrayList<>();
+        for (int c = 1; c <= copies; c++) {
+            byte[] px = train.images()[i].clone();
+            for (int p = 0; p < px.length; p++) {
+                px[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
+            }
+            String rel = "train/" + cls + String.format("/dimmed-%05d-%02d.png", i, c);
+            write(root, rel, PngWriter.grey(px, 28, 28));
+            paths.add(rel);
+        }
+        return paths;
+    }
+
     /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}, then, once those run out, train images not yet in the collection (not inverted); their paths. */
     List<String> addBatch(Path root, int count, boolean drift) throws IOException {
         List<String> out = new ArrayList<>();

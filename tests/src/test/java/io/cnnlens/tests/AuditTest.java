@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -107,6 +108,9 @@ class AuditTest extends SparkTestBase {
         List<String> crowd = c.crowdAround(images, 5000, 12);
         String resized = crowd.get(crowd.size() - 1);
         List<String> sources = crowd.subList(0, crowd.size() - 1);
+        // and a crowd of distinct contents: fifteen variants of one image, so each thumbnail list (10)
+        // leaves some of their pairs out, and the pairs only fc7 proposes must have their thumbnails compared
+        c.dimmedVariants(images, 5001, 15);
         AuditJob.Summary a = AuditJob.run(spark, options(images, out, "crowd", null));
         Path run = out.resolve("audit/crowd");
         Set<String> listedWithCopy = new HashSet<>();
@@ -128,6 +132,8 @@ class AuditTest extends SparkTestBase {
             assertTrue(leaks.contains(s), s + " ~ " + resized + " is found as leakage");
         }
         assertTrue(a.metrics().get("near_duplicates.thumbnail_candidates") >= 1);
+        assertTrue(a.metrics().get("near_duplicates.compared") > 0, "pairs of the crowded variants were compared");
+        assertNearDuplicatesEqualBruteForce(run);
     }
 
     @Test
@@ -267,6 +273,7 @@ class AuditTest extends SparkTestBase {
         assertEquals(60.0, m3.path("near_duplicates.thumbnail_searched").asDouble(), "only the 60 new contents searched");
         assertTrue(a2.metrics().get("near_duplicates.thumbnail_searched") > 400, "a2 lost a content: all searched");
         assertThumbnailPairsHoldBruteForce(run3);
+        assertNearDuplicatesEqualBruteForce(run3);
         try (var left = Files.list(run3)) {
             assertTrue(left.noneMatch(x -> x.getFileName().toString().startsWith("_graph_")), "the graph's work folders are removed");
         }
@@ -330,6 +337,65 @@ class AuditTest extends SparkTestBase {
         }
         System.out.println("audit thumbnails: " + want.size() + " brute-force list pairs at or above the threshold, all among the run's " + have.size());
         assertFalse(want.isEmpty(), "the collection's injected copies give pairs to check");
+    }
+
+    /**
+     * The run's near-duplicates are its candidates (the knn lists' pairs and the thumbnail pairs'
+     * paths, at the default cosine) whose thumbnails, compared here for every one of them, correlate
+     * at the default threshold: the audit compares only the pairs no list answers for
+     * (NearDuplicates). A pair within 1e-5 of the threshold may fall either way.
+     */
+    static void assertNearDuplicatesEqualBruteForce(Path run) {
+        String dir = run.toString();
+        Map<String, float[]> thumbs = new HashMap<>();
+        Map<String, String> content = new HashMap<>();
+        for (Row r : TableReader.table(spark, dir, AuditJob.QUALITY).orElseThrow().select("path", "image_id", "thumbnail").collectAsList()) {
+            content.put(r.getString(0), r.getString(1));
+            thumbs.put(r.getString(1), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(2)));
+        }
+        Map<String, List<String>> paths = new HashMap<>();
+        content.forEach((path, id) -> paths.computeIfAbsent(id, x -> new ArrayList<>()).add(path));
+        double maxDistance = 1 - AuditOptions.NEAR_DUPLICATE_COSINE.defaultValue();
+        double threshold = AuditOptions.NEAR_DUPLICATE_PIXELS.defaultValue();
+        Set<String> candidates = new HashSet<>();
+        for (Row r : TableReader.table(spark, dir, AuditJob.KNN).orElseThrow().where(col("distance").leq(maxDistance))
+                .select("path", "neighbor_path").collectAsList()) {
+            candidates.add(pathPair(r.getString(0), r.getString(1)));
+        }
+        for (Row r : TableReader.table(spark, dir, AuditJob.THUMBNAIL_PAIRS).orElseThrow().where(col("distance").leq(maxDistance))
+                .select("image_id_a", "image_id_b").collectAsList()) {
+            for (String a : paths.getOrDefault(r.getString(0), List.of())) {
+                for (String b : paths.getOrDefault(r.getString(1), List.of())) {
+                    candidates.add(pathPair(a, b));
+                }
+            }
+        }
+        Set<String> want = new HashSet<>();
+        Set<String> either = new HashSet<>();
+        for (String pair : candidates) {
+            String[] ab = pair.split("\\|");
+            String a = content.get(ab[0]);
+            String b = content.get(ab[1]);
+            double c = a.equals(b) ? 1 : io.cnnlens.audit.ImageQuality.correlation(thumbs.get(a), thumbs.get(b));
+            if (Math.abs(c - threshold) < 1e-5) {
+                either.add(pair);
+            } else if (c >= threshold) {
+                want.add(pair);
+            }
+        }
+        Set<String> have = new HashSet<>();
+        for (Row r : TableReader.table(spark, dir, AuditJob.NEAR).orElseThrow().select("path_a", "path_b").collectAsList()) {
+            have.add(pathPair(r.getString(0), r.getString(1)));
+        }
+        have.removeAll(either);
+        assertEquals(want, have, "near-duplicates against every candidate compared by thumbnail");
+        System.out.println("audit near-duplicates: " + candidates.size() + " candidates compared by brute force, " + want.size()
+                + " correlate at the threshold, as the run found");
+        assertFalse(want.isEmpty());
+    }
+
+    private static String pathPair(String a, String b) {
+        return a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a;
     }
 
     /** The features table in {@code out} against a full recompute of {@code images} into {@code full}: ids, labels, predictions, fc7 within 1e-4. */

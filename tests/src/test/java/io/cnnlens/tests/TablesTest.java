@@ -30,6 +30,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,6 +88,37 @@ class TablesTest extends SparkTestBase {
         assertEquals(List.of(), children(tmp.resolve("out/_trash")), "no trash left");
         // the previous version stays readable by time travel until vacuum removes it
         assertEquals(10, spark.read().format("delta").option("versionAsOf", 0).load(out + "/t").count());
+    }
+
+    @Test
+    void theLogIsReadOnceAVersionAndAgainOnceAnotherRunCommitsOrTheFolderIsMadeAnew() throws Exception {
+        String out = tmp.resolve("out").toString();
+        try (TableCommitter a = new TableCommitter(spark, out, "first")) {
+            stage(a, "a", 10);
+            a.commit(List.of("t", "t_errors"));
+        }
+        List<TableLog.Entry> first = new TableLog(spark, out).entries();
+        assertSame(first, new TableLog(spark, out).entries(), "an unchanged log is not read again");
+        assertEquals(10, TableReader.table(spark, out, "t").orElseThrow().count());
+        try (TableCommitter b = new TableCommitter(spark, out, "second")) {
+            stage(b, "b", 7);
+            b.commit(List.of("t", "t_errors"));
+        }
+        assertEquals(List.of(1L, 2L), new TableLog(spark, out).entries().stream().map(TableLog.Entry::seq).toList());
+        assertEquals(List.of("b"), runs(TableReader.table(spark, out, "t").orElseThrow()));
+        // the same folder made again: its log is at version 0 again, with other contents
+        org.apache.commons.io.FileUtils.deleteDirectory(tmp.resolve("out").toFile());
+        String runC;
+        try (TableCommitter c = new TableCommitter(spark, out, "third")) {
+            runC = c.runId();
+            stage(c, "c", 3);
+            c.commit(List.of("t", "t_errors"));
+        }
+        List<TableLog.Entry> again = new TableLog(spark, out).entries();
+        assertEquals(1, again.size());
+        assertEquals(runC, again.get(0).runId());
+        assertEquals(List.of("c"), runs(TableReader.table(spark, out, "t").orElseThrow()));
+        assertEquals(3, TableReader.table(spark, out, "t").orElseThrow().count());
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.cnnlens.jobs.spark;
 
 import io.delta.tables.DeltaTable;
 
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -74,11 +76,8 @@ public final class TableLog {
 
     /** The latest entry, or empty when nothing was committed yet. */
     public Optional<Entry> latest() {
-        if (!present(spark, out.toString())) {
-            return Optional.empty();
-        }
-        List<Row> r = spark.read().format("delta").load(path().toString()).orderBy(col("seq").desc()).limit(1).collectAsList();
-        return r.isEmpty() ? Optional.empty() : Optional.of(entry(r.get(0)));
+        List<Entry> all = entries();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
     }
 
     /**
@@ -95,8 +94,7 @@ public final class TableLog {
 
     /** The entry with sequence number {@code seq}, if it landed. */
     public Optional<Entry> at(long seq) {
-        List<Row> r = spark.read().format("delta").load(path().toString()).where(col("seq").equalTo(seq)).collectAsList();
-        return r.isEmpty() ? Optional.empty() : Optional.of(entry(r.get(0)));
+        return entries().stream().filter(e -> e.seq() == seq).findFirst();
     }
 
     /** Every table's committed version: for each table, the version named by the latest entry that names it. */
@@ -113,14 +111,46 @@ public final class TableLog {
         return current;
     }
 
-    /** Every entry, oldest first. */
+    /**
+     * Every entry, oldest first. Read through Spark once per log version: every table a job reads
+     * asks the log for its version, and a Delta read is a few Spark jobs where the listing of the
+     * log's commit files, which says whether anything landed since, is one file-system call. A read
+     * is kept only when the listing before and after it agree, so it is the read of that version.
+     */
     public List<Entry> entries() {
         if (!present(spark, out.toString())) {
             return List.of();
         }
-        return spark.read().format("delta").load(path().toString()).orderBy(col("seq")).collectAsList()
+        FileSystem fs;
+        try {
+            fs = path().getFileSystem(spark.sparkContext().hadoopConfiguration());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path() + ": " + e.getMessage(), e);
+        }
+        String key = fs.makeQualified(path()).toString();
+        DeltaLogFiles before = DeltaLogFiles.of(fs, path());
+        Read kept = READS.get(key);
+        if (kept != null && kept.files().equals(before)) {
+            return kept.entries();
+        }
+        List<Entry> read = spark.read().format("delta").load(path().toString()).orderBy(col("seq")).collectAsList()
                 .stream().map(TableLog::entry).toList();
+        if (DeltaLogFiles.of(fs, path()).equals(before)) {
+            if (READS.size() >= READS_KEPT) {
+                READS.clear();
+            }
+            READS.put(key, new Read(before, read));
+        }
+        return read;
     }
+
+    /** The entries of one log version, and the listing of the log's commit files they were read at. */
+    private record Read(DeltaLogFiles files, List<Entry> entries) {
+    }
+
+    /** The last read of each log (by qualified path) this JVM made; few folders are read in one JVM. */
+    private static final Map<String, Read> READS = new ConcurrentHashMap<>();
+    private static final int READS_KEPT = 64;
 
     /**
      * Appends {@code entry} if no other run's entry took its sequence number first; returns whether

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The audit at scale (AuditBench, bench profile): an incremental second audit after +10 % images
-# (model runs, seconds per check, ratio of totals) and the drift test's false-alarm rate over
+# (model runs, seconds per check, ratio of totals), a third audit with nothing added (the floor),
+# and the drift test's false-alarm rate over
 # same-distribution batches and its detection of inverted batches.
 # Usage: tests/bench/audit.sh [images (default 5000)] [drift batches (default 25)]
 # Prints the "audit bench:" lines, each with the machine's load.

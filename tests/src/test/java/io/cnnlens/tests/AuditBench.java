@@ -26,6 +26,7 @@ import java.util.Set;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -33,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>{@code incrementalAuditAndCostPerCheck}: an audit of n images with faults
  *       ({@code -Dcnnlens.bench.audit.n}, default 5,000), then one after 10 % more images; prints
- *       the images the model ran on, each step's seconds in both runs and the ratio of totals;</li>
+ *       the images the model ran on, each step's seconds in both runs and the ratio of totals;
+ *       then a third with nothing added: the floor an incremental audit of that n pays;</li>
  *   <li>{@code driftFalseAlarmRate}: the audit's drift test (same sample size and seeding) between a
  *       reference of train images and ≥ 20 disjoint same-distribution batches of test images (the
  *       false-alarm rate at level 0.05), and inverted batches (the detection rate).</li>
@@ -98,6 +100,16 @@ class AuditBench extends SparkTestBase {
                         + "total %.1f s then %.1f s (ratio %.3f)%n", a1.features().modelRan(), a2.features().modelRan(),
                 a1.seconds().get("features"), a2.seconds().get("features"), a2.seconds().get("features") / a1.seconds().get("features"),
                 a1.seconds().get("total"), a2.seconds().get("total"), a2.seconds().get("total") / a1.seconds().get("total"));
+        // the floor: an audit with nothing added, whose every step but the model's is still over all n
+        AuditJob.Summary a3 = AuditJob.run(spark, AuditTest.options(images, out, "a3", null, AuditOptions.FOLDS.defaultValue(),
+                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn, AuditOptions.BLOCK.defaultValue()));
+        assertEquals(a3.metrics().get("unreadable.count"), (double) a3.features().modelRan(),
+                "nothing added: the model runs again on the unreadable files alone");
+        System.out.println("audit bench: third audit (nothing added) seconds " + a3.seconds());
+        System.out.printf(Locale.ROOT, "audit bench: third audit (nothing added): %.1f s, ratio %.3f to the first; a second audit's "
+                        + "%.1f s is that floor plus %.1f s for the 10 %% added%n", a3.seconds().get("total"),
+                a3.seconds().get("total") / a1.seconds().get("total"), a2.seconds().get("total"),
+                a2.seconds().get("total") - a3.seconds().get("total"));
     }
 
     /** Each check's precision and recall against the faults the collection was built with. */

@@ -93,32 +93,30 @@ class TablesTest extends SparkTestBase {
     @Test
     void theLogIsReadOnceAVersionAndAgainOnceAnotherRunCommitsOrTheFolderIsMadeAnew() throws Exception {
         String out = tmp.resolve("out").toString();
-        try (TableCommitter a = new TableCommitter(spark, out, "first")) {
-            stage(a, "a", 10);
-            a.commit(List.of("t", "t_errors"));
-        }
+        committed(out, "first", "a", 10);
         List<TableLog.Entry> first = new TableLog(spark, out).entries();
         assertSame(first, new TableLog(spark, out).entries(), "an unchanged log is not read again");
         assertEquals(10, TableReader.table(spark, out, "t").orElseThrow().count());
-        try (TableCommitter b = new TableCommitter(spark, out, "second")) {
-            stage(b, "b", 7);
-            b.commit(List.of("t", "t_errors"));
-        }
+        committed(out, "second", "b", 7);
         assertEquals(List.of(1L, 2L), new TableLog(spark, out).entries().stream().map(TableLog.Entry::seq).toList());
         assertEquals(List.of("b"), runs(TableReader.table(spark, out, "t").orElseThrow()));
         // the same folder made again: its log is at version 0 again, with other contents
         org.apache.commons.io.FileUtils.deleteDirectory(tmp.resolve("out").toFile());
-        String runC;
-        try (TableCommitter c = new TableCommitter(spark, out, "third")) {
-            runC = c.runId();
-            stage(c, "c", 3);
-            c.commit(List.of("t", "t_errors"));
-        }
+        String runC = committed(out, "third", "c", 3);
         List<TableLog.Entry> again = new TableLog(spark, out).entries();
         assertEquals(1, again.size());
         assertEquals(runC, again.get(0).runId());
         assertEquals(List.of("c"), runs(TableReader.table(spark, out, "t").orElseThrow()));
         assertEquals(3, TableReader.table(spark, out, "t").orElseThrow().count());
+    }
+
+    /** One run of {@code job} that stages {@code n} rows tagged {@code run} and commits; its run id. */
+    private static String committed(String out, String job, String run, int n) {
+        try (TableCommitter c = new TableCommitter(spark, out, job)) {
+            stage(c, run, n);
+            c.commit(List.of("t", "t_errors"));
+            return c.runId();
+        }
     }
 
     @Test
@@ -140,10 +138,7 @@ class TablesTest extends SparkTestBase {
     @Test
     void ofTwoRunsCommittingAtOnceExactlyOneWinsAndReadersSeeOnlyItsTables() throws Exception {
         String out = tmp.resolve("out").toString();
-        try (TableCommitter first = new TableCommitter(spark, out, "seed")) {
-            stage(first, "seed", 3);
-            first.commit(List.of("t", "t_errors"));
-        }
+        committed(out, "seed", "seed", 3);
         CyclicBarrier together = new CyclicBarrier(2);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<Future<String>> results = new ArrayList<>();

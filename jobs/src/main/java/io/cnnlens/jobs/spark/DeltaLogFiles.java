@@ -12,8 +12,9 @@ import java.util.regex.Pattern;
 /**
  * What the file names of a Delta table's {@code _delta_log} folder say, from one listing and
  * without reading a file or starting a Spark job: the latest version, the time and length of its
- * commit file, and the time of the oldest commit file kept. {@link TableCommitter} and {@link TableVacuum} use it as a cheap first check
- * and run a Delta query only when it says something changed or is due (docs/tables.md).
+ * commit file, and the time of the oldest commit file kept. {@link TableCommitter},
+ * {@link TableLog} and {@link TableVacuum} use it as a cheap first check and run a Delta query
+ * only when it says something changed or is due (docs/tables.md).
  */
 record DeltaLogFiles(long latestVersion, long latestCommitMillis, long latestCommitBytes, long oldestCommitMillis) {
 

@@ -48,6 +48,10 @@ public final class TableLog {
             .add("committed_at", DataTypes.TimestampType, false)
             .add("tables", DataTypes.createMapType(DataTypes.StringType, DataTypes.LongType, false), false);
 
+    /** The last read of each log (by qualified path) this JVM made; few folders are read in one JVM. */
+    private static final Map<String, Read> READS = new ConcurrentHashMap<>();
+    private static final int READS_KEPT = 64;
+
     /** One committed run. */
     public record Entry(long seq, String runId, String job, Timestamp committedAt, Map<String, Long> tables) {
     }
@@ -85,8 +89,12 @@ public final class TableLog {
      * changes whenever a run commits, so an unchanged version means no run committed meanwhile.
      */
     long deltaVersion() {
+        return DeltaLogFiles.of(fs(), path()).latestVersion();
+    }
+
+    private FileSystem fs() {
         try {
-            return DeltaLogFiles.of(path().getFileSystem(spark.sparkContext().hadoopConfiguration()), path()).latestVersion();
+            return path().getFileSystem(spark.sparkContext().hadoopConfiguration());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path() + ": " + e.getMessage(), e);
         }
@@ -121,12 +129,7 @@ public final class TableLog {
         if (!present(spark, out.toString())) {
             return List.of();
         }
-        FileSystem fs;
-        try {
-            fs = path().getFileSystem(spark.sparkContext().hadoopConfiguration());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path() + ": " + e.getMessage(), e);
-        }
+        FileSystem fs = fs();
         String key = fs.makeQualified(path()).toString();
         DeltaLogFiles before = DeltaLogFiles.of(fs, path());
         Read kept = READS.get(key);
@@ -147,10 +150,6 @@ public final class TableLog {
     /** The entries of one log version, and the listing of the log's commit files they were read at. */
     private record Read(DeltaLogFiles files, List<Entry> entries) {
     }
-
-    /** The last read of each log (by qualified path) this JVM made; few folders are read in one JVM. */
-    private static final Map<String, Read> READS = new ConcurrentHashMap<>();
-    private static final int READS_KEPT = 64;
 
     /**
      * Appends {@code entry} if no other run's entry took its sequence number first; returns whether

@@ -302,9 +302,7 @@ class AuditTest extends SparkTestBase {
      */
     static void assertThumbnailPairsHoldBruteForce(Path run) {
         Map<String, float[]> thumbs = new HashMap<>();
-        for (Row r : TableReader.table(spark, run.toString(), AuditJob.QUALITY).orElseThrow().select("image_id", "thumbnail").collectAsList()) {
-            thumbs.put(r.getString(0), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(1)));
-        }
+        readQuality(run, (path, id, thumbnail) -> thumbs.put(id, thumbnail));
         Set<String> have = new HashSet<>();
         for (Row r : TableReader.table(spark, run.toString(), AuditJob.THUMBNAIL_PAIRS).orElseThrow().collectAsList()) {
             have.add(r.getString(0) + "|" + r.getString(1));
@@ -329,7 +327,7 @@ class AuditTest extends SparkTestBase {
                 boolean clear = r + 1 == all.size() || all.get(r + 1)[0] < all.get(r)[0] - 1e-6 || r + 1 < k;
                 if (all.get(r)[0] >= threshold + 1e-6 && clear) {
                     String o = ids.get((int) all.get(r)[1]);
-                    String pair = q.compareTo(o) < 0 ? q + "|" + o : o + "|" + q;
+                    String pair = pair(q, o);
                     want.add(pair);
                     assertTrue(have.contains(pair), "thumbnail pair " + q + " ~ " + o + " corr " + all.get(r)[0]);
                 }
@@ -349,10 +347,10 @@ class AuditTest extends SparkTestBase {
         String dir = run.toString();
         Map<String, float[]> thumbs = new HashMap<>();
         Map<String, String> content = new HashMap<>();
-        for (Row r : TableReader.table(spark, dir, AuditJob.QUALITY).orElseThrow().select("path", "image_id", "thumbnail").collectAsList()) {
-            content.put(r.getString(0), r.getString(1));
-            thumbs.put(r.getString(1), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(2)));
-        }
+        readQuality(run, (path, id, thumbnail) -> {
+            content.put(path, id);
+            thumbs.put(id, thumbnail);
+        });
         Map<String, List<String>> paths = new HashMap<>();
         content.forEach((path, id) -> paths.computeIfAbsent(id, x -> new ArrayList<>()).add(path));
         double maxDistance = 1 - AuditOptions.NEAR_DUPLICATE_COSINE.defaultValue();
@@ -360,13 +358,13 @@ class AuditTest extends SparkTestBase {
         Set<String> candidates = new HashSet<>();
         for (Row r : TableReader.table(spark, dir, AuditJob.KNN).orElseThrow().where(col("distance").leq(maxDistance))
                 .select("path", "neighbor_path").collectAsList()) {
-            candidates.add(pathPair(r.getString(0), r.getString(1)));
+            candidates.add(pair(r.getString(0), r.getString(1)));
         }
         for (Row r : TableReader.table(spark, dir, AuditJob.THUMBNAIL_PAIRS).orElseThrow().where(col("distance").leq(maxDistance))
                 .select("image_id_a", "image_id_b").collectAsList()) {
             for (String a : paths.getOrDefault(r.getString(0), List.of())) {
                 for (String b : paths.getOrDefault(r.getString(1), List.of())) {
-                    candidates.add(pathPair(a, b));
+                    candidates.add(pair(a, b));
                 }
             }
         }
@@ -385,7 +383,7 @@ class AuditTest extends SparkTestBase {
         }
         Set<String> have = new HashSet<>();
         for (Row r : TableReader.table(spark, dir, AuditJob.NEAR).orElseThrow().select("path_a", "path_b").collectAsList()) {
-            have.add(pathPair(r.getString(0), r.getString(1)));
+            have.add(pair(r.getString(0), r.getString(1)));
         }
         have.removeAll(either);
         assertEquals(want, have, "near-duplicates against every candidate compared by thumbnail");
@@ -394,8 +392,21 @@ class AuditTest extends SparkTestBase {
         assertFalse(want.isEmpty());
     }
 
-    private static String pathPair(String a, String b) {
+    /** Two ids or paths as one unordered pair. */
+    private static String pair(String a, String b) {
         return a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a;
+    }
+
+    private interface QualityRow {
+        void accept(String path, String imageId, float[] thumbnail);
+    }
+
+    /** Every row of the run's quality table: path, content and thumbnail. */
+    private static void readQuality(Path run, QualityRow row) {
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.QUALITY).orElseThrow().select("path", "image_id", "thumbnail")
+                .collectAsList()) {
+            row.accept(r.getString(0), r.getString(1), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(2)));
+        }
     }
 
     /** The features table in {@code out} against a full recompute of {@code images} into {@code full}: ids, labels, predictions, fc7 within 1e-4. */

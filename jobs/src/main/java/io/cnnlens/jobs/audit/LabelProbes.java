@@ -38,7 +38,10 @@ import static org.apache.spark.sql.functions.xxhash64;
  * standardised, a small L2 penalty, stopped at a relative loss change of 1e-4 or 100 iterations).
  * Each image falls in one fold by a seeded hash of its path and is scored by the probe fitted on
  * the other K − 1 folds, never by one that saw it, nor by the network's own (in-sample) outputs.
- * Cost: K fits of O(iterations · n · d · C).
+ * Cost: K fits of O(iterations · n · d · C). The rows are hashed to partitions and sorted by path
+ * first, so a fit depends on the rows, not on the order they came in; with at most two partitions
+ * (a two-core session) it is the same to the last bit, and with more MLlib adds the partitions'
+ * partial sums in the order their tasks finish (docs/audit.md#label-issues).
  *
  * <p>The fitted probes (K weight matrices) are kept with the audit, and a later audit may
  * {@link #score} with them instead of fitting again: a path that was in fold f at the fit was only
@@ -118,8 +121,12 @@ final class LabelProbes {
         Dataset<Row> d = folded(labelled, folds, seed)
                 .select(col("path"), col("label_index").cast("double").as("label"), col("label_index"),
                         array_to_vector(col("fc7")).as("features"), col("fold"))
-                // one partition per core: each L-BFGS iteration is a Spark job over them, and more tasks only add overhead
-                .coalesce(labelled.sparkSession().sparkContext().defaultParallelism())
+                // one partition per core: each L-BFGS iteration is a Spark job over them, and more tasks only add
+                // overhead. Which partition a row is in and where, by its path alone: MLlib sums each partition's
+                // loss in row order, so rows that came in another order (another write of the same features
+                // table) would fit probes that differ in the last bits, and flag other images at the margin
+                .repartition(labelled.sparkSession().sparkContext().defaultParallelism(), col("path"))
+                .sortWithinPartitions("path")
                 .persist(StorageLevel.MEMORY_AND_DISK());
         double[][][] weights = new double[folds][][];
         double[][] intercepts = new double[folds][];

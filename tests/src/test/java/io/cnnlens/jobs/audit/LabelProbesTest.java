@@ -106,4 +106,29 @@ class LabelProbesTest {
         assertEquals(250, more.size());
         assertArrayEquals(rescored.get("img-7.png"), more.get("img-7.png"), 0);
     }
+
+    /**
+     * A fit is a function of the rows alone: the same rows in another order and other partitions
+     * (as another write of the same features table gives them) fit the same probes to the last bit,
+     * so a refit of an unchanged collection flags the same label issues.
+     */
+    @Test
+    void theSameRowsInAnotherOrderFitTheSameProbes() {
+        Dataset<Row> d = blobs(0, 900, 5);
+        List<String> classes = List.of("a", "b", "c");
+        Dataset<Row> shuffled = d.orderBy(org.apache.spark.sql.functions.rand(7)).repartition(5);
+        assertFalse(d.select("path").collectAsList().equals(shuffled.select("path").collectAsList()), "another order");
+        LabelProbes.Scored one = LabelProbes.fit(d, classes, 3, 12, "a1", 1);
+        LabelProbes.Scored two = LabelProbes.fit(shuffled, classes, 3, 12, "a1", 1);
+        for (int f = 0; f < 3; f++) {
+            for (int c = 0; c < 3; c++) {
+                assertArrayEquals(one.probes().weights()[f][c], two.probes().weights()[f][c], 0, "fold " + f + ", class " + c);
+            }
+            assertArrayEquals(one.probes().intercepts()[f], two.probes().intercepts()[f], 0, "fold " + f);
+        }
+        Map<String, double[]> a = byPath(one.rows());
+        Map<String, double[]> b = byPath(two.rows());
+        assertEquals(a.keySet(), b.keySet());
+        a.forEach((path, p) -> assertArrayEquals(p, b.get(path), 0, path));
+    }
 }

@@ -112,6 +112,40 @@ class AuditBench extends SparkTestBase {
                 a2.seconds().get("total") - a3.seconds().get("total"));
     }
 
+    /**
+     * The later audits again, from a first audit kept by {@code incrementalAuditAndCostPerCheck}
+     * ({@code -Dcnnlens.bench.audit.from=<its -Dcnnlens.bench.audit.dir>}: {@code images/} as grown,
+     * {@code out-a1/} as the first audit left it). A second audit (+10 %) on one copy warms the JVM as
+     * the first audit does in the whole bench; then on another copy the second audit and one with
+     * nothing added, each with its steps' seconds and its Spark jobs by call site. Skips the first
+     * audit's minutes when a change to a later audit is measured; the ratio needs the whole bench.
+     */
+    @Test
+    void laterAuditsFromAKeptFirstAudit() throws Exception {
+        String from = System.getProperty("cnnlens.bench.audit.from");
+        org.junit.jupiter.api.Assumptions.assumeTrue(from != null, "-Dcnnlens.bench.audit.from names a kept first audit");
+        Path images = Path.of(from).resolve("images");
+        String knn = System.getProperty("cnnlens.bench.audit.knn", AuditOptions.KNN.defaultValue());
+        String[][] runs = {{"warm", "a2"}, {"out", "a2"}, {"out", "a3"}};
+        for (String[] run : runs) {
+            Path out = tmp.resolve(run[0]);
+            if (!out.toFile().exists()) {
+                assertEquals(0, new ProcessBuilder("cp", "-r", Path.of(from).resolve("out-a1").toString(), out.toString())
+                        .inheritIO().start().waitFor());
+            }
+            try (SparkJobProfile profile = SparkJobProfile.start(spark.sparkContext())) {
+                AuditJob.Summary s = AuditJob.run(spark, AuditTest.options(images, out, run[1], null, AuditOptions.FOLDS.defaultValue(),
+                        AuditOptions.KNN_KEEP_FROM.defaultValue(), knn, AuditOptions.BLOCK.defaultValue()));
+                String name = run[0] + "/" + run[1];
+                System.out.println("audit bench: kept first audit, then " + name + ": " + s.line() + "; load " + load());
+                System.out.println("audit bench: " + name + " seconds " + s.seconds());
+                if (!run[0].equals("warm")) {
+                    profile.lines(30).forEach(l -> System.out.println("audit bench: " + name + "'s Spark jobs: " + l));
+                }
+            }
+        }
+    }
+
     /** Each check's precision and recall against the faults the collection was built with. */
     private static void printPrecisionRecall(Path images, Path run, AuditCollection.Truth t) {
         Set<String> unreadable = AuditTest.paths(images, table(run, AuditJob.UNREADABLE), "path");

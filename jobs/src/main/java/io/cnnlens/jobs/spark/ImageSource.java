@@ -25,7 +25,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 
 /**
- * The images a job reads, as rows of (path, label, length, content, key, list_error):
+ * The images a job reads, as rows of (path, label, length, content, key, list_error, modified):
  * <ul>
  *   <li>a folder tree or any Hadoop-FS URI ({@code file:}, {@code hdfs:}, {@code s3a:}), listed
  *       recursively; only paths and sizes are listed here, the bytes are read on the executors
@@ -35,6 +35,9 @@ import static org.apache.spark.sql.functions.monotonically_increasing_id;
  *       file's folder when that folder is below the input root (class folders), else null;</li>
  *   <li>a Parquet table with an image-bytes column (and optional path and label columns).</li>
  * </ul>
+ * {@code modified} is a listed file's modification time (ms since the epoch, the file system's
+ * clock), null for a table's rows and for what the listing refused: with the length, what tells a
+ * later incremental run that a file has not changed without reading it (docs/tables.md#incremental-features).
  */
 public final class ImageSource {
 
@@ -99,6 +102,9 @@ public final class ImageSource {
      */
     public static final int MAX_PARTITIONS = 10_000;
 
+    /** The column of a listed file's modification time (null when not listed from a file system). */
+    public static final String MODIFIED = "modified";
+
     public static Inputs read(SparkSession spark, String images, Options o) {
         Format f = o.format();
         if (f == Format.AUTO) {
@@ -119,15 +125,19 @@ public final class ImageSource {
             .add("length", DataTypes.LongType, false)
             .add("content", DataTypes.BinaryType, true)
             .add("key", DataTypes.StringType, false)
-            .add("list_error", DataTypes.StringType, true);
+            .add("list_error", DataTypes.StringType, true)
+            .add(MODIFIED, DataTypes.LongType, true);
+
 
     /** The errors-table stage of an input the listing refused ({@link InputRow#listError()}). */
     public static final String LIST_STAGE = "list";
 
     /** One listed thing: a file to read, or (listError set) one that becomes an error row unread. */
-    private record Listed(String path, String label, long length, String key, String listError) {
+    private record Listed(String path, String label, long length, String key, String listError, Long modified) {
         Row row() {
-            return RowFactory.create(path, label, length, null, key, listError);
+            // 0: the file system does not know (as Hadoop's FileStatus says it)
+            return RowFactory.create(path, label, length, null, key, listError,
+                    listError == null && modified != null && modified > 0 ? modified : null);
         }
     }
 
@@ -161,7 +171,7 @@ public final class ImageSource {
                 if ("file".equals(fs.getUri().getScheme())) {
                     LocalListing.walk(rootPath, out);
                 } else if (root.isFile()) {
-                    out.accept(new Listed(rootPath.toString(), null, root.getLen(), rootPath.getName(), null));
+                    out.accept(new Listed(rootPath.toString(), null, root.getLen(), rootPath.getName(), null, root.getModificationTime()));
                 } else {
                     walk(fs, rootPath, out);
                 }
@@ -194,10 +204,10 @@ public final class ImageSource {
     }
 
     /** An input below {@code root} listed by Hadoop: label from its folder, key its relative path. */
-    private static Listed listed(Path root, Path file, long length, String listError) {
+    private static Listed listed(Path root, Path file, long length, long modified, String listError) {
         Path parent = file.getParent();
         String label = listError != null || parent == null || parent.equals(root) ? null : parent.getName();
-        return new Listed(file.toString(), label, length, relative(root, file), listError);
+        return new Listed(file.toString(), label, length, relative(root, file), listError, modified);
     }
 
     /**
@@ -214,7 +224,7 @@ public final class ImageSource {
             while (it.hasNext()) {
                 LocatedFileStatus st = it.next();
                 if (!hidden(root, st.getPath())) {
-                    out.accept(listed(root, st.getPath(), st.getLen(), null));
+                    out.accept(listed(root, st.getPath(), st.getLen(), st.getModificationTime(), null));
                 }
             }
             return;
@@ -232,7 +242,7 @@ public final class ImageSource {
                 if (dir.equals(root)) {
                     throw e;
                 }
-                out.accept(listed(root, dir, 0, "cannot list folder: " + reason(e)));
+                out.accept(listed(root, dir, 0, 0, "cannot list folder: " + reason(e)));
                 continue;
             }
             while (it.hasNext()) {
@@ -244,19 +254,19 @@ public final class ImageSource {
                     try {
                         FileStatus target = fs.getFileStatus(st.getPath());
                         if (target.isDirectory() && !walked.add(fs.resolvePath(st.getPath()))) {
-                            out.accept(listed(root, st.getPath(), 0, "symbolic link loop: the folder it leads to is already walked"));
+                            out.accept(listed(root, st.getPath(), 0, 0, "symbolic link loop: the folder it leads to is already walked"));
                             continue;
                         }
-                        st = new FileStatus(target.getLen(), target.isDirectory(), 1, 0, 0, st.getPath());
+                        st = new FileStatus(target.getLen(), target.isDirectory(), 1, 0, target.getModificationTime(), st.getPath());
                     } catch (java.io.IOException e) {
-                        out.accept(listed(root, st.getPath(), 0, "symbolic link whose target cannot be read: " + reason(e)));
+                        out.accept(listed(root, st.getPath(), 0, 0, "symbolic link whose target cannot be read: " + reason(e)));
                         continue;
                     }
                 }
                 if (st.isDirectory()) {
                     dirs.push(st.getPath());
                 } else {
-                    out.accept(listed(root, st.getPath(), st.getLen(), null));
+                    out.accept(listed(root, st.getPath(), st.getLen(), st.getModificationTime(), null));
                 }
             }
         }
@@ -308,12 +318,12 @@ public final class ImageSource {
                                 return java.nio.file.FileVisitResult.CONTINUE;
                             }
                             if (a.isRegularFile()) {
-                                out.accept(file(f, a.size(), null));
+                                out.accept(file(f, a.size(), a.lastModifiedTime().toMillis(), null));
                             } else if (a.isSymbolicLink()) {
                                 // the walk falls back to the link's own attributes when its target cannot be read
-                                out.accept(file(f, 0, brokenLink(f)));
+                                out.accept(file(f, 0, 0, brokenLink(f)));
                             } else if (!a.isDirectory()) {
-                                out.accept(file(f, 0, "not a regular file: " + special(f) + "; not opened"));
+                                out.accept(file(f, 0, 0, "not a regular file: " + special(f) + "; not opened"));
                             }
                             return java.nio.file.FileVisitResult.CONTINUE;
                         }
@@ -325,7 +335,7 @@ public final class ImageSource {
                                 throw e;
                             }
                             if (!hiddenName(f)) {
-                                out.accept(file(f, 0, e instanceof java.nio.file.FileSystemLoopException
+                                out.accept(file(f, 0, 0, e instanceof java.nio.file.FileSystemLoopException
                                         ? "symbolic link loop: it leads back to the folder " + realPath(f) + " above it; not walked again"
                                         : "cannot list: " + reason(e)));
                             }
@@ -339,12 +349,12 @@ public final class ImageSource {
                                 if (dir.equals(start)) {
                                     throw e;
                                 }
-                                out.accept(file(dir, 0, "folder listing stopped part-way: " + reason(e)));
+                                out.accept(file(dir, 0, 0, "folder listing stopped part-way: " + reason(e)));
                             }
                             return java.nio.file.FileVisitResult.CONTINUE;
                         }
 
-                        private Listed file(java.nio.file.Path f, long length, String listError) {
+                        private Listed file(java.nio.file.Path f, long length, long modified, String listError) {
                             Name n = Name.of(f);
                             // the key: the path below the root (a file given as the root: its name)
                             String rel = f.equals(start) ? n.last()
@@ -353,12 +363,12 @@ public final class ImageSource {
                             if (!n.utf8()) {
                                 return new Listed(path, null, 0, rel, "file name is not valid UTF-8 (the bytes shown as \\xNN);"
                                         + " no path string can open it, rename the file"
-                                        + (listError == null ? "" : "; also: " + listError));
+                                        + (listError == null ? "" : "; also: " + listError), null);
                             }
                             int slash = rel.lastIndexOf('/');
                             String label = listError != null || slash < 0 ? null
                                     : rel.substring(rel.lastIndexOf('/', slash - 1) + 1, slash);
-                            return new Listed(new Path(path).toString(), label, length, rel, listError);
+                            return new Listed(new Path(path).toString(), label, length, rel, listError, modified);
                         }
                     });
         }
@@ -538,7 +548,8 @@ public final class ImageSource {
         Column key = columns.contains(o.pathColumn()) ? path : org.apache.spark.sql.functions.sha2(content, 256);
         return t.select(path.as("path"), label.as("label"),
                 org.apache.spark.sql.functions.length(content).cast(DataTypes.LongType).as("length"),
-                content.as("content"), key.as("key"), lit(null).cast(DataTypes.StringType).as("list_error"));
+                content.as("content"), key.as("key"), lit(null).cast(DataTypes.StringType).as("list_error"),
+                lit(null).cast(DataTypes.LongType).as(MODIFIED));
     }
 
 }

@@ -233,64 +233,6 @@ class FeaturesJobTest extends SparkTestBase {
         assertEquals(before, listing(out), "a failed run leaves the committed tables as they were");
     }
 
-    /**
-     * An incremental run reads only the files whose length or modification time differ from the
-     * listing table's record of the run that last hashed them (docs/tables.md#incremental-features):
-     * the error files (no row to reuse) every time, a touched file once, a rewritten file once (and
-     * its row gets the new content's id), a file modified at or after that listing every time, and
-     * every file with --rehash.
-     */
-    @Test
-    void anIncrementalRunReadsOnlyTheFilesWhoseLengthOrModificationTimeChanged() throws Exception {
-        Path images = tmp.resolve("corpus");
-        writeCorpus(images, 3);
-        long hourAgo = System.currentTimeMillis() - 3_600_000;
-        List<Path> files;
-        try (Stream<Path> w = Files.walk(images)) {
-            files = w.filter(Files::isRegularFile).sorted().toList();
-        }
-        for (Path f : files) {
-            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(hourAgo));
-        }
-        Path out = tmp.resolve("out");
-        FeaturesOptions incremental = FeaturesOptions.of(values(images, out, "bundled").with(FeaturesOptions.INCREMENTAL, true));
-        FeaturesJob.Summary first = FeaturesJob.run(spark, incremental);
-        assertEquals(first.inputs(), first.read(), "a first run reads everything");
-        Dataset<Row> listed = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("listing").toString());
-        assertEquals(first.rows(), listed.count(), "one listing row per file with a features row");
-        assertTrue(first.errors() > 0 && first.errors() < first.inputs(), "the corpus has error files and images");
-
-        FeaturesJob.Summary again = FeaturesJob.run(spark, incremental);
-        assertEquals(again.errors(), again.read(), "unchanged: only the error files (no row to reuse) are read again");
-        assertEquals(again.errors(), again.modelRan());
-
-        Path[] good = files.stream().filter(f -> f.toString().endsWith(".png") && !f.getParent().getFileName().toString().equals("odd"))
-                .limit(3).toArray(Path[]::new);
-        // touched: read once, same content, so no model run
-        Files.setLastModifiedTime(good[0], java.nio.file.attribute.FileTime.fromMillis(hourAgo + 60_000));
-        // rewritten with another image's bytes: read once, its row takes that content's id
-        byte[] other = Files.readAllBytes(good[2]);
-        Files.write(good[1], other);
-        Files.setLastModifiedTime(good[1], java.nio.file.attribute.FileTime.fromMillis(hourAgo + 60_000));
-        FeaturesJob.Summary changed = FeaturesJob.run(spark, incremental);
-        assertEquals(changed.errors() + 2, changed.read());
-        assertEquals(changed.errors(), changed.modelRan(), "both contents are known: reused, not run");
-        Row row = io.cnnlens.jobs.spark.TableReader.open(spark, out.resolve("features").toString())
-                .where(org.apache.spark.sql.functions.col("path").endsWith("/" + images.relativize(good[1]))).select("image_id").first();
-        assertEquals(io.cnnlens.image.ContentHash.of(other), row.getString(0), "the rewritten file's row has its new content's id");
-        assertEquals(changed.errors(), FeaturesJob.run(spark, incremental).read(), "recorded: not read again");
-
-        // modified after the listing that hashed it (a clock ahead, or a change in the same tick): read every run
-        Files.setLastModifiedTime(good[0], java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 3_600_000));
-        assertEquals(changed.errors() + 1, FeaturesJob.run(spark, incremental).read());
-        assertEquals(changed.errors() + 1, FeaturesJob.run(spark, incremental).read(), "not trusted while it is that recent");
-
-        FeaturesJob.Summary all = FeaturesJob.run(spark, FeaturesOptions.of(values(images, out, "bundled")
-                .with(FeaturesOptions.INCREMENTAL, true).with(FeaturesOptions.REHASH, true)));
-        assertEquals(all.inputs(), all.read(), "--rehash reads every file");
-        assertEquals(all.errors(), all.modelRan());
-    }
-
     @Test
     void parquetTableOfImageBytesIsAnInput() throws Exception {
         Path images = tmp.resolve("corpus");

@@ -201,7 +201,7 @@ public final class AuditJob implements Job<AuditOptions> {
         long t = System.nanoTime();
         FeaturesJob.Summary features = FeaturesJob.run(spark, new FeaturesOptions(o.input(), o.out(), o.model(), null,
                 FeaturesOptions.BATCH_SIZE_DEFAULT, FeaturesOptions.DECODE_THREADS_DEFAULT, FeaturesOptions.DECODE_QUEUE_DEFAULT,
-                FeaturesOptions.PRECISION_DEFAULT, 0, true, o.rehash()));
+                FeaturesOptions.PRECISION_DEFAULT, 0, true));
         seconds.put("features", since(t));
         long featuresVersion = TableReader.tables(spark, o.out()).get("features");
         Dataset<Row> ft = TableReader.table(spark, o.out(), "features").orElseThrow();
@@ -557,7 +557,7 @@ public final class AuditJob implements Job<AuditOptions> {
         json.put("images", n);
         json.put(KNN_METHOD, knnMethod);
         json.put("features", Map.of("inputs", features.inputs(), "rows", features.rows(), "errors", features.errors(),
-                "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed(), "read", features.read()));
+                "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed()));
         json.put("metrics", metrics);
         json.put("thresholds", thresholds.describe());
         json.put("crossed", crossed.stream().map(AuditThresholds.Crossed::describe).toList());

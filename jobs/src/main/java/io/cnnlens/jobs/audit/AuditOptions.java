@@ -12,7 +12,7 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
                            double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double probeRefit, double driftLevel,
                            int driftSample, long seed, double dark, double bright, double blurVariance, int tinySide,
                            double extremeAspect, int block, int knnKeepFrom, String knn, int knnGraphFrom, int knnEf,
-                           int knnShardRows, boolean rehash) implements java.io.Serializable {
+                           int knnShardRows) implements java.io.Serializable {
 
     public static final OptionKey<String> RUN = OptionKey.text("run", null,
             "Name of this audit's folder under <out>/audit/; default: the UTC time, yyyy-MM-dd'T'HH-mm-ss'Z'.");
@@ -61,7 +61,7 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, RUN, THRESHOLDS, NEAR_DUPLICATE_COSINE, NEAR_DUPLICATE_PIXELS, K,
                     OUTLIER_FRACTION, FOLDS, PROBE_REFIT, DRIFT_LEVEL, DRIFT_SAMPLE, SEED,
                     DARK, BRIGHT, BLUR, TINY, ASPECT, BLOCK, KNN_KEEP_FROM, KNN, KNN_GRAPH_FROM, KNN_EF,
-                    KNN_SHARD_ROWS, io.cnnlens.jobs.features.FeaturesOptions.REHASH));
+                    KNN_SHARD_ROWS));
 
     public AuditOptions {
         if (runName != null && !runName.matches("[A-Za-z0-9._-]+")) {
@@ -115,13 +115,11 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
         return new AuditOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(RUN), v.get(THRESHOLDS),
                 v.get(NEAR_DUPLICATE_COSINE), v.get(NEAR_DUPLICATE_PIXELS), v.get(K), v.get(OUTLIER_FRACTION), v.get(FOLDS), v.get(PROBE_REFIT), v.get(DRIFT_LEVEL), v.get(DRIFT_SAMPLE),
                 v.get(SEED), v.get(DARK), v.get(BRIGHT), v.get(BLUR), v.get(TINY),
-                v.get(ASPECT), v.get(BLOCK), v.get(KNN_KEEP_FROM), v.get(KNN), v.get(KNN_GRAPH_FROM), v.get(KNN_EF), v.get(KNN_SHARD_ROWS),
-                v.get(io.cnnlens.jobs.features.FeaturesOptions.REHASH));
+                v.get(ASPECT), v.get(BLOCK), v.get(KNN_KEEP_FROM), v.get(KNN), v.get(KNN_GRAPH_FROM), v.get(KNN_EF), v.get(KNN_SHARD_ROWS));
     }
 
     public AuditOptions withRun(String name) {
         return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, probeRefit, driftLevel,
-                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block, knnKeepFrom, knn, knnGraphFrom, knnEf, knnShardRows,
-                rehash);
+                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block, knnKeepFrom, knn, knnGraphFrom, knnEf, knnShardRows);
     }
 }

@@ -32,14 +32,12 @@ import org.apache.spark.sql.Dataset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.expr;
-import static org.apache.spark.sql.functions.lit;
 
 /**
  * The features job: every input image → one row of predictions and features in
@@ -53,14 +51,10 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
 
 
     /** What it did. */
-    /**
-     * {@code read}: the inputs whose bytes were read to find their content (all of them without a
-     * table to reuse; an incremental run skips those the listing table shows unchanged).
-     */
     public record Summary(long inputs, long rows, long errors, double seconds, String featuresPath, String errorsPath,
-                          long modelRan, long reused, long removed, long read) {
+                          long modelRan, long reused, long removed) {
         public Summary(long inputs, long rows, long errors, double seconds, String featuresPath, String errorsPath) {
-            this(inputs, rows, errors, seconds, featuresPath, errorsPath, inputs, 0, 0, 0);
+            this(inputs, rows, errors, seconds, featuresPath, errorsPath, inputs, 0, 0);
         }
 
         public double imagesPerSecond() {
@@ -71,8 +65,7 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
             return String.format(Locale.ROOT, "features: inputs %d, rows %d, errors %d, %.1f s, %.1f images/s",
                     inputs, rows, errors, seconds, imagesPerSecond())
                     + (reused > 0 || removed > 0 || modelRan != inputs
-                    ? String.format(Locale.ROOT, "; incremental: model ran on %d, reused %d, removed %d, files read to hash %d",
-                    modelRan, reused, removed, read) : "");
+                    ? String.format(Locale.ROOT, "; incremental: model ran on %d, reused %d, removed %d", modelRan, reused, removed) : "");
         }
     }
 
@@ -129,7 +122,6 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
         String convTap = s.convLayer() == null ? spec.convTap() : s.convLayer();
         checkTaps(ExecutorRuntime.model(s.model(), hadoop.get(), false), convTap);
         LOG.info("model checked in {} s", secondsSince(t0));
-        long listedAt = System.currentTimeMillis();
         ImageSource.Inputs listed = ImageSource.read(spark, s.input().images(), s.input().source());
         long n = listed.count();
         LOG.info("{} inputs listed in {} s", n, secondsSince(t0));
@@ -139,11 +131,11 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
         int partitions = s.partitions() > 0 ? s.partitions()
                 : listed.partitions(spark.sparkContext().defaultParallelism(), maxPartitionBytes(spark));
         FeaturesReuse.Plan plan = s.incremental() ? FeaturesReuse.plan(spark, s.out(), spec.name(), convTap,
-                listed.partitioned().apply(partitions), s.input().maxBytes(), s.rehash(), hadoop).orElse(null) : null;
+                listed.partitioned().apply(partitions), s.input().maxBytes(), hadoop).orElse(null) : null;
         long toRun = plan == null ? n : plan.toRunCount();
         if (plan != null) {
-            LOG.info("incremental: {} of {} inputs reuse their rows, the model runs on {}; {} rows removed; {} files read to hash "
-                    + "(the rest unchanged in length and modification time)", plan.reusedCount(), n, toRun, plan.removed(), plan.read());
+            LOG.info("incremental: {} of {} inputs reuse their rows, the model runs on {}; {} rows removed", plan.reusedCount(), n,
+                    toRun, plan.removed());
         }
         try (TableCommitter committer = new TableCommitter(spark, s.out(), "features")) {
             // one pass: feature rows go to the Delta table's writer, error rows to a stash beside it;
@@ -192,21 +184,11 @@ public final class FeaturesJob implements Job<FeaturesOptions> {
                         + ok.value() + " rows + " + errors.value() + " errors (" + errorsWritten
                         + " error rows written); nothing was committed");
             }
-            List<String> tables = new ArrayList<>(List.of(FeaturesSchema.FEATURES, FeaturesSchema.ERRORS));
-            Dataset<Row> files = listed.partitioned().apply(0);
-            if (s.incremental() && java.util.Arrays.asList(files.columns()).contains(ImageSource.MODIFIED)) {
-                // what the next incremental run needs to skip reading the files that did not change
-                Dataset<Row> ids = committer.uncommitted(FeaturesSchema.FEATURES).select("path", "image_id");
-                committer.write(FeaturesSchema.LISTING, files.where(col(ImageSource.MODIFIED).isNotNull())
-                        .select(col("path"), col("length"), col(ImageSource.MODIFIED)).join(ids, "path")
-                        .withColumn("listed_at", lit(listedAt)), Map.of());
-                tables.add(FeaturesSchema.LISTING);
-            }
-            committer.commit(tables);
+            committer.commit(List.of(FeaturesSchema.FEATURES, FeaturesSchema.ERRORS));
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new Summary(n, reused + ok.value(), errors.value(), seconds,
                     committer.finalPath(FeaturesSchema.FEATURES), committer.finalPath(FeaturesSchema.ERRORS),
-                    toRun, reused, plan == null ? 0 : plan.removed(), plan == null ? n : plan.read());
+                    toRun, reused, plan == null ? 0 : plan.removed());
         }
     }
 

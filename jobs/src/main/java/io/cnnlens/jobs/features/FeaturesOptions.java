@@ -10,7 +10,7 @@ import java.util.List;
 
 /** The features job's options: the keys and defaults side by side, checked in the constructor. */
 public record FeaturesOptions(ImageInput input, String out, String model, String convLayer, int batchSize, int decodeThreads,
-                              int decodeQueue, String precision, int partitions, boolean incremental, boolean rehash) {
+                              int decodeQueue, String precision, int partitions, boolean incremental) {
 
     public static final OptionKey<String> CONV_LAYER = OptionKey.text("conv-layer", null,
             "Conv tap whose per-channel spatial max is kept. Default: the spec's taps.conv");
@@ -35,14 +35,9 @@ public record FeaturesOptions(ImageInput input, String out, String model, String
             "Reuse the committed features table's rows for content it has (same image_id, model and conv tap); run the "
                     + "model on the rest; drop rows of removed files. One Delta append when only new paths were listed, else one MERGE; the table equals a full recompute.");
 
-    public static final OptionKey<Boolean> REHASH = OptionKey.flag("rehash", false,
-            "With --incremental: read every file to hash its content, even one whose length and modification time are those the "
-                    + "listing table recorded when a run last hashed it (by default such a file is taken as unchanged and not read; "
-                    + "docs/tables.md#incremental-features).");
-
     static final List<OptionKey<?>> KEYS = SharedOptions.keys(SharedOptions.IMAGE_INPUT,
             List.of(SharedOptions.OUT, SharedOptions.MODEL, SharedOptions.MASTER, CONV_LAYER, BATCH_SIZE, DECODE_THREADS, DECODE_QUEUE, PRECISION,
-                    PARTITIONS, INCREMENTAL, REHASH));
+                    PARTITIONS, INCREMENTAL));
 
     public FeaturesOptions {
         if (batchSize < 0) {
@@ -69,7 +64,6 @@ public record FeaturesOptions(ImageInput input, String out, String model, String
 
     public static FeaturesOptions of(OptionValues v) {
         return new FeaturesOptions(ImageInput.of(v), v.get(SharedOptions.OUT), v.get(SharedOptions.MODEL), v.get(CONV_LAYER),
-                v.get(BATCH_SIZE), v.get(DECODE_THREADS), v.get(DECODE_QUEUE), v.get(PRECISION), v.get(PARTITIONS), v.get(INCREMENTAL),
-                v.get(REHASH));
+                v.get(BATCH_SIZE), v.get(DECODE_THREADS), v.get(DECODE_QUEUE), v.get(PRECISION), v.get(PARTITIONS), v.get(INCREMENTAL));
     }
 }

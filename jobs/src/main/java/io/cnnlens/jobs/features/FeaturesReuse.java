@@ -2,7 +2,6 @@ package io.cnnlens.jobs.features;
 
 import io.cnnlens.image.ContentHash;
 import io.cnnlens.jobs.spark.HadoopConf;
-import io.cnnlens.jobs.spark.ImageSource;
 import io.cnnlens.jobs.spark.InputRow;
 import io.cnnlens.jobs.spark.TableReader;
 import org.apache.spark.sql.Column;
@@ -29,12 +28,9 @@ import static org.apache.spark.sql.functions.when;
  * Incremental features (docs/tables.md#incremental-features): which listed inputs the committed
  * features table already has a row for, by content (the {@code image_id}, SHA-256 of the bytes)
  * and model (name and conv tap). Those rows are reused with the input's current path and label;
- * only the rest go through the model. One pass finds every input's content id (no decode, no
- * forward): a file whose path, length and modification time are those the listing table
- * ({@link FeaturesSchema#LISTING}) recorded when a run last hashed it, and that was not modified
- * within {@link #RACY_MS} of that run's listing, is that content still and is not read; every
- * other input's bytes are read and hashed ({@code rehash}: all of them). An input that cannot be
- * read is not matched and goes through the model's pass again, where it becomes its error row.
+ * only the rest go through the model. One pass reads every input's bytes to hash them (no
+ * decode, no forward); an input that cannot be read is not matched and goes through the model's
+ * pass again, where it becomes its error row.
  */
 final class FeaturesReuse {
 
@@ -45,72 +41,37 @@ final class FeaturesReuse {
      * {@code reusedAtNewPaths} (content the table has, at a path it has not) and the model's rows.
      */
     record Plan(Dataset<Row> reused, Dataset<Row> toRun, long reusedCount, long toRunCount, long removed,
-                boolean onlyAdded, Dataset<Row> reusedAtNewPaths, long read, Runnable release) {
+                boolean onlyAdded, Dataset<Row> reusedAtNewPaths, Runnable release) {
     }
-
-    /**
-     * A file modified less than this before the listing that hashed it is read again by the next
-     * run: a second change within one tick of the file system's clock, after the hash, would leave
-     * its length and modification time as they were (git's "racily clean" entries). Also covers
-     * that far of skew between the driver's clock and the file system's.
-     */
-    static final long RACY_MS = 5_000;
-
-    /** The column that carries a content id known from the listing table into the hashing pass. */
-    private static final String KNOWN = "known_image_id_";
 
     private FeaturesReuse() {
     }
 
     /** Empty when {@code out} has no committed features table (a first run computes everything). */
     static Optional<Plan> plan(SparkSession spark, String out, String model, String convTap, Dataset<Row> inputs,
-                               long maxBytes, boolean rehash, HadoopConf hadoop) {
+                               long maxBytes, HadoopConf hadoop) {
         Optional<Dataset<Row>> previous = TableReader.table(spark, out, FeaturesSchema.FEATURES);
         if (previous.isEmpty()) {
             return Optional.empty();
         }
         StructType in = inputs.schema();
-        StructType hashedSchema = in.add("image_id_", DataTypes.StringType, true).add("read_", DataTypes.BooleanType, false);
+        StructType hashedSchema = in.add("image_id_", DataTypes.StringType, true);
         int width = in.fields().length;
-        Dataset<Row> source = inputs;
-        boolean listed = !rehash && Arrays.asList(in.fieldNames()).contains(ImageSource.MODIFIED);
-        Optional<Dataset<Row>> listing = listed ? TableReader.table(spark, out, FeaturesSchema.LISTING) : Optional.empty();
-        if (listing.isPresent()) {
-            Dataset<Row> unchanged = listing.get().where(col("modified").lt(col("listed_at").minus(RACY_MS)))
-                    .select(col("path"), col("length"), col("modified"), col("image_id").as(KNOWN));
-            List<Column> keep = new ArrayList<>();
-            for (String c : in.fieldNames()) {
-                keep.add(col("i." + c));
-            }
-            keep.add(col("u." + KNOWN));
-            // back to the inputs' partitions: they spread the files evenly over the tasks that hash them
-            source = inputs.as("i").join(unchanged.as("u"), col("i.path").equalTo(col("u.path"))
-                            .and(col("i.length").equalTo(col("u.length"))).and(col("i.modified").equalTo(col("u.modified"))), "left")
-                    .select(keep.toArray(new Column[0]))
-                    .repartition(inputs.rdd().getNumPartitions());
-        }
-        int knownAt = listing.isPresent() ? width : -1;
-        Dataset<Row> hashed = source.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) rows -> {
+        Dataset<Row> hashed = inputs.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) rows -> {
             List<Row> outRows = new ArrayList<>();
             while (rows.hasNext()) {
                 Row r = rows.next();
                 String id;
-                boolean read = knownAt < 0 || r.isNullAt(knownAt);
-                if (!read) {
-                    id = r.getString(knownAt);
-                } else {
-                    try {
-                        id = ContentHash.of(InputRow.of(r).bytes(maxBytes, hadoop.get()));
-                    } catch (Exception e) {
-                        id = null; // not matched: the model's pass turns it into its error row
-                    }
+                try {
+                    id = ContentHash.of(InputRow.of(r).bytes(maxBytes, hadoop.get()));
+                } catch (Exception e) {
+                    id = null; // not matched: the model's pass turns it into its error row
                 }
-                Object[] v = new Object[width + 2];
+                Object[] v = new Object[width + 1];
                 for (int i = 0; i < width; i++) {
                     v[i] = r.get(i);
                 }
                 v[width] = id;
-                v[width + 1] = read;
                 outRows.add(RowFactory.create(v));
             }
             return outRows.iterator();
@@ -132,8 +93,7 @@ final class FeaturesReuse {
         Dataset<Row> toRun = hashed.join(sameIds, col("image_id_").equalTo(col("image_id")), "left_anti")
                 .select(Arrays.stream(in.fieldNames()).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
         long reusedCount = hashed.join(sameIds, col("image_id_").equalTo(col("image_id")), "left_semi").count();
-        Row counts = hashed.agg(count(lit(1)), count(when(col("read_"), 1))).first();
-        long total = counts.getLong(0);
+        long total = hashed.count();
         // one pass over the paths both sides have: how many are still there, and how many of those unchanged
         Row paths = old.select(col("path"), col("image_id").as("was_id"), col("label").as("was_label"), col("model").as("was_model"),
                         col("conv_layer").as("was_conv"))
@@ -153,6 +113,6 @@ final class FeaturesReuse {
         Dataset<Row> atNewPaths = newPaths.as("h").join(known.as("o"), col("h.image_id_").equalTo(col("o.image_id")))
                 .select(cols.toArray(new Column[0]));
         return Optional.of(new Plan(reused, toRun, reusedCount, total - reusedCount, previousRows - kept, onlyAdded, atNewPaths,
-                counts.getLong(1), hashed::unpersist));
+                hashed::unpersist));
     }
 }

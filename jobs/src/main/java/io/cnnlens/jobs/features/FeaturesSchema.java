@@ -35,14 +35,6 @@ public final class FeaturesSchema {
             DataTypes.createStructField("conv_layer", DataTypes.StringType, true),
             DataTypes.createStructField("conv_max", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
 
-    /**
-     * An incremental run's record of what it hashed: each listed file's {@code path},
-     * {@code length} and {@code modified} time, the content id ({@code image_id}) its bytes had, and
-     * {@code listed_at}, when the run listed it (ms, the driver's clock). The next incremental run takes a file with the same path, length
-     * and modification time as that content without reading it (docs/tables.md#incremental-features).
-     */
-    public static final String LISTING = "listing";
-
     public static final StructType ERRORS_SCHEMA = io.cnnlens.jobs.spark.ErrorChannel.SCHEMA;
 
     /**

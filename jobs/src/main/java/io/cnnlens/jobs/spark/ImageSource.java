@@ -25,7 +25,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 
 /**
- * The images a job reads, as rows of (path, label, length, content, key, list_error, modified):
+ * The images a job reads, as rows of (path, label, length, content, key, list_error):
  * <ul>
  *   <li>a folder tree or any Hadoop-FS URI ({@code file:}, {@code hdfs:}, {@code s3a:}), listed
  *       recursively; only paths and sizes are listed here, the bytes are read on the executors
@@ -35,9 +35,6 @@ import static org.apache.spark.sql.functions.monotonically_increasing_id;
  *       file's folder when that folder is below the input root (class folders), else null;</li>
  *   <li>a Parquet table with an image-bytes column (and optional path and label columns).</li>
  * </ul>
- * {@code modified} is a listed file's modification time (ms since the epoch, the file system's
- * clock), null for a table's rows and for what the listing refused: with the length, what tells a
- * later incremental run that a file has not changed without reading it (docs/tables.md#incremental-features).
  */
 public final class ImageSource {
 
@@ -102,9 +99,6 @@ public final class ImageSource {
      */
     public static final int MAX_PARTITIONS = 10_000;
 
-    /** The column of a listed file's modification time (null when not listed from a file system). */
-    public static final String MODIFIED = "modified";
-
     public static Inputs read(SparkSession spark, String images, Options o) {
         Format f = o.format();
         if (f == Format.AUTO) {
@@ -125,19 +119,15 @@ public final class ImageSource {
             .add("length", DataTypes.LongType, false)
             .add("content", DataTypes.BinaryType, true)
             .add("key", DataTypes.StringType, false)
-            .add("list_error", DataTypes.StringType, true)
-            .add(MODIFIED, DataTypes.LongType, true);
-
+            .add("list_error", DataTypes.StringType, true);
 
     /** The errors-table stage of an input the listing refused ({@link InputRow#listError()}). */
     public static final String LIST_STAGE = "list";
 
     /** One listed thing: a file to read, or (listError set) one that becomes an error row unread. */
-    private record Listed(String path, String label, long length, String key, String listError, Long modified) {
+    private record Listed(String path, String label, long length, String key, String listError) {
         Row row() {
-            // 0: the file system does not know (as Hadoop's FileStatus says it)
-            return RowFactory.create(path, label, length, null, key, listError,
-                    listError == null && modified != null && modified > 0 ? modified : null);
+            return RowFactory.create(path, label, length, null, key, listError);
         }
     }
 
@@ -171,7 +161,7 @@ public final class ImageSource {
                 if ("file".equals(fs.getUri().getScheme())) {
                     LocalListing.walk(rootPath, out);
                 } else if (root.isFile()) {
-                    out.accept(new Listed(rootPath.toString(), null, root.getLen(), rootPath.getName(), null, root.getModificationTime()));
+                    out.accept(new Listed(rootPath.toString(), null, root.getLen(), rootPath.getName(), null));
                 } else {
                     walk(fs, rootPath, out);
                 }
@@ -204,10 +194,10 @@ public final class ImageSource {
     }
 
     /** An input below {@code root} listed by Hadoop: label from its folder, key its relative path. */
-    private static Listed listed(Path root, Path file, long length, long modified, String listError) {
+    private static Listed listed(Path root, Path file, long length, String listError) {
         Path parent = file.getParent();
         String label = listError != null || parent == null || parent.equals(root) ? null : parent.getName();
-        return new Listed(file.toString(), label, length, relative(root, file), listError, modified);
+        return new Listed(file.toString(), label, length, relative(root, file), listError);
     }
 
     /**
@@ -224,7 +214,7 @@ public final class ImageSource {
             while (it.hasNext()) {
                 LocatedFileStatus st = it.next();
                 if (!hidden(root, st.getPath())) {
-                    out.accept(listed(root, st.getPath(), st.getLen(), st.getModificationTime(), null));
+                    out.accept(listed(root, st.getPath(), st.getLen(), null));
                 }
             }
             return;
@@ -242,7 +232,7 @@ public final class ImageSource {
                 if (dir.equals(root)) {
                     throw e;
                 }
-                out.accept(listed(root, dir, 0, 0, "cannot list folder: " + reason(e)));
+                out.accept(listed(root, dir, 0, "cannot list folder: " + reason(e)));
                 continue;
             }
             while (it.hasNext()) {
@@ -254,19 +244,19 @@ public final class ImageSource {
                     try {
                         FileStatus target = fs.getFileStatus(st.getPath());
                         if (target.isDirectory() && !walked.add(fs.resolvePath(st.getPath()))) {
-                            out.accept(listed(root, st.getPath(), 0, 0, "symbolic link loop: the folder it leads to is already walked"));
+                            out.accept(listed(root, st.getPath(), 0, "symbolic link loop: the folder it leads to is already walked"));
                             continue;
                         }
-                        st = new FileStatus(target.getLen(), target.isDirectory(), 1, 0, target.getModificationTime(), st.getPath());
+                        st = new FileStatus(target.getLen(), target.isDirectory(), 1, 0, 0, st.getPath());
                     } catch (java.io.IOException e) {
-                        out.accept(listed(root, st.getPath(), 0, 0, "symbolic link whose target cannot be read: " + reason(e)));
+                        out.accept(listed(root, st.getPath(), 0, "symbolic link whose target cannot be read: " + reason(e)));
                         continue;
                     }
                 }
                 if (st.isDirectory()) {
                     dirs.push(st.getPath());
                 } else {
-                    out.accept(listed(root, st.getPath(), st.getLen(), st.getModificationTime(), null));
+                    out.accept(listed(root, st.getPath(), st.getLen(), null));
                 }
             }
         }
@@ -318,12 +308,12 @@ public final class ImageSource {
                                 return java.nio.file.FileVisitResult.CONTINUE;
                             }
                             if (a.isRegularFile()) {
-                                out.accept(file(f, a.size(), a.lastModifiedTime().toMillis(), null));
+                                out.accept(file(f, a.size(), null));
                             } else if (a.isSymbolicLink()) {
                                 // the walk falls back to the link's own attributes when its target cannot be read
-                                out.accept(file(f, 0, 0, brokenLink(f)));
+                                out.accept(file(f, 0, brokenLink(f)));
                             } else if (!a.isDirectory()) {
-                                out.accept(file(f, 0, 0, "not a regular file: " + special(f) + "; not opened"));
+                                out.accept(file(f, 0, "not a regular file: " + special(f) + "; not opened"));
                             }
                             return java.nio.file.FileVisitResult.CONTINUE;
                         }
@@ -335,7 +325,7 @@ public final class ImageSource {
                                 throw e;
                             }
                             if (!hiddenName(f)) {
-                                out.accept(file(f, 0, 0, e instanceof java.nio.file.FileSystemLoopException
+                                out.accept(file(f, 0, e instanceof java.nio.file.FileSystemLoopException
                                         ? "symbolic link loop: it leads back to the folder " + realPath(f) + " above it; not walked again"
                                         : "cannot list: " + reason(e)));
                             }
@@ -349,12 +339,12 @@ public final class ImageSource {
                                 if (dir.equals(start)) {
                                     throw e;
                                 }
-                                out.accept(file(dir, 0, 0, "folder listing stopped part-way: " + reason(e)));
+                                out.accept(file(dir, 0, "folder listing stopped part-way: " + reason(e)));
                             }
                             return java.nio.file.FileVisitResult.CONTINUE;
                         }
 
-                        private Listed file(java.nio.file.Path f, long length, long modified, String listError) {
+                        private Listed file(java.nio.file.Path f, long length, String listError) {
                             Name n = Name.of(f);
                             // the key: the path below the root (a file given as the root: its name)
                             String rel = f.equals(start) ? n.last()
@@ -363,12 +353,12 @@ public final class ImageSource {
                             if (!n.utf8()) {
                                 return new Listed(path, null, 0, rel, "file name is not valid UTF-8 (the bytes shown as \\xNN);"
                                         + " no path string can open it, rename the file"
-                                        + (listError == null ? "" : "; also: " + listError), null);
+                                        + (listError == null ? "" : "; also: " + listError));
                             }
                             int slash = rel.lastIndexOf('/');
                             String label = listError != null || slash < 0 ? null
                                     : rel.substring(rel.lastIndexOf('/', slash - 1) + 1, slash);
-                            return new Listed(new Path(path).toString(), label, length, rel, listError, modified);
+                            return new Listed(new Path(path).toString(), label, length, rel, listError);
                         }
                     });
         }
@@ -548,8 +538,7 @@ public final class ImageSource {
         Column key = columns.contains(o.pathColumn()) ? path : org.apache.spark.sql.functions.sha2(content, 256);
         return t.select(path.as("path"), label.as("label"),
                 org.apache.spark.sql.functions.length(content).cast(DataTypes.LongType).as("length"),
-                content.as("content"), key.as("key"), lit(null).cast(DataTypes.StringType).as("list_error"),
-                lit(null).cast(DataTypes.LongType).as(MODIFIED));
+                content.as("content"), key.as("key"), lit(null).cast(DataTypes.StringType).as("list_error"));
     }
 
 }

@@ -142,6 +142,10 @@ class AuditBench extends SparkTestBase {
                 if (!run[0].equals("warm")) {
                     profile.lines(30).forEach(l -> System.out.println("audit bench: " + name + "'s Spark jobs: " + l));
                 }
+                if (run[1].equals("a3")) {
+                    assertEquals(s.metrics().get("unreadable.count"), (double) s.features().modelRan(),
+                            "nothing added: the model runs again on the unreadable files alone");
+                }
             }
         }
     }

@@ -39,9 +39,9 @@ import static org.apache.spark.sql.functions.xxhash64;
  * Each image falls in one fold by a seeded hash of its path and is scored by the probe fitted on
  * the other K − 1 folds, never by one that saw it, nor by the network's own (in-sample) outputs.
  * Cost: K fits of O(iterations · n · d · C). The rows are hashed to partitions and sorted by path
- * first, so a fit depends on the rows, not on the order they came in; with at most two partitions
- * (a two-core session) it is the same to the last bit, and with more MLlib adds the partitions'
- * partial sums in the order their tasks finish (docs/audit.md#label-issues).
+ * first, so a fit depends on the rows, not on the order they came in: with at most two partitions
+ * (a two-core session) it is the same to the last bit; with more, the order in which Spark
+ * combines the partitions' partial sums is not fixed (docs/methods.md#confident-learning).
  *
  * <p>The fitted probes (K weight matrices) are kept with the audit, and a later audit may
  * {@link #score} with them instead of fitting again: a path that was in fold f at the fit was only

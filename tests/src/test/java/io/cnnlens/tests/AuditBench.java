@@ -70,9 +70,7 @@ class AuditBench extends SparkTestBase {
         int test = Math.min(5000, n / 6);
         AuditCollection.Truth t = c.build(images, n - test, test, 0.03, Math.max(4, n / 500), 5);
         String knn = System.getProperty("cnnlens.bench.audit.knn", AuditOptions.KNN.defaultValue());
-        AuditJob.Summary a1 = AuditJob.run(spark, AuditTest.options(images, out, "a1", null, AuditOptions.FOLDS.defaultValue(),
-                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn,
-                AuditOptions.BLOCK.defaultValue()));
+        AuditJob.Summary a1 = AuditJob.run(spark, options(images, out, "a1", knn));
         System.out.println("audit bench: first audit, " + t.images() + " images: " + a1.line() + "; load " + load());
         System.out.println("audit bench: first audit seconds " + a1.seconds());
         System.out.printf(Locale.ROOT, "audit bench: first audit near-duplicates: %.0f candidate pairs (%.0f of them content pairs from "
@@ -87,9 +85,7 @@ class AuditBench extends SparkTestBase {
         c.addBatch(images, t.images() / 10, false);
         AuditJob.Summary a2;
         try (SparkJobProfile profile = SparkJobProfile.start(spark.sparkContext())) {
-            a2 = AuditJob.run(spark, AuditTest.options(images, out, "a2", null, AuditOptions.FOLDS.defaultValue(),
-                    AuditOptions.KNN_KEEP_FROM.defaultValue(), knn,
-                AuditOptions.BLOCK.defaultValue()));
+            a2 = AuditJob.run(spark, options(images, out, "a2", knn));
             profile.lines(40).forEach(l -> System.out.println("audit bench: second audit's Spark jobs: " + l));
         }
         System.out.println("audit bench: second audit (+10 %): " + a2.line() + "; load " + load());
@@ -101,8 +97,7 @@ class AuditBench extends SparkTestBase {
                 a1.seconds().get("features"), a2.seconds().get("features"), a2.seconds().get("features") / a1.seconds().get("features"),
                 a1.seconds().get("total"), a2.seconds().get("total"), a2.seconds().get("total") / a1.seconds().get("total"));
         // the floor: an audit with nothing added, whose every step but the model's is still over all n
-        AuditJob.Summary a3 = AuditJob.run(spark, AuditTest.options(images, out, "a3", null, AuditOptions.FOLDS.defaultValue(),
-                AuditOptions.KNN_KEEP_FROM.defaultValue(), knn, AuditOptions.BLOCK.defaultValue()));
+        AuditJob.Summary a3 = AuditJob.run(spark, options(images, out, "a3", knn));
         assertEquals(a3.metrics().get("unreadable.count"), (double) a3.features().modelRan(),
                 "nothing added: the model runs again on the unreadable files alone");
         System.out.println("audit bench: third audit (nothing added) seconds " + a3.seconds());
@@ -134,8 +129,7 @@ class AuditBench extends SparkTestBase {
                         .inheritIO().start().waitFor());
             }
             try (SparkJobProfile profile = SparkJobProfile.start(spark.sparkContext())) {
-                AuditJob.Summary s = AuditJob.run(spark, AuditTest.options(images, out, run[1], null, AuditOptions.FOLDS.defaultValue(),
-                        AuditOptions.KNN_KEEP_FROM.defaultValue(), knn, AuditOptions.BLOCK.defaultValue()));
+                AuditJob.Summary s = AuditJob.run(spark, options(images, out, run[1], knn));
                 String name = run[0] + "/" + run[1];
                 System.out.println("audit bench: kept first audit, then " + name + ": " + s.line() + "; load " + load());
                 System.out.println("audit bench: " + name + " seconds " + s.seconds());
@@ -148,6 +142,12 @@ class AuditBench extends SparkTestBase {
                 }
             }
         }
+    }
+
+    /** The audit's own defaults (folds, --knn-keep-from, --block), the kNN search as {@code knn} says. */
+    private static AuditOptions options(Path images, Path out, String run, String knn) {
+        return AuditTest.options(images, out, run, null, AuditOptions.FOLDS.defaultValue(), AuditOptions.KNN_KEEP_FROM.defaultValue(), knn,
+                AuditOptions.BLOCK.defaultValue());
     }
 
     /** Each check's precision and recall against the faults the collection was built with. */

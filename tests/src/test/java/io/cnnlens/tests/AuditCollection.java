@@ -186,13 +186,30 @@ final class AuditCollection {
                 out.add(writeTest(root, nextTest++, drift));
             } else {
                 // the test images are used up (a bench over all 70,000): train images the collection lacks
-                int i = nextTrain++;
-                String rel = "train/" + FashionMnist.CLASSES.get(train.labels()[i]) + String.format("/tr-%05d.png", i);
-                write(root, rel, PngWriter.grey(train.images()[i], 28, 28));
-                out.add(rel);
+                out.add(writeTrain(root, drift));
             }
         }
         return out;
+    }
+
+    /**
+     * {@code count} train images the collection lacks, under {@code train/} (inverted when
+     * {@code drift}): a batch from the same source as the collection's own train images, which the
+     * network was trained on too (docs/methods.md#drift).
+     */
+    List<String> addTrainBatch(Path root, int count, boolean drift) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            out.add(writeTrain(root, drift));
+        }
+        return out;
+    }
+
+    private String writeTrain(Path root, boolean invert) throws IOException {
+        int i = nextTrain++;
+        String rel = "train/" + FashionMnist.CLASSES.get(train.labels()[i]) + String.format(invert ? "/inv-tr-%05d.png" : "/tr-%05d.png", i);
+        write(root, rel, PngWriter.grey(invert ? inverted(train.images()[i]) : train.images()[i], 28, 28));
+        return rel;
     }
 
     /** Rewrites the first test image with each pixel one level brighter: the same path, new content; its path. */
@@ -207,15 +224,19 @@ final class AuditCollection {
     }
 
     private String writeTest(Path root, int i, boolean invert) throws IOException {
-        byte[] px = test.images()[i].clone();
-        if (invert) {
-            for (int p = 0; p < px.length; p++) {
-                px[p] = (byte) (255 - (px[p] & 0xff));
-            }
-        }
+        byte[] px = invert ? inverted(test.images()[i]) : test.images()[i];
         String rel = "test/" + FashionMnist.CLASSES.get(test.labels()[i]) + String.format(invert ? "/inv-%05d.png" : "/te-%05d.png", i);
         write(root, rel, PngWriter.grey(px, 28, 28));
         return rel;
+    }
+
+    /** A copy with every grey level v turned into 255 − v. */
+    private static byte[] inverted(byte[] px) {
+        byte[] out = new byte[px.length];
+        for (int p = 0; p < px.length; p++) {
+            out[p] = (byte) (255 - (px[p] & 0xff));
+        }
+        return out;
     }
 
     /** Gaussian-like blur: three passes of a 3×3 box, edges clamped. */

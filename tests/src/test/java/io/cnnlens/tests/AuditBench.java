@@ -37,8 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       the images the model ran on, each step's seconds in both runs and the ratio of totals;
  *       then a third with nothing added: the floor an incremental audit of that n pays;</li>
  *   <li>{@code driftFalseAlarmRate}: the audit's drift test (same sample size and seeding) between a
- *       reference of train images and ≥ 20 disjoint same-distribution batches of test images (the
- *       false-alarm rate at level 0.05), and inverted batches (the detection rate).</li>
+ *       reference of the collection's train images and ≥ 20 disjoint batches of more train images
+ *       (the false-alarm rate at level 0.05), as many batches of test images (which the network
+ *       never trained on, reported beside them), and inverted batches (the detection rate);</li>
+ *   <li>{@code laterAuditsFromAKeptFirstAudit}: the later audits again from a kept first audit.</li>
  * </ul>
  * Run: {@code mvn -B -Pbench -pl tests -am verify -Dtest=AuditBench}. Prints {@code uptime} with
  * each figure: the machine may be shared.
@@ -247,7 +249,7 @@ class AuditBench extends SparkTestBase {
     }
 
     /** How many of {@code batches} the audit's drift test flags at level 0.05 against {@code ref}. */
-    private static int alarms(float[][] ref, org.apache.spark.sql.Dataset<Row> f, Path root, List<List<String>> batches) {
+    private static int alarms(float[][] ref, Dataset<Row> f, Path root, List<List<String>> batches) {
         int n = 0;
         for (List<String> b : batches) {
             n += LinearMmd.test(ref, unit(f.where(col("path").isin(pathForms(root, b))).select("fc7").collectAsList()), 12).pValue() < 0.05

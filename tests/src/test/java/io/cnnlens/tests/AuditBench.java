@@ -36,9 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       ({@code -Dcnnlens.bench.audit.n}, default 5,000), then one after 10 % more images; prints
  *       the images the model ran on, each step's seconds in both runs and the ratio of totals;
  *       then a third with nothing added: the floor an incremental audit of that n pays;</li>
- *   <li>{@code driftFalseAlarmRate}: the audit's drift test (same sample size and seeding) between a
- *       reference of the collection's train images and ≥ 20 disjoint batches of more train images
- *       (the false-alarm rate at level 0.05), as many batches of test images (which the network
+ *   <li>{@code driftFalseAlarmRate}: the audit's drift test (same sample size and seeding) between
+ *       each of 20 references of train images and ≥ 20 disjoint batches of more train
+ *       images (the false-alarm rate at level 0.05, per reference and in all, with a chi-square
+ *       test that it is the same for every reference), batches of test images (which the network
  *       never trained on, reported beside them), and inverted batches (the detection rate);</li>
  *   <li>{@code laterAuditsFromAKeptFirstAudit}: the later audits again from a kept first audit.</li>
  * </ul>
@@ -208,45 +209,69 @@ class AuditBench extends SparkTestBase {
 
     @Test
     void driftFalseAlarmRate() throws Exception {
-        int batches = Integer.getInteger("cnnlens.bench.audit.batches", 25);
-        int batch = Integer.getInteger("cnnlens.bench.audit.batch", 300);
+        int batches = Integer.getInteger("cnnlens.bench.audit.batches", 100);
+        int batch = Integer.getInteger("cnnlens.bench.audit.batch", 150);
+        int m = AuditOptions.DRIFT_SAMPLE.defaultValue();
         Path images = tmp.resolve("images");
         AuditCollection c = new AuditCollection(AuditCollection.dataset());
-        c.build(images, 4000, 0, 0, 0, 9);
-        // the null: more train images, the same source as the reference and, like it, seen by the network in training
+        c.build(images, 0, 0, 0, 0, 9);
+        // REFERENCES references of m train images each, sampled as the audit samples one (smallest hash of
+        // image and a seed) from a pool of 5·m with a seed each: an audit tests every batch against one
+        // reference, so the level must hold for each, not only on average over them
+        List<String> pool = c.addTrainBatch(images, 5 * m, false);
+        // the null: more train images, the same source as the references and, like them, seen by the network in training
         List<List<String>> same = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
             same.add(c.addTrainBatch(images, batch, false));
         }
-        // test images: the same source, but the network never trained on them (docs/methods.md#drift)
-        List<List<String>> unseen = new ArrayList<>();
-        for (int b = 0; b < batches; b++) {
-            unseen.add(c.addBatch(images, batch, false));
-        }
+        // test images: the same source, but the network never trained on them (docs/methods.md#drift); as many
+        // batches as the test split holds beside the inverted ones
         List<List<String>> inverted = new ArrayList<>();
         for (int b = 0; b < 5; b++) {
             inverted.add(c.addBatch(images, batch, true));
+        }
+        List<List<String>> unseen = new ArrayList<>();
+        int unseenBatches = Math.min(batches, c.testImagesLeft() / batch);
+        for (int b = 0; b < unseenBatches; b++) {
+            unseen.add(c.addBatch(images, batch, false));
         }
         Path out = tmp.resolve("out");
         FeaturesJob.run(spark, FeaturesOptions.of(OptionValues.defaults().with(SharedOptions.IMAGES, images.toString())
                 .with(SharedOptions.OUT, out.toString())));
         var f = TableReader.table(spark, out.toString(), "features").orElseThrow().select("image_id", "path", "fc7").cache();
-        int m = AuditOptions.DRIFT_SAMPLE.defaultValue();
-        // the reference: the collection's own train images, sampled as the audit samples (smallest hash of image and seed)
-        List<String> added = new ArrayList<>();
-        same.forEach(added::addAll);
-        float[][] ref = unit(f.where(col("path").contains("/train/")).where(col("path").isin(pathForms(images, added)).unary_$bang())
-                .orderBy(xxhash64(col("image_id"), lit(12L))).limit(m).select("fc7").collectAsList());
-        int alarms = alarms(ref, f, images, same);
-        int unseenAlarms = alarms(ref, f, images, unseen);
-        int detected = alarms(ref, f, images, inverted);
-        System.out.printf(Locale.ROOT, "audit bench: drift at level 0.05, reference %d train images, batches of %d: false alarms %d of %d "
-                        + "same-distribution batches of train images (%.3f); test images (never trained on) flagged in %d of %d batches (%.3f); "
-                        + "inverted batches detected %d of %d; load %s%n", ref.length, batch, alarms, same.size(), alarms / (double) same.size(),
-                unseenAlarms, unseen.size(), unseenAlarms / (double) unseen.size(), detected, inverted.size(), load());
-        assertTrue(alarms / (double) same.size() <= 0.1);
-        assertTrue(detected == inverted.size());
+        int[] alarms = new int[REFERENCES];
+        int[] unseenAlarms = new int[REFERENCES];
+        int detected = 0;
+        for (int r = 0; r < REFERENCES; r++) {
+            float[][] ref = unit(f.where(col("path").isin(pathForms(images, pool)))
+                    .orderBy(xxhash64(col("image_id"), lit(100L + r))).limit(m).select("fc7").collectAsList());
+            alarms[r] = alarms(ref, f, images, same);
+            unseenAlarms[r] = alarms(ref, f, images, unseen);
+            detected += alarms(ref, f, images, inverted);
+        }
+        int total = java.util.Arrays.stream(alarms).sum();
+        int tests = REFERENCES * batches;
+        double rate = total / (double) tests;
+        double chiSquare = 0;
+        for (int a : alarms) {
+            // no alarm at all (or all alarms): the counts are equal, chi-square 0
+            chiSquare += rate > 0 && rate < 1 ? (a - batches * rate) * (a - batches * rate) / (batches * rate * (1 - rate)) : 0;
+        }
+        System.out.printf(Locale.ROOT, "audit bench: drift at level 0.05, %d references of %d train images (of %d), batches of %d: false alarms "
+                        + "%s of %d same-distribution batches of train images per reference, %d of %d in all (%.4f, 95%% interval %.4f-%.4f), "
+                        + "chi-square of the counts %.1f on %d df; test images (never trained on) flagged %s of %d batches; inverted "
+                        + "batches detected %d of %d; load %s%n", REFERENCES, m, pool.size(), batch, java.util.Arrays.toString(alarms), batches, total, tests,
+                rate, rate - 1.96 * Math.sqrt(rate * (1 - rate) / tests), rate + 1.96 * Math.sqrt(rate * (1 - rate) / tests), chiSquare,
+                REFERENCES - 1, java.util.Arrays.toString(unseenAlarms), unseen.size(), detected, REFERENCES * inverted.size(), load());
+        assertTrue(rate <= 0.05 + 3 * Math.sqrt(0.05 * 0.95 / tests), "false-alarm rate " + rate);
+        assertTrue(chiSquare < CHI_SQUARE_999, "alarms per reference " + java.util.Arrays.toString(alarms) + " differ more than the "
+                + "binomial allows: the level does not hold for each reference");
+        assertEquals(REFERENCES * inverted.size(), detected);
     }
+
+    /** References in the drift bench, and the 0.999 quantile of chi-square with REFERENCES − 1 = 19 degrees of freedom. */
+    private static final int REFERENCES = 20;
+    private static final double CHI_SQUARE_999 = 43.82;
 
     /** How many of {@code batches} the audit's drift test flags at level 0.05 against {@code ref}. */
     private static int alarms(float[][] ref, Dataset<Row> f, Path root, List<List<String>> batches) {

@@ -179,6 +179,11 @@ final class AuditCollection {
     }
 
     /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}, then, once those run out, train images not yet in the collection (not inverted); their paths. */
+    /** Test images not yet written: what {@link #addBatch} takes before it falls back to train images. */
+    int testImagesLeft() {
+        return test.images().length - nextTest;
+    }
+
     List<String> addBatch(Path root, int count, boolean drift) throws IOException {
         List<String> out = new ArrayList<>();
         for (int k = 0; k < count; k++) {

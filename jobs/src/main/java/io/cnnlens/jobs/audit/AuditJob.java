@@ -350,7 +350,7 @@ public final class AuditJob implements Job<AuditOptions> {
                 }
                 Dataset<Row> index = spark.createDataFrame(idx, new StructType().add("label", DataTypes.StringType).add("label_index",
                         DataTypes.IntegerType));
-                Dataset<Row> labelled = keyed.join(index, "label").select("path", "label_index", "fc7");
+                Dataset<Row> labelled = keyed.join(index, "label").select("path", "image_id", "label_index", "fc7");
                 Optional<LabelProbes.Fitted> kept = keptProbes(spark, fs, prev, o, keyed, classes, n, metrics);
                 LabelProbes.Scored sc = kept.isPresent()
                         ? new LabelProbes.Scored(LabelProbes.score(labelled, kept.get()).localCheckpoint(true), kept.get())

@@ -36,16 +36,17 @@ import static org.apache.spark.sql.functions.xxhash64;
  * Out-of-sample class probabilities for confident learning: K linear softmax-regression probes
  * on fc7, fitted on Spark with MLlib's multinomial {@link LogisticRegression} (L-BFGS, features
  * standardised, a small L2 penalty, stopped at a relative loss change of 1e-4 or 100 iterations).
- * Each image falls in one fold by a seeded hash of its path and is scored by the probe fitted on
- * the other K − 1 folds, never by one that saw it, nor by the network's own (in-sample) outputs.
- * Cost: K fits of O(iterations · n · d · C). The rows are hashed to partitions and sorted by path
- * first, so a fit depends on the rows, not on the order they came in: with at most two partitions
+ * Each image falls in one fold by a seeded hash of its content ({@code image_id}), so exact copies
+ * share a fold, and is scored by the probe fitted on the other K − 1 folds, never by one that saw
+ * it or a copy of it, nor by the network's own (in-sample) outputs.
+ * Cost: K fits of O(iterations · n · d · C). The rows are hashed to partitions and sorted by content
+ * and path first, so a fit depends on the rows, not on the order they came in: with at most two partitions
  * (a two-core session) it is the same to the last bit; with more, the order in which Spark
  * combines the partitions' partial sums is not fixed (docs/methods.md#confident-learning).
  *
  * <p>The fitted probes (K weight matrices) are kept with the audit, and a later audit may
- * {@link #score} with them instead of fitting again: a path that was in fold f at the fit was only
- * in the other probes' training sets, and a path added since was in none, so the probabilities stay
+ * {@link #score} with them instead of fitting again: a content that was in fold f at the fit was only
+ * in the other probes' training sets, and a content added since was in none, so the probabilities stay
  * out of sample (docs/audit.md#incremental-audits).
  */
 final class LabelProbes {
@@ -108,25 +109,32 @@ final class LabelProbes {
     private LabelProbes() {
     }
 
+    /**
+     * The rows with their fold: a seeded hash of the content ({@code image_id}), not of the path, so
+     * that copies of one file at several paths fall in one fold. By path, a copy in the other folds
+     * trained the probe that scores its twin, and the twin's probability was not out of sample.
+     */
     private static Dataset<Row> folded(Dataset<Row> labelled, int folds, long seed) {
-        return labelled.select(col("path"), col("label_index"), col("fc7"), pmod(xxhash64(col("path"), lit(seed)), lit(folds)).as("fold"));
+        return labelled.select(col("path"), col("label_index"), col("fc7"),
+                pmod(xxhash64(col("image_id"), lit(seed)), lit(folds)).as("fold"), col("image_id"));
     }
 
     /**
      * Fits K probes and scores every row with the one that did not see it.
      *
-     * @param labelled rows with {@code path}, {@code label_index} (int, an index into {@code classes}) and {@code fc7}
+     * @param labelled rows with {@code path}, {@code image_id}, {@code label_index} (int, an index into {@code classes}) and {@code fc7}
      */
     static Scored fit(Dataset<Row> labelled, List<String> classes, int folds, long seed, String run, long featuresVersion) {
         Dataset<Row> d = folded(labelled, folds, seed)
                 .select(col("path"), col("label_index").cast("double").as("label"), col("label_index"),
-                        array_to_vector(col("fc7")).as("features"), col("fold"))
+                        array_to_vector(col("fc7")).as("features"), col("fold"), col("image_id"))
                 // one partition per core: each L-BFGS iteration is a Spark job over them, and more tasks only add
-                // overhead. Which partition a row is in and where, by its path alone: MLlib sums each partition's
-                // loss in row order, so rows that came in another order (another write of the same features
-                // table) would fit probes that differ in the last bits, and flag other images at the margin
-                .repartition(labelled.sparkSession().sparkContext().defaultParallelism(), col("path"))
-                .sortWithinPartitions("path")
+                // overhead. Which partition a row is in and where, by its content first: MLlib sums each
+                // partition's loss in row order, so rows that came in another order (another write of the same
+                // features table) would fit probes that differ in the last bits, and flag other images at the
+                // margin; by content, the same images under another folder are summed in the same order too
+                .repartition(labelled.sparkSession().sparkContext().defaultParallelism(), col("image_id"))
+                .sortWithinPartitions("image_id", "path")
                 .persist(StorageLevel.MEMORY_AND_DISK());
         double[][][] weights = new double[folds][][];
         double[][] intercepts = new double[folds][];

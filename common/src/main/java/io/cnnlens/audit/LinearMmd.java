@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  * their signs at random is an exact permutation test (one-sided, {@link #FLIPS} seeded flips,
  * p = (1 + #{flipped mean ≥ mean}) / (1 + FLIPS)). The reference's rows are shuffled by a seed
  * mixed with the new sample's values, so that each new sample is paired with the reference anew:
- * the level then holds for one reference tested against many samples, as an audit's is. The z-score mean/√(var/m) is reported beside it.
+ * the level then holds for one reference tested against many samples, as an audit's is. The
+ * z-score mean/√(var/m) is reported beside it.
  * Time O(m·(d + FLIPS)) and memory O(m + d) besides the inputs: never the n² kernel matrix. The
  * bandwidth is the median pairwise distance of a small seeded subsample of both samples pooled (the
  * median heuristic); the subsample takes the same positions of both shuffled samples, so a swap

@@ -39,10 +39,11 @@ import static org.apache.spark.sql.functions.xxhash64;
  * Each image falls in one fold by a seeded hash of its content ({@code image_id}), so exact copies
  * share a fold, and is scored by the probe fitted on the other K − 1 folds, never by one that saw
  * it or a copy of it, nor by the network's own (in-sample) outputs.
- * Cost: K fits of O(iterations · n · d · C). The rows are hashed to partitions and sorted by content
- * and path first, so a fit depends on the rows, not on the order they came in: with at most two partitions
- * (a two-core session) it is the same to the last bit; with more, the order in which Spark
- * combines the partitions' partial sums is not fixed (docs/methods.md#confident-learning).
+ * Cost: K fits of O(iterations · n · d · C). The rows are hashed to partitions and sorted by
+ * content and path first, so a fit depends on the images, not on the order they came in nor on
+ * their folder: with at most two partitions (a two-core session) it is the same to the last bit;
+ * with more, the order in which Spark combines the partitions' partial sums is not fixed
+ * (docs/methods.md#confident-learning).
  *
  * <p>The fitted probes (K weight matrices) are kept with the audit, and a later audit may
  * {@link #score} with them instead of fitting again: a content that was in fold f at the fit was only
@@ -122,7 +123,8 @@ final class LabelProbes {
     /**
      * Fits K probes and scores every row with the one that did not see it.
      *
-     * @param labelled rows with {@code path}, {@code image_id}, {@code label_index} (int, an index into {@code classes}) and {@code fc7}
+     * @param labelled rows with {@code path}, {@code image_id}, {@code label_index} (int, an index into
+     *                 {@code classes}) and {@code fc7}
      */
     static Scored fit(Dataset<Row> labelled, List<String> classes, int folds, long seed, String run, long featuresVersion) {
         Dataset<Row> d = folded(labelled, folds, seed)

@@ -49,6 +49,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("bench")
 class AuditBench extends SparkTestBase {
 
+    /** References in the drift bench, and the 0.999 quantile of chi-square with REFERENCES − 1 = 19 degrees of freedom. */
+    private static final int REFERENCES = 20;
+    private static final double CHI_SQUARE_999 = 43.82;
+
     @TempDir
     Path tmp;
 
@@ -277,10 +281,6 @@ class AuditBench extends SparkTestBase {
                 + "binomial allows: the level does not hold for each reference");
         assertEquals(REFERENCES * inverted.size(), detected);
     }
-
-    /** References in the drift bench, and the 0.999 quantile of chi-square with REFERENCES − 1 = 19 degrees of freedom. */
-    private static final int REFERENCES = 20;
-    private static final double CHI_SQUARE_999 = 43.82;
 
     /** Which of {@code batches} the audit's drift test flags at level 0.05 against {@code ref}. */
     private static boolean[] alarms(float[][] ref, Dataset<Row> f, Path root, List<List<String>> batches) {

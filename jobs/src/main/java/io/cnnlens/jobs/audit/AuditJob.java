@@ -605,7 +605,7 @@ public final class AuditJob implements Job<AuditOptions> {
         }
         int dimension = keyed.select(size(col("fc7"))).first().getInt(0);
         if (!kept.fits(classes, o.folds(), o.seed(), dimension)) {
-            LOG.info("label probes of {}: other classes, folds, seed or fc7 size; fitting anew", kept.run());
+            LOG.info("label probes of {}: other classes, folds, seed, fold column or fc7 size; fitting anew", kept.run());
             return Optional.empty();
         }
         String featuresPath = new Path(o.out(), "features").toString();

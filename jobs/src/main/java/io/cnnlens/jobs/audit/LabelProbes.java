@@ -63,12 +63,19 @@ final class LabelProbes {
             .add("probs", DataTypes.createArrayType(DataTypes.DoubleType));
 
     /**
+     * What the folds hash, as {@code probes.json} records it: probes kept from an audit that folded by
+     * another column (older audits folded by {@code path}) put rows in other folds, so a row could be
+     * scored by a probe that trained on it; they are not reused.
+     */
+    static final String FOLDED_BY = "image_id";
+
+    /**
      * K fitted probes: {@code weights[f][c][j]} and {@code intercepts[f][c]} of the probe that did
      * not see fold f, on the features' own scale; fitted in audit {@code run} on the features table's
-     * version {@code featuresVersion}.
+     * version {@code featuresVersion}, with folds by the column {@code foldedBy}.
      */
-    record Fitted(String run, long featuresVersion, long seed, List<String> classes, double[][][] weights, double[][] intercepts)
-            implements Serializable {
+    record Fitted(String run, long featuresVersion, long seed, String foldedBy, List<String> classes, double[][][] weights,
+                  double[][] intercepts) implements Serializable {
 
         int folds() {
             return weights.length;
@@ -78,9 +85,13 @@ final class LabelProbes {
             return weights[0][0].length;
         }
 
-        /** Whether these probes can score a collection of {@code classes} in {@code folds} folds of {@code dimension} values. */
+        /**
+         * Whether these probes can score a collection of {@code classes} in {@code folds} folds of
+         * {@code dimension} values: the same folds, by the same column, and the same shapes.
+         */
         boolean fits(List<String> classes, int folds, long seed, int dimension) {
-            return this.classes.equals(classes) && folds() == folds && this.seed == seed && dimension() == dimension;
+            return this.classes.equals(classes) && folds() == folds && this.seed == seed && FOLDED_BY.equals(foldedBy)
+                    && dimension() == dimension;
         }
 
         byte[] json() throws IOException {
@@ -88,6 +99,7 @@ final class LabelProbes {
             m.put("run", run);
             m.put("features_version", featuresVersion);
             m.put("seed", seed);
+            m.put("folded_by", foldedBy);
             m.put("classes", classes);
             m.put("weights", weights);
             m.put("intercepts", intercepts);
@@ -98,7 +110,9 @@ final class LabelProbes {
             ObjectMapper om = new ObjectMapper();
             List<String> classes = new ArrayList<>();
             j.path("classes").forEach(c -> classes.add(c.asText()));
-            return new Fitted(j.path("run").asText(), j.path("features_version").asLong(), j.path("seed").asLong(), classes,
+            // probes.json written before the folds went by content has no folded_by: they were by path
+            return new Fitted(j.path("run").asText(), j.path("features_version").asLong(), j.path("seed").asLong(),
+                    j.path("folded_by").asText("path"), classes,
                     om.treeToValue(j.path("weights"), double[][][].class), om.treeToValue(j.path("intercepts"), double[][].class));
         }
     }
@@ -117,7 +131,7 @@ final class LabelProbes {
      */
     private static Dataset<Row> folded(Dataset<Row> labelled, int folds, long seed) {
         return labelled.select(col("path"), col("label_index"), col("fc7"),
-                pmod(xxhash64(col("image_id"), lit(seed)), lit(folds)).as("fold"), col("image_id"));
+                pmod(xxhash64(col(FOLDED_BY), lit(seed)), lit(folds)).as("fold"), col("image_id"));
     }
 
     /**
@@ -167,7 +181,7 @@ final class LabelProbes {
                 Dataset<Row> scored = fit.get();
                 out = out == null ? scored : out.unionByName(scored);
             }
-            return new Scored(out.localCheckpoint(true), new Fitted(run, featuresVersion, seed, classes, weights, intercepts));
+            return new Scored(out.localCheckpoint(true), new Fitted(run, featuresVersion, seed, FOLDED_BY, classes, weights, intercepts));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("label probes interrupted", e);

@@ -109,6 +109,11 @@ class LabelProbesTest {
         assertFalse(kept.fits(classes, 5, 12, 8), "other folds");
         assertFalse(kept.fits(List.of("a", "b"), 3, 12, 8), "other classes");
         assertFalse(kept.fits(classes, 3, 13, 8), "other seed: other folds");
+        // probes.json of an audit that folded by path (before folds by content): its folds are not these
+        com.fasterxml.jackson.databind.node.ObjectNode byPath = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper()
+                .readTree(fit.probes().json());
+        byPath.remove("folded_by");
+        assertFalse(LabelProbes.Fitted.of(byPath).fits(classes, 3, 12, 8), "probes folded by path");
 
         Map<String, double[]> rescored = byPath(LabelProbes.score(d, kept));
         assertEquals(fitted.keySet(), rescored.keySet());

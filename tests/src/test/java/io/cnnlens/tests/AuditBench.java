@@ -166,6 +166,8 @@ class AuditBench extends SparkTestBase {
         Set<String> dark = AuditTest.paths(images, quality.where("array_contains(flags, 'dark')"), "path");
         Set<String> blurry = AuditTest.paths(images, quality.where("array_contains(flags, 'blurry')"), "path");
         Set<String> outliers = AuditTest.paths(images, table(run, AuditJob.OUTLIERS), "path");
+        Set<String> byFc7 = AuditTest.paths(images, table(run, AuditJob.OUTLIERS).where("flagged_by LIKE '%fc7%'"), "path");
+        Set<String> byThumbnail = AuditTest.paths(images, table(run, AuditJob.OUTLIERS).where("flagged_by LIKE '%thumbnail%'"), "path");
         Set<String> leaks = new HashSet<>();
         for (Row r : table(run, AuditJob.NEAR).where("leakage").collectAsList()) {
             String a = AuditTest.rel(images, r.getString(r.fieldIndex("path_a")));
@@ -199,7 +201,8 @@ class AuditBench extends SparkTestBase {
         }
         for (Object[] c : new Object[][] {{"unreadable", t.corrupt(), unreadable}, {"exact duplicates", t.exactCopies(), exact},
                 {"injected cross-split near-duplicates as leakage pairs", injected, leaks}, {"label issues (flipped labels)", t.flipped(), labels},
-                {"dark", t.dark(), dark}, {"blurry", t.blurred(), blurry}, {"outliers (noise images)", t.noise(), outliers}}) {
+                {"dark", t.dark(), dark}, {"blurry", t.blurred(), blurry}, {"outliers (noise images)", t.noise(), outliers},
+                {"outliers by fc7 alone (noise images)", t.noise(), byFc7}, {"outliers by thumbnail alone (noise images)", t.noise(), byThumbnail}}) {
             @SuppressWarnings("unchecked") Set<String> truth = (Set<String>) c[1];
             @SuppressWarnings("unchecked") Set<String> found = (Set<String>) c[2];
             System.out.printf(Locale.ROOT, "audit bench: %s: injected %d, flagged %d, precision %.3f, recall %.3f%n", c[0], truth.size(),

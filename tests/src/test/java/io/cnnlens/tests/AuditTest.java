@@ -202,7 +202,7 @@ class AuditTest extends SparkTestBase {
         Set<String> outliers = paths(images, TableReader.table(spark, run1.toString(), AuditJob.OUTLIERS).orElseThrow(), "path");
         System.out.printf("audit checks: outliers (noise images) precision %.3f recall %.3f%n", precision(truth.noise(), outliers),
                 recall(truth.noise(), outliers));
-        assertTrue(recall(truth.noise(), outliers) >= 0.5, "noise images among the outliers: " + outliers);
+        assertEquals(1.0, recall(truth.noise(), outliers), "noise images among the outliers: " + outliers);
 
         // +10 % same-distribution images, one removed, one changed in place: the model runs on the added and changed ones only
         List<String> added = c.addBatch(images, truth.images() / 10, false);
@@ -293,6 +293,113 @@ class AuditTest extends SparkTestBase {
         assertEquals(1, s3.path("crossed").size());
         assertEquals(1.0, s3.path("metrics").path("probe.refit").asDouble(), "other folds than the kept probes': fitted anew");
         assertNotNull(TableReader.table(spark, out.resolve("audit/a3").toString(), AuditJob.DRIFT).orElseThrow().first());
+    }
+
+    /**
+     * Pure noise images sit among the classes in fc7 (the model maps them to ordinary features) but
+     * correlate with nothing by thumbnail, so the outliers by thumbnail flag each of them. Each
+     * content's thumbnail list equals a brute-force search, in a first audit and in a second that
+     * kept the first's lists and searched only the new contents; the second's outliers are those
+     * of the brute-force lists, at the exact top fraction of each measure.
+     */
+    @Test
+    void noiseImagesAreOutliersByThumbnailAndKeptListsEqualBruteForce() throws Exception {
+        Path images = tmp.resolve("images");
+        Path out = tmp.resolve("out");
+        AuditCollection c = new AuditCollection(AuditCollection.dataset());
+        AuditCollection.Truth truth = c.build(images, 250, 60, 0, 8, 11);
+        double fraction = 0.02;
+        AuditJob.run(spark, outlierOptions(images, out, "o1", fraction));
+        Path run1 = out.resolve("audit/o1");
+        assertThumbnailListsEqualBruteForce(run1);
+        Dataset<Row> flagged = TableReader.table(spark, run1.toString(), AuditJob.OUTLIERS).orElseThrow();
+        Set<String> byThumbnail = paths(images, flagged.where(col("flagged_by").contains("thumbnail")), "path");
+        Set<String> byFc7 = paths(images, flagged.where(col("flagged_by").contains("fc7")), "path");
+        System.out.printf("audit outliers: %d noise images; by fc7 %d of them (%d flagged), by thumbnail %d (%d flagged)%n",
+                truth.noise().size(), truth.noise().stream().filter(byFc7::contains).count(), byFc7.size(),
+                truth.noise().stream().filter(byThumbnail::contains).count(), byThumbnail.size());
+        assertTrue(truth.noise().size() >= 4);
+        assertTrue(byThumbnail.containsAll(truth.noise()), "every noise image is an outlier by thumbnail: " + byThumbnail);
+
+        List<String> added = c.addBatch(images, 30, false);
+        AuditJob.Summary a2 = AuditJob.run(spark, outlierOptions(images, out, "o2", fraction));
+        Path run2 = out.resolve("audit/o2");
+        assertEquals(added.size(), a2.metrics().get("near_duplicates.thumbnail_searched"), "the new contents only searched");
+        Map<String, Double> thumbnailKth = assertThumbnailListsEqualBruteForce(run2);
+        // the outliers of the brute-force lists: the exact top fraction of each measure, by path
+        Map<String, Double> fc7Kth = new HashMap<>();
+        int k = AuditOptions.K.defaultValue();
+        for (Row r : TableReader.table(spark, run2.toString(), AuditJob.KNN).orElseThrow().where(col("rank").equalTo(k))
+                .select("path", "distance").collectAsList()) {
+            fc7Kth.put(r.getString(0), (double) r.getFloat(1));
+        }
+        Map<String, Double> byPath = new HashMap<>();
+        readQuality(run2, (path, id, thumbnail) -> {
+            if (thumbnailKth.containsKey(id)) {
+                byPath.put(path, thumbnailKth.get(id));
+            }
+        });
+        Set<String> want = new HashSet<>(topFraction(fc7Kth, fraction));
+        want.addAll(topFraction(byPath, fraction));
+        Set<String> have = new HashSet<>();
+        TableReader.table(spark, run2.toString(), AuditJob.OUTLIERS).orElseThrow().select("path").collectAsList()
+                .forEach(r -> have.add(r.getString(0)));
+        assertEquals(want, have, "outliers of the kept and merged lists = those of brute-force lists");
+        assertEquals((double) have.size(), a2.metrics().get("outliers.count"));
+    }
+
+    private static AuditOptions outlierOptions(Path images, Path out, String run, double fraction) {
+        return AuditOptions.of(OptionValues.defaults().with(SharedOptions.IMAGES, images.toString()).with(SharedOptions.OUT, out.toString())
+                .with(AuditOptions.RUN, run).with(AuditOptions.BLOCK, 512).with(AuditOptions.FOLDS, 2)
+                .with(AuditOptions.KNN_KEEP_FROM, 0).with(AuditOptions.OUTLIER_FRACTION, fraction));
+    }
+
+    /** The keys whose value is at or above the value of rank ⌈(1 − fraction)·n⌉ (ascending), as the audit cuts. */
+    private static Set<String> topFraction(Map<String, Double> values, double fraction) {
+        double[] sorted = values.values().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double cut = sorted[(int) Math.ceil((1 - fraction) * sorted.length) - 1];
+        Set<String> out = new HashSet<>();
+        values.forEach((key, v) -> {
+            if (v >= cut) {
+                out.add(key);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The run's thumbnail lists against a brute-force search over its quality table: every content
+     * with a thumbnail that is not flat, its k smallest distances (1 − correlation) to the others,
+     * within 1e-5. Returns each content's k-th.
+     */
+    static Map<String, Double> assertThumbnailListsEqualBruteForce(Path run) {
+        Map<String, float[]> thumbs = new HashMap<>();
+        readQuality(run, (path, id, thumbnail) -> {
+            if (io.cnnlens.audit.ImageQuality.centred(thumbnail) != null) {
+                thumbs.put(id, thumbnail);
+            }
+        });
+        Map<String, List<Float>> got = new HashMap<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.THUMBNAIL_LISTS).orElseThrow().collectAsList()) {
+            got.put(r.getString(0), r.getList(1));
+        }
+        assertEquals(thumbs.keySet(), got.keySet(), "one list per content with a thumbnail");
+        int k = Math.min(AuditOptions.K.defaultValue(), thumbs.size() - 1);
+        Map<String, Double> kth = new HashMap<>();
+        double worst = 0;
+        for (String q : thumbs.keySet()) {
+            double[] d = thumbs.keySet().stream().filter(o -> !o.equals(q))
+                    .mapToDouble(o -> 1 - io.cnnlens.audit.ImageQuality.correlation(thumbs.get(q), thumbs.get(o))).sorted().toArray();
+            List<Float> list = got.get(q);
+            assertEquals(k, list.size(), "list length of " + q);
+            for (int r = 0; r < k; r++) {
+                worst = Math.max(worst, Math.abs(d[r] - list.get(r)));
+            }
+            kth.put(q, (double) list.get(k - 1));
+        }
+        System.out.printf("audit thumbnails: %d lists of %d against brute force, max |diff| %.2e%n", thumbs.size(), k, worst);
+        assertTrue(worst < 1e-5, "thumbnail lists against brute force: max |diff| " + worst);
+        return kth;
     }
 
     /**

@@ -54,6 +54,7 @@ import java.util.Optional;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_compact;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.floor;
@@ -101,6 +102,12 @@ public final class AuditJob implements Job<AuditOptions> {
      * thumbnail correlation and fc7 cosine distance): what the next audit keeps instead of searching again.
      */
     public static final String THUMBNAIL_PAIRS = "thumbnail_pairs";
+    /**
+     * Each content's k smallest thumbnail distances (image_id, distances: 1 − correlation, ascending):
+     * the outliers by thumbnail read the k-th, and the next audit merges the list with its search of
+     * the new contents instead of searching all.
+     */
+    public static final String THUMBNAIL_LISTS = "thumbnail_lists";
     /** summary.json's key for how the neighbour lists were searched: exact or graph. */
     static final String KNN_METHOD = "knn_method";
     /** Images whose graph-searched lists are compared with exact search for {@code knn.recall}. */
@@ -108,7 +115,7 @@ public final class AuditJob implements Job<AuditOptions> {
     /** summary.json's key (and the report's row) for a previous snapshot that could not be read. */
     public static final String PREVIOUS_UNREADABLE = "previous_unreadable";
     public static final List<String> TABLES = List.of(UNREADABLE, EXACT, NEAR, LABELS, OUTLIERS, QUALITY, BALANCE, CONFIDENCE,
-            DRIFT, CHANGES, KNN, THUMBNAIL_PAIRS);
+            DRIFT, CHANGES, KNN, THUMBNAIL_PAIRS, THUMBNAIL_LISTS);
 
     /** Quality flags, in the order of the {@code flags} column. */
     public static final List<String> FLAGS = List.of("dark", "bright", "blurry", "tiny", "extreme_aspect", "grey_in_colour");
@@ -318,21 +325,28 @@ public final class AuditJob implements Job<AuditOptions> {
             seconds.put(NEAR, since(t));
 
             t = System.nanoTime();
+            // two measures, each its own top fraction (docs/methods.md#outliers): the k-th neighbour in fc7, and the
+            // k-th nearest other content by thumbnail correlation, where images the model maps among the classes
+            // (pure noise) stand apart
             Dataset<Row> kth = knn.where(col("rank").equalTo(k)).select(col("query_key").as("key"), col("distance").as("kth_distance"));
-            double cut = Double.POSITIVE_INFINITY;
-            if (o.outlierFraction() > 0 && n > 1) {
-                // the exact (1 − fraction) quantile, the value of rank ⌈(1 − fraction)·n⌉: an approximate one
-                // depends on how the rows are partitioned, and a later audit's table must equal a full recompute
-                long lists = kth.count();
-                int above = (int) Math.max(1, lists - (long) Math.ceil((1 - o.outlierFraction()) * lists) + 1);
-                List<Row> top = kth.select("kth_distance").orderBy(col("kth_distance").desc()).limit(above).collectAsList();
-                cut = top.isEmpty() ? Double.POSITIVE_INFINITY : top.get(top.size() - 1).getFloat(0);
-            }
-            Dataset<Row> outliers = kth.where(col("kth_distance").geq(cut)).join(meta, "key")
-                    .select("path", "label", "split", "kth_distance");
+            Dataset<Row> thumbnailKth = meta.select("key", "image_id").join(thumbPairs.kth(), "image_id")
+                    .select("key", "thumbnail_kth_distance");
+            double cut = outlierCut(kth, "kth_distance", o.outlierFraction());
+            double thumbnailCut = outlierCut(thumbnailKth, "thumbnail_kth_distance", o.outlierFraction());
+            Column byFc7 = col("kth_distance").geq(cut);
+            Column byThumbnail = col("thumbnail_kth_distance").geq(thumbnailCut);
+            Dataset<Row> outliers = kth.join(thumbnailKth, scala.jdk.javaapi.CollectionConverters.asScala(List.of("key")).toSeq(), "full_outer")
+                    .where(byFc7.or(byThumbnail)).join(meta, "key")
+                    .select(col("path"), col("label"), col("split"), col("kth_distance"), col("thumbnail_kth_distance"),
+                            concat_ws(", ", when(byFc7, lit("fc7")), when(byThumbnail, lit("thumbnail"))).as("flagged_by"));
             stage(committer, OUTLIERS, outliers);
-            metrics.put("outliers.count", (double) staged(spark, committer, OUTLIERS).count());
+            Row flagged = staged(spark, committer, OUTLIERS).agg(count(lit(1)), count(when(col("kth_distance").geq(cut), 1)),
+                    count(when(col("thumbnail_kth_distance").geq(thumbnailCut), 1))).first();
+            metrics.put("outliers.count", (double) flagged.getLong(0));
+            metrics.put("outliers.fc7", (double) flagged.getLong(1));
+            metrics.put("outliers.thumbnail", (double) flagged.getLong(2));
             extra.put("outlier_cut", cut);
+            extra.put("thumbnail_outlier_cut", thumbnailCut);
             seconds.put(OUTLIERS, since(t));
 
             // label issues: confident learning on out-of-sample probabilities of K-fold probes
@@ -702,6 +716,25 @@ public final class AuditJob implements Job<AuditOptions> {
     /** Join columns as the Scala sequence Spark's {@code join(…, usingColumns, joinType)} takes. */
     static scala.collection.immutable.Seq<String> columns(String... names) {
         return scala.jdk.javaapi.CollectionConverters.asScala(List.of(names)).toSeq();
+    }
+
+    /**
+     * The smallest value flagged when the top {@code fraction} of {@code column} is: the exact
+     * (1 − fraction) quantile, the value of rank ⌈(1 − fraction)·n⌉ (+∞ when nothing is flagged). An
+     * approximate quantile depends on how the rows are partitioned, and a later audit's table must
+     * equal a full recompute.
+     */
+    static double outlierCut(Dataset<Row> scores, String column, double fraction) {
+        if (fraction <= 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        long n = scores.count();
+        if (n < 2) {
+            return Double.POSITIVE_INFINITY;
+        }
+        int above = (int) Math.max(1, n - (long) Math.ceil((1 - fraction) * n) + 1);
+        List<Row> top = scores.select(column).orderBy(col(column).desc()).limit(above).collectAsList();
+        return top.isEmpty() ? Double.POSITIVE_INFINITY : ((Number) top.get(top.size() - 1).get(0)).doubleValue();
     }
 
     static Dataset<Row> prefixed(Dataset<Row> d, String prefix) {

@@ -23,9 +23,9 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
     public static final OptionKey<Double> NEAR_DUPLICATE_PIXELS = OptionKey.real("near-duplicate-pixels", 0.985,
             "Correlation of 16x16 grey thumbnails at or above which a candidate pair is a near-duplicate.");
     public static final OptionKey<Integer> K = OptionKey.integer("k", 10,
-            "Neighbours per image in fc7 space; the outlier score is the distance to the k-th.");
+            "Neighbours per image in fc7 space and per content by thumbnail; the outlier scores are the distances to the k-th.");
     public static final OptionKey<Double> OUTLIER_FRACTION = OptionKey.real("outlier-fraction", 0.005,
-            "Fraction of images with the largest k-th neighbour distance flagged as outliers.");
+            "Fraction of images flagged as outliers by each measure: the largest k-th neighbour distances in fc7, and by thumbnail.");
     public static final OptionKey<Integer> FOLDS = OptionKey.integer("folds", 5,
             "Folds of the out-of-sample softmax-regression probes for confident learning (Northcutt 2021 use 5).");
     public static final OptionKey<Double> PROBE_REFIT = OptionKey.real("probe-refit", 0.2,

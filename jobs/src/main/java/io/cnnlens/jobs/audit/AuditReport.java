@@ -98,9 +98,12 @@ final class AuditReport {
                 t -> t.orderBy("image_id", "path"), "image_id", "path", "copies");
         check(spark, r, runDir, AuditJob.UNREADABLE, "Unreadable files", "The features job's error rows.",
                 t -> t.orderBy("path"), "path", "stage", "reason");
-        check(spark, r, runDir, AuditJob.OUTLIERS, "Outliers", "Images whose distance to their " + o.k()
-                        + "-th neighbour (1 − cosine) is in the top " + 100 * o.outlierFraction() + " %.",
-                t -> t.orderBy(col("kth_distance").desc()), "path", "label", "kth_distance");
+        check(spark, r, runDir, AuditJob.OUTLIERS, "Outliers", "Images in the top " + 100 * o.outlierFraction()
+                        + " % of either measure: fc7, the distance to the " + o.k() + "-th neighbour (1 − cosine); thumbnail, "
+                        + "the distance from the image's 16×16 grey thumbnail to the " + o.k() + "-th nearest other content's "
+                        + "(1 − correlation), where images the model maps among the classes (noise) stand apart.",
+                t -> t.orderBy(col("flagged_by"), col("kth_distance").desc()), "path", "label", "flagged_by", "kth_distance",
+                "thumbnail_kth_distance");
         check(spark, r, runDir, AuditJob.QUALITY, "Quality flags", String.format(Locale.ROOT,
                         "dark: mean < %.2f; bright: mean > %.2f; blurry: Laplacian variance < %.0f; tiny: a side < %d px; extreme aspect > %.1f; "
                                 + "grey in a colour set.", o.dark(), o.bright(), o.blurVariance(), o.tinySide(), o.extremeAspect()),

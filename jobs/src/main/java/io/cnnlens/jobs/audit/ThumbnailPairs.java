@@ -21,11 +21,18 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.slice;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.xxhash64;
 
@@ -88,6 +95,25 @@ final class ThumbnailPairs {
         }
         metrics.put("near_duplicates.thumbnail_searched", (double) searched);
         LOG.info("near-duplicates: {} of {} contents searched by thumbnail in {} s", searched, n, (System.nanoTime() - t) / 1e9);
+        // each content's k smallest thumbnail distances, for the outliers by thumbnail and the next audit. A kept
+        // content's list was the k nearest among the old contents; the columns of this search hold its nearest
+        // among the new ones, so its k nearest now are the k smallest of both (the two sets are disjoint). A new
+        // content is in both directions of the search (its list, and the columns of the new among themselves):
+        // each neighbour once
+        int listLength = (int) Math.max(0, Math.min(k, n - 1));
+        Dataset<Row> distances = found.groupBy(col("query_key").as("key"), col("neighbor_key")).agg(min(col("distance")).as("distance"))
+                .select("key", "distance");
+        if (kept.isPresent()) {
+            distances = distances.union(kept.get().lists().join(contents.select("key", "image_id"), "image_id")
+                    .select(col("key"), explode(col("distances")).as("distance")));
+        }
+        Dataset<Row> lists = distances.groupBy("key").agg(slice(array_sort(collect_list(col("distance"))), 1, Math.max(1, listLength))
+                        .as("distances"))
+                .join(contents.select("key", "image_id"), "key").select("image_id", "distances");
+        AuditJob.written(committer, AuditJob.THUMBNAIL_LISTS, lists);
+        Dataset<Row> kth = AuditJob.staged(spark, committer, AuditJob.THUMBNAIL_LISTS)
+                .where(size(col("distances")).geq(Math.max(1, listLength)))
+                .select(col("image_id"), element_at(col("distances"), Math.max(1, listLength)).as("thumbnail_kth_distance"));
         Dataset<Row> close = found.where(col("distance").leq(1 - o.nearDuplicatePixels()))
                 .select(least(col("query_key"), col("neighbor_key")).as("ca"), greatest(col("query_key"), col("neighbor_key")).as("cb"),
                         lit(1.0).minus(col("distance")).as("correlation"))
@@ -117,12 +143,11 @@ final class ThumbnailPairs {
                         col("correlation"), col("distance"))
                 .select(least(col("ka"), col("kb")).as("ca"), greatest(col("ka"), col("kb")).as("cb"), col("correlation"), col("distance"));
         // a content in k or more pairs: its list may have left out a pair that also passes (see Found)
-        int listLength = (int) Math.max(0, Math.min(k, n - 1));
         Dataset<Row> crowded = pairs.select(col("ca").as("ck")).union(pairs.select(col("cb").as("ck")))
                 .groupBy("ck").count().where(col("count").geq(Math.max(1, listLength))).select("ck");
         // with approximate lists (a graph, now or in the kept pairs' audit) a pair can be missed without a crowd
         boolean exact = !method.graph(n) && kept.map(kp -> kp.exact()).orElse(true);
-        return new Found(pairs, crowded, exact);
+        return new Found(pairs, crowded, exact, kth);
     }
 
     /**
@@ -134,8 +159,11 @@ final class ThumbnailPairs {
      * correlate at least as much, and those are pairs too. So a candidate from elsewhere (the fc7
      * lists) needs its thumbnails compared only when both its contents are crowded. That holds
      * for exact lists ({@code exact}); a graph's may miss a pair without a crowd.
+     * {@code kth}: each content's distance (1 − correlation) to its k-th nearest other content by
+     * thumbnail (image_id, thumbnail_kth_distance), for the outliers by thumbnail
+     * (docs/methods.md#outliers); contents with fewer than k others, or flat thumbnails, have none.
      */
-    record Found(Dataset<Row> pairs, Dataset<Row> crowded, boolean exact) {
+    record Found(Dataset<Row> pairs, Dataset<Row> crowded, boolean exact, Dataset<Row> kth) {
     }
 
     /** A content's key in this search: a 63-bit hash of its image_id. */
@@ -143,8 +171,11 @@ final class ThumbnailPairs {
         return xxhash64(imageId).bitwiseAND(lit(Long.MAX_VALUE));
     }
 
-    /** The previous audit's thumbnail pairs (this run's threshold applied) and the contents (image_id) it had. */
-    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents, boolean exact) {
+    /**
+     * The previous audit's thumbnail pairs (this run's threshold applied), the contents (image_id) it
+     * had, and each content's k smallest thumbnail distances then (image_id, distances).
+     */
+    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents, Dataset<Row> lists, boolean exact) {
     }
 
     /**
@@ -161,7 +192,9 @@ final class ThumbnailPairs {
         }
         Optional<Dataset<Row>> pairs = TableReader.table(spark, pa.dir(), AuditJob.THUMBNAIL_PAIRS);
         Optional<Dataset<Row>> quality = TableReader.table(spark, pa.dir(), AuditJob.QUALITY);
-        if (pairs.isEmpty() || quality.isEmpty()) {
+        // audits before 2026-12-07's outliers by thumbnail kept no lists: search all once
+        Optional<Dataset<Row>> lists = TableReader.table(spark, pa.dir(), AuditJob.THUMBNAIL_LISTS);
+        if (pairs.isEmpty() || quality.isEmpty() || lists.isEmpty()) {
             return Optional.empty();
         }
         Dataset<Row> before = quality.get().select("image_id").distinct();
@@ -174,7 +207,7 @@ final class ThumbnailPairs {
             return Optional.empty(); // its lists were shorter than k: search all
         }
         return Optional.of(new KeptPairs(pairs.get().where(col("correlation").geq(o.nearDuplicatePixels()))
-                .select("image_id_a", "image_id_b", "correlation", "distance"), before,
+                .select("image_id_a", "image_id_b", "correlation", "distance"), before, lists.get().select("image_id", "distances"),
                 "exact".equals(pa.summary().path(AuditJob.KNN_METHOD).textValue())));
     }
 }

@@ -346,6 +346,12 @@ class AuditTest extends SparkTestBase {
                 .forEach(r -> have.add(r.getString(0)));
         assertEquals(want, have, "outliers of the kept and merged lists = those of brute-force lists");
         assertEquals((double) have.size(), a2.metrics().get("outliers.count"));
+        String report = Files.readString(run2.resolve("report.html"));
+        assertTrue(report.contains("by fc7: ") && report.contains("by thumbnail: "), "the report shows both measures' outliers");
+        // kept for a look in a browser (tests/target is the build's folder)
+        Path keep = home().resolve("tests/target/audit-report");
+        Files.createDirectories(keep);
+        Files.copy(run2.resolve("report.html"), keep.resolve("report-o2.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static AuditOptions outlierOptions(Path images, Path out, String run, double fraction) {

@@ -102,8 +102,10 @@ final class AuditReport {
                         + " % of either measure: fc7, the distance to the " + o.k() + "-th neighbour (1 − cosine); thumbnail, "
                         + "the distance from the image's 16×16 grey thumbnail to the " + o.k() + "-th nearest other content's "
                         + "(1 − correlation), where images the model maps among the classes (noise) stand apart.",
-                t -> t.orderBy(col("flagged_by"), col("kth_distance").desc()), "path", "label", "flagged_by", "kth_distance",
-                "thumbnail_kth_distance");
+                List.of(new View("by fc7: ", t -> t.where(col("flagged_by").contains("fc7")).orderBy(col("kth_distance").desc())),
+                        new View("by thumbnail: ", t -> t.where(col("flagged_by").contains("thumbnail"))
+                                .orderBy(col("thumbnail_kth_distance").desc()))),
+                "path", "label", "flagged_by", "kth_distance", "thumbnail_kth_distance");
         check(spark, r, runDir, AuditJob.QUALITY, "Quality flags", String.format(Locale.ROOT,
                         "dark: mean < %.2f; bright: mean > %.2f; blurry: Laplacian variance < %.0f; tiny: a side < %d px; extreme aspect > %.1f; "
                                 + "grey in a colour set.", o.dark(), o.bright(), o.blurVariance(), o.tinySide(), o.extremeAspect()),
@@ -123,13 +125,30 @@ final class AuditReport {
         return r.render();
     }
 
+    /** One table of a check's section: its rows chosen and ordered by {@code rows}, its caption led by {@code caption}. */
+    private record View(String caption, java.util.function.UnaryOperator<Dataset<Row>> rows) {
+    }
+
     private static void check(SparkSession spark, HtmlReport r, String runDir, String table, String title, String text,
                               java.util.function.UnaryOperator<Dataset<Row>> order, String... columns) {
+        check(spark, r, runDir, table, title, text, List.of(new View("", order)), columns);
+    }
+
+    /** A check's section: one table per view of its rows, the first {@link #ROWS} of each. */
+    private static void check(SparkSession spark, HtmlReport r, String runDir, String table, String title, String text,
+                              List<View> views, String... columns) {
         Dataset<Row> t = TableReader.table(spark, runDir, table).orElse(null);
         if (t == null) {
             return;
         }
-        Dataset<Row> sel = order.apply(t);
+        List<Table> tables = new ArrayList<>();
+        for (View view : views) {
+            tables.add(firstRows(view.rows().apply(t), table, view.caption(), columns));
+        }
+        r.add(new Section(table, title, text, tables, List.of()));
+    }
+
+    private static Table firstRows(Dataset<Row> sel, String table, String caption, String... columns) {
         long total = sel.count();
         List<HtmlReport.Row> rows = new ArrayList<>();
         for (Row x : sel.selectExpr(quoted(columns)).limit(ROWS).collectAsList()) {
@@ -149,8 +168,7 @@ final class AuditReport {
             }
             rows.add(new HtmlReport.Row(cells));
         }
-        r.add(new Section(table, title, text, List.of(new Table(total + " row(s)", List.of(columns), rows,
-                total > ROWS ? (total - ROWS) + " more in the table " + table : null)), List.of()));
+        return new Table(caption + total + " row(s)", List.of(columns), rows, total > ROWS ? (total - ROWS) + " more in the table " + table : null);
     }
 
     private static String[] quoted(String[] columns) {

@@ -3,9 +3,10 @@ package io.cnnlens.audit;
 import io.cnnlens.image.Pixels;
 
 /**
- * Per-image quality measures from decoded pixels (values 0–255, as the decoder gives them): mean intensity
- * (reported in [0, 1]) (too dark,
- * too bright), the variance of the Laplacian of the grey image (blur: Pech-Pacheco et al., "Diatom
+ * Per-image quality measures from decoded pixels (values 0–255, as the decoder gives them): the
+ * mean intensity and the 99th and 5th percentiles of the grey values (reported in [0, 1]; too dark
+ * when even the brightest 1 % of pixels is dark, too bright when even the darkest 5 % is bright,
+ * as cleanvision flags them), the variance of the Laplacian of the grey image (blur: Pech-Pacheco et al., "Diatom
  * autofocusing in brightfield microscopy", ICPR 2000; a blurred image has few high frequencies,
  * so a small variance), whether a colour image is grey (every pixel's channels equal within a
  * tolerance), the size and aspect ratio from the decoded dimensions, and a 16×16 grey thumbnail that
@@ -15,8 +16,8 @@ import io.cnnlens.image.Pixels;
 public final class ImageQuality {
 
     /** The measures of one image. */
-    public record Measures(double meanIntensity, double laplacianVariance, boolean grey, int channels, int width, int height,
-                           float[] thumbnail) {
+    public record Measures(double meanIntensity, double brightness99, double brightness5, double laplacianVariance, boolean grey,
+                           int channels, int width, int height, float[] thumbnail) {
         public double aspect() {
             return Math.max(width, height) / (double) Math.max(1, Math.min(width, height));
         }
@@ -52,7 +53,33 @@ public final class ImageQuality {
             }
         }
         double mean = sum / grey.length / 255;
-        return new Measures(mean, laplacianVariance(grey, w, h), isGrey, c, w, h, thumbnail(grey, w, h));
+        // the grey values of 8-bit channels are multiples of 1/c: one bin each, so the percentiles are exact
+        int[] histogram = new int[255 * c + 1];
+        for (double g : grey) {
+            histogram[(int) Math.max(0, Math.min(histogram.length - 1, Math.round(g * c)))]++;
+        }
+        return new Measures(mean, percentile(histogram, c, 0.99), percentile(histogram, c, 0.05), laplacianVariance(grey, w, h), isGrey,
+                c, w, h, thumbnail(grey, w, h));
+    }
+
+    /**
+     * The nearest-rank {@code q} quantile of the grey values in {@code histogram} (bin b holds the
+     * value b / c), in [0, 1]: the value of rank ⌈q·N⌉ in ascending order.
+     */
+    static double percentile(int[] histogram, int c, double q) {
+        long n = 0;
+        for (int count : histogram) {
+            n += count;
+        }
+        long rank = Math.max(1, (long) Math.ceil(q * n));
+        long seen = 0;
+        for (int b = 0; b < histogram.length; b++) {
+            seen += histogram[b];
+            if (seen >= rank) {
+                return b / (double) c / 255;
+            }
+        }
+        return 1;
     }
 
     /** Side of the grey thumbnail that confirms near-duplicates. */

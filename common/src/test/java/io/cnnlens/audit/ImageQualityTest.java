@@ -22,6 +22,52 @@ class ImageQualityTest {
         assertEquals(1.25, m.aspect(), 1e-12);
     }
 
+    /**
+     * A black image with a thin bright object (2 % of its pixels at 255), as a Fashion-MNIST sandal
+     * is: its mean is as low as a dark image's, but its brightest 1 % is white, so it is not dark.
+     */
+    @Test
+    void aThinBrightObjectOnBlackIsDarkOnAverageButNotInItsBrightestPercent() {
+        int w = 50;
+        float[] d = new float[w * w];
+        for (int i = 0; i < w * w; i += 50) {
+            d[i] = 255;
+        }
+        ImageQuality.Measures m = ImageQuality.of(new Pixels(w, w, 1, d));
+        assertEquals(0.02, m.meanIntensity(), 1e-12);
+        assertEquals(1.0, m.brightness99(), 1e-12);
+        assertEquals(0.0, m.brightness5(), 1e-12);
+    }
+
+    /** The percentiles against sorting the grey values (the mean of the channels) and taking rank ⌈q·N⌉. */
+    @Test
+    void percentilesEqualTheNearestRankOfTheSortedGreyValues() {
+        Random rnd = new Random(3);
+        for (int c : new int[] {1, 3}) {
+            int w = 37;
+            int h = 23;
+            float[] d = new float[c * w * h];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = rnd.nextInt(256);
+            }
+            Pixels p = new Pixels(w, h, c, d);
+            double[] grey = new double[w * h];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    double g = 0;
+                    for (int k = 0; k < c; k++) {
+                        g += p.get(k, y, x);
+                    }
+                    grey[y * w + x] = g / c / 255;
+                }
+            }
+            java.util.Arrays.sort(grey);
+            ImageQuality.Measures m = ImageQuality.of(p);
+            assertEquals(grey[(int) Math.ceil(0.99 * grey.length) - 1], m.brightness99(), 1e-12, c + " channels");
+            assertEquals(grey[(int) Math.ceil(0.05 * grey.length) - 1], m.brightness5(), 1e-12, c + " channels");
+        }
+    }
+
     @Test
     void checkerboardLaplacianByHand() {
         // 0/255 checkerboard: each interior Laplacian is ±4·255 → variance (4·255)²

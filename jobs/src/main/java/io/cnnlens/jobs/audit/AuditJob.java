@@ -245,7 +245,7 @@ public final class AuditJob implements Job<AuditOptions> {
             t = System.nanoTime();
             Dataset<Row> ids = keyed.groupBy("image_id").agg(min("path").as("path"));
             Optional<Dataset<Row>> prevQuality = prev.flatMap(pa -> TableReader.table(spark, pa.dir(), QUALITY))
-                    .map(q -> q.select("image_id", "mean_intensity", "laplacian_variance", "grey", "channels", "thumbnail").dropDuplicates("image_id"));
+                    .flatMap(QualityPass::reusable);
             Dataset<Row> toMeasure = prevQuality.map(q -> ids.join(q.select("image_id"), ids.col("image_id").equalTo(q.col("image_id")), "left_anti"))
                     .orElse(ids);
             Dataset<Row> measured = QualityPass.measure(toMeasure, o.input().maxPixels(), o.input().maxBytes(), hadoop)
@@ -260,8 +260,10 @@ public final class AuditJob implements Job<AuditOptions> {
             Column maxSide = greatest(col("width"), col("height"));
             Dataset<Row> quality = keyed.select("image_id", "path", "label", "width", "height").join(measures, "image_id")
                     .withColumn("flags", array_compact(array(
-                            when(col("mean_intensity").lt(o.dark()), lit("dark")),
-                            when(col("mean_intensity").gt(o.bright()), lit("bright")),
+                            // by the brightest 1 % and the darkest 5 % of pixels (docs/methods.md#image-quality): a thin
+                            // bright object on black is dark on average, not dark
+                            when(col("brightness_p99").lt(o.dark()), lit("dark")),
+                            when(col("brightness_p5").gt(o.bright()), lit("bright")),
                             when(col("laplacian_variance").lt(o.blurVariance()), lit("blurry")),
                             when(minSide.lt(o.tinySide()), lit("tiny")),
                             when(maxSide.divide(minSide).gt(o.extremeAspect()), lit("extreme_aspect")),

@@ -35,8 +35,10 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
             "Level of the drift test: the false-alarm rate on same-distribution batches.");
     public static final OptionKey<Integer> DRIFT_SAMPLE = OptionKey.integer("drift-sample", 4000,
             "At most this many images of each side in the drift test (a seeded sample by image hash).");
-    public static final OptionKey<Double> DARK = OptionKey.real("dark", 0.06, "Mean intensity (0-1) below which an image is too dark.");
-    public static final OptionKey<Double> BRIGHT = OptionKey.real("bright", 0.94, "Mean intensity (0-1) above which an image is too bright.");
+    public static final OptionKey<Double> DARK = OptionKey.real("dark", 0.32,
+            "An image is too dark when its 99th percentile of grey (0-1) is below this: even its brightest 1 % is dark (cleanvision's default).");
+    public static final OptionKey<Double> BRIGHT = OptionKey.real("bright", 0.95,
+            "An image is too bright when its 5th percentile of grey (0-1) is above this: even its darkest 5 % is bright (cleanvision's default).");
     public static final OptionKey<Double> BLUR = OptionKey.real("blur-variance", 300.0,
             "Laplacian variance (0-255 scale) below which an image is blurry.");
     public static final OptionKey<Integer> TINY = OptionKey.integer("tiny", 16, "Images with a side under this many pixels are tiny.");

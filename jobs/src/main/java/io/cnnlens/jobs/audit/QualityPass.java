@@ -19,19 +19,32 @@ import java.util.List;
  * The audit's quality measures ({@link ImageQuality}) for images by content: only the images
  * whose {@code image_id} the previous audit's quality table lacks are read and decoded again; the
  * rest reuse their measures (same bytes, same measures). An image that can no longer be read
- * gets null measures (the features table had it, so it was readable then).
+ * gets null measures (the features table had it, so it was readable then). A previous table
+ * without every measure column (before the brightness percentiles, 2026-12-07) is not reused.
  */
 final class QualityPass {
 
     static final StructType MEASURES = DataTypes.createStructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, false),
             DataTypes.createStructField("mean_intensity", DataTypes.DoubleType, true),
+            DataTypes.createStructField("brightness_p99", DataTypes.DoubleType, true),
+            DataTypes.createStructField("brightness_p5", DataTypes.DoubleType, true),
             DataTypes.createStructField("laplacian_variance", DataTypes.DoubleType, true),
             DataTypes.createStructField("grey", DataTypes.BooleanType, true),
             DataTypes.createStructField("channels", DataTypes.IntegerType, true),
             DataTypes.createStructField("thumbnail", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
 
     private QualityPass() {
+    }
+
+    /** The previous audit's measures by content, when its quality table has every column of {@link #MEASURES}. */
+    static java.util.Optional<Dataset<Row>> reusable(Dataset<Row> previousQuality) {
+        java.util.Set<String> have = new java.util.HashSet<>(java.util.Arrays.asList(previousQuality.columns()));
+        if (!have.containsAll(java.util.Arrays.asList(MEASURES.fieldNames()))) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(previousQuality.select(java.util.Arrays.stream(MEASURES.fieldNames())
+                .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates("image_id"));
     }
 
     /** (image_id, path) rows to measure → {@link #MEASURES} rows. */
@@ -45,10 +58,11 @@ final class QualityPass {
                         try {
                             ImageQuality.Measures m = ImageQuality.of(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
                                     maxBytes, hadoop.get())));
-                            out.add(RowFactory.create(r.getString(0), m.meanIntensity(), m.laplacianVariance(), m.grey(), m.channels(),
+                            out.add(RowFactory.create(r.getString(0), m.meanIntensity(), m.brightness99(), m.brightness5(), m.laplacianVariance(),
+                                    m.grey(), m.channels(),
                                     m.thumbnail()));
                         } catch (Exception e) {
-                            out.add(RowFactory.create(r.getString(0), null, null, null, null, null));
+                            out.add(RowFactory.create(r.getString(0), null, null, null, null, null, null, null));
                         }
                     }
                     return out.iterator();

@@ -284,11 +284,8 @@ class AuditTest extends SparkTestBase {
                 .selectExpr("operation", "operationParameters['mode']").first();
         assertEquals("WRITE Append", last.getString(0) + " " + last.getString(1));
         assertEqualsFullRecompute(images, out, tmp.resolve("full3"));
-        // kept for a look in a browser (tests/target is the build's folder)
-        Path keep = home().resolve("tests/target/audit-report");
-        Files.createDirectories(keep);
-        Files.copy(out.resolve("audit/a3/report.html"), keep.resolve("report-a3.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(out.resolve("audit/a3/summary.json"), keep.resolve("summary-a3.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        keepForALook(out.resolve("audit/a3/report.html"), "report-a3.html");
+        keepForALook(out.resolve("audit/a3/summary.json"), "summary-a3.json");
         JsonNode s3 = new ObjectMapper().readTree(out.resolve("audit/a3/summary.json").toFile());
         assertEquals("a2", s3.path("previous_run").asText());
         assertTrue(s3.path("metrics").path("drift.p_value").asDouble() < 0.05, s3.toString());
@@ -350,10 +347,14 @@ class AuditTest extends SparkTestBase {
         assertEquals((double) have.size(), a2.metrics().get("outliers.count"));
         String report = Files.readString(run2.resolve("report.html"));
         assertTrue(report.contains("by fc7: ") && report.contains("by thumbnail: "), "the report shows both measures' outliers");
-        // kept for a look in a browser (tests/target is the build's folder)
+        keepForALook(run2.resolve("report.html"), "report-o2.html");
+    }
+
+    /** A run's file copied to tests/target/audit-report/{@code name} (the build's folder), for a look in a browser. */
+    private static void keepForALook(Path file, String name) throws java.io.IOException {
         Path keep = home().resolve("tests/target/audit-report");
         Files.createDirectories(keep);
-        Files.copy(run2.resolve("report.html"), keep.resolve("report-o2.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(file, keep.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static AuditOptions outlierOptions(Path images, Path out, String run, double fraction) {

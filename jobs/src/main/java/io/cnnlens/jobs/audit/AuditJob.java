@@ -337,7 +337,7 @@ public final class AuditJob implements Job<AuditOptions> {
             double thumbnailCut = outlierCut(thumbnailKth, "thumbnail_kth_distance", o.outlierFraction());
             Column byFc7 = col("kth_distance").geq(cut);
             Column byThumbnail = col("thumbnail_kth_distance").geq(thumbnailCut);
-            Dataset<Row> outliers = kth.join(thumbnailKth, scala.jdk.javaapi.CollectionConverters.asScala(List.of("key")).toSeq(), "full_outer")
+            Dataset<Row> outliers = kth.join(thumbnailKth, columns("key"), "full_outer")
                     .where(byFc7.or(byThumbnail)).join(meta, "key")
                     .select(col("path"), col("label"), col("split"), col("kth_distance"), col("thumbnail_kth_distance"),
                             concat_ws(", ", when(byFc7, lit("fc7")), when(byThumbnail, lit("thumbnail"))).as("flagged_by"));

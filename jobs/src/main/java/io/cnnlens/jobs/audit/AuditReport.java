@@ -168,7 +168,8 @@ final class AuditReport {
             }
             rows.add(new HtmlReport.Row(cells));
         }
-        return new Table(caption + total + " row(s)", List.of(columns), rows, total > ROWS ? (total - ROWS) + " more in the table " + table : null);
+        return new Table(caption + total + " row(s)", List.of(columns), rows,
+                total > ROWS ? (total - ROWS) + " more in the table " + table : null);
     }
 
     private static String[] quoted(String[] columns) {

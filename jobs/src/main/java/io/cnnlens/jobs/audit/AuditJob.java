@@ -342,8 +342,7 @@ public final class AuditJob implements Job<AuditOptions> {
                     .select(col("path"), col("label"), col("split"), col("kth_distance"), col("thumbnail_kth_distance"),
                             concat_ws(", ", when(byFc7, lit("fc7")), when(byThumbnail, lit("thumbnail"))).as("flagged_by"));
             stage(committer, OUTLIERS, outliers);
-            Row flagged = staged(spark, committer, OUTLIERS).agg(count(lit(1)), count(when(col("kth_distance").geq(cut), 1)),
-                    count(when(col("thumbnail_kth_distance").geq(thumbnailCut), 1))).first();
+            Row flagged = staged(spark, committer, OUTLIERS).agg(count(lit(1)), count(when(byFc7, 1)), count(when(byThumbnail, 1))).first();
             metrics.put("outliers.count", (double) flagged.getLong(0));
             metrics.put("outliers.fc7", (double) flagged.getLong(1));
             metrics.put("outliers.thumbnail", (double) flagged.getLong(2));

@@ -4,16 +4,20 @@ import io.cnnlens.audit.ImageQuality;
 import io.cnnlens.image.ImageDecoder;
 import io.cnnlens.jobs.spark.HadoopConf;
 import io.cnnlens.jobs.spark.ImageBytes;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The audit's quality measures ({@link ImageQuality}) for images by content: only the images
@@ -38,13 +42,12 @@ final class QualityPass {
     }
 
     /** The previous audit's measures by content, when its quality table has every column of {@link #MEASURES}. */
-    static java.util.Optional<Dataset<Row>> reusable(Dataset<Row> previousQuality) {
-        java.util.Set<String> have = new java.util.HashSet<>(java.util.Arrays.asList(previousQuality.columns()));
-        if (!have.containsAll(java.util.Arrays.asList(MEASURES.fieldNames()))) {
-            return java.util.Optional.empty();
+    static Optional<Dataset<Row>> reusable(Dataset<Row> previousQuality) {
+        if (!List.of(previousQuality.columns()).containsAll(List.of(MEASURES.fieldNames()))) {
+            return Optional.empty();
         }
-        return java.util.Optional.of(previousQuality.select(java.util.Arrays.stream(MEASURES.fieldNames())
-                .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates("image_id"));
+        return Optional.of(previousQuality.select(Arrays.stream(MEASURES.fieldNames()).map(functions::col).toArray(Column[]::new))
+                .dropDuplicates("image_id"));
     }
 
     /** (image_id, path) rows to measure → {@link #MEASURES} rows. */
@@ -58,9 +61,8 @@ final class QualityPass {
                         try {
                             ImageQuality.Measures m = ImageQuality.of(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
                                     maxBytes, hadoop.get())));
-                            out.add(RowFactory.create(r.getString(0), m.meanIntensity(), m.brightness99(), m.brightness5(), m.laplacianVariance(),
-                                    m.grey(), m.channels(),
-                                    m.thumbnail()));
+                            out.add(RowFactory.create(r.getString(0), m.meanIntensity(), m.brightness99(), m.brightness5(),
+                                    m.laplacianVariance(), m.grey(), m.channels(), m.thumbnail()));
                         } catch (Exception e) {
                             out.add(RowFactory.create(r.getString(0), null, null, null, null, null, null, null));
                         }

@@ -6,9 +6,11 @@ import io.cnnlens.image.Pixels;
  * Per-image quality measures from decoded pixels (values 0–255, as the decoder gives them): the
  * mean intensity and the 99th and 5th percentiles of the grey values (reported in [0, 1]; too dark
  * when even the brightest 1 % of pixels is dark, too bright when even the darkest 5 % is bright,
- * as cleanvision flags them), the variance of the Laplacian of the grey image (blur: Pech-Pacheco et al., "Diatom
- * autofocusing in brightfield microscopy", ICPR 2000; a blurred image has few high frequencies,
- * so a small variance), whether a colour image is grey (every pixel's channels equal within a
+ * as cleanvision flags them), the variance of the Laplacian of the grey image (Pech-Pacheco et al., "Diatom
+ * autofocusing in brightfield microscopy", ICPR 2000) and, for blur, that variance relative to the
+ * grey image's own variance at most {@value #BLUR_SIDE} pixels on its long side: the share of the
+ * image's contrast that is fine detail, small for a blurred image whatever its contrast, where the
+ * plain variance is small for any smooth or faint image too), whether a colour image is grey (every pixel's channels equal within a
  * tolerance), the size and aspect ratio from the decoded dimensions, and a 16×16 grey thumbnail that
  * confirms near-duplicates (docs/methods.md#near-duplicates). O(pixels) per image.
  * See docs/methods.md#image-quality.
@@ -16,8 +18,8 @@ import io.cnnlens.image.Pixels;
 public final class ImageQuality {
 
     /** The measures of one image. */
-    public record Measures(double meanIntensity, double brightness99, double brightness5, double laplacianVariance, boolean grey,
-                           int channels, int width, int height, float[] thumbnail) {
+    public record Measures(double meanIntensity, double brightness99, double brightness5, double laplacianVariance,
+                           double relativeLaplacianVariance, boolean grey, int channels, int width, int height, float[] thumbnail) {
         public double aspect() {
             return Math.max(width, height) / (double) Math.max(1, Math.min(width, height));
         }
@@ -58,8 +60,8 @@ public final class ImageQuality {
         for (double g : grey) {
             histogram[(int) Math.max(0, Math.min(histogram.length - 1, Math.round(g * c)))]++;
         }
-        return new Measures(mean, percentile(histogram, c, 0.99), percentile(histogram, c, 0.05), laplacianVariance(grey, w, h), isGrey,
-                c, w, h, thumbnail(grey, w, h));
+        return new Measures(mean, percentile(histogram, c, 0.99), percentile(histogram, c, 0.05), laplacianVariance(grey, w, h),
+                relativeLaplacianVariance(grey, w, h), isGrey, c, w, h, thumbnail(grey, w, h));
     }
 
     /**
@@ -154,6 +156,77 @@ public final class ImageQuality {
             bb += v * v;
         }
         return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
+    }
+
+    /** Long side of the grey image whose relative Laplacian variance measures blur (cleanvision's size for its blur score). */
+    public static final int BLUR_SIDE = 64;
+
+    /**
+     * The variance of the 4-neighbour Laplacian over the variance of the grey values, of the grey
+     * image averaged down to at most {@value #BLUR_SIDE} pixels on its long side
+     * (docs/methods.md#image-quality). It does not change with contrast or brightness (a gain and an
+     * offset of the grey values), and at a fixed size it does not change with the file's resolution
+     * either: a photograph's finest pixels carry little of its contrast however sharp it is. NaN for a
+     * flat image or one under 3×3 (no contrast to share).
+     */
+    public static double relativeLaplacianVariance(double[] grey, int w, int h) {
+        double scale = Math.max(w, h) / (double) BLUR_SIDE;
+        int sw = scale > 1 ? Math.max(1, (int) Math.round(w / scale)) : w;
+        int sh = scale > 1 ? Math.max(1, (int) Math.round(h / scale)) : h;
+        double[] small = scale > 1 ? areaAverage(grey, w, h, sw, sh) : grey;
+        double mean = 0;
+        for (double v : small) {
+            mean += v;
+        }
+        mean /= small.length;
+        double variance = 0;
+        for (double v : small) {
+            variance += (v - mean) * (v - mean);
+        }
+        variance /= small.length;
+        // below about 1e-9 of a grey level squared the contrast is rounding, not content
+        return sw < 3 || sh < 3 || variance < 1e-9 ? Double.NaN : laplacianVariance(small, sw, sh) / variance;
+    }
+
+    /**
+     * {@code grey} (w × h) as tw × th, each pixel the mean of the source area it covers (pixels cut
+     * by the area's edge count by the fraction inside): a box filter as wide as the step, so no
+     * detail finer than the new pixels folds back into them. For tw ≤ w and th ≤ h.
+     */
+    static double[] areaAverage(double[] grey, int w, int h, int tw, int th) {
+        double[] rows = new double[w * th];
+        for (int x = 0; x < w; x++) {
+            double[] column = new double[h];
+            for (int y = 0; y < h; y++) {
+                column[y] = grey[y * w + x];
+            }
+            double[] c = areaAverage(column, th);
+            for (int y = 0; y < th; y++) {
+                rows[y * w + x] = c[y];
+            }
+        }
+        double[] out = new double[tw * th];
+        for (int y = 0; y < th; y++) {
+            double[] c = areaAverage(java.util.Arrays.copyOfRange(rows, y * w, (y + 1) * w), tw);
+            System.arraycopy(c, 0, out, y * tw, tw);
+        }
+        return out;
+    }
+
+    /** One line of values averaged down to {@code n} cells of equal width. */
+    private static double[] areaAverage(double[] line, int n) {
+        double step = line.length / (double) n;
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            double from = i * step;
+            double to = (i + 1) * step;
+            double sum = 0;
+            for (int j = (int) Math.floor(from); j < Math.min(line.length, (int) Math.ceil(to)); j++) {
+                sum += line[j] * (Math.min(to, j + 1) - Math.max(from, j));
+            }
+            out[i] = sum / step;
+        }
+        return out;
     }
 
     /**

@@ -114,6 +114,98 @@ class ImageQualityTest {
         assertFalse(ImageQuality.of(new Pixels(2, 2, 3, rgb)).grey());
     }
 
+    /** A gain and an offset of the grey values (a faint or washed-out copy) leave the relative variance as it was. */
+    @Test
+    void relativeLaplacianVarianceIgnoresContrastAndBrightnessWhereThePlainVarianceDoesNot() {
+        Random rnd = new Random(7);
+        int w = 28;
+        double[] sharp = new double[w * w];
+        double[] faint = new double[w * w];
+        for (int i = 0; i < sharp.length; i++) {
+            sharp[i] = rnd.nextInt(256);
+            faint[i] = 0.1 * sharp[i] + 40;
+        }
+        double r = ImageQuality.relativeLaplacianVariance(sharp, w, w);
+        assertEquals(r, ImageQuality.relativeLaplacianVariance(faint, w, w), 1e-9 * r);
+        assertEquals(0.01, ImageQuality.laplacianVariance(faint, w, w) / ImageQuality.laplacianVariance(sharp, w, w), 1e-9);
+        assertTrue(Double.isNaN(ImageQuality.relativeLaplacianVariance(new double[w * w], w, w)), "a flat image has no contrast to share");
+    }
+
+    /** Above 64 px the measure is that of the image averaged down: 256 × 192 → 64 × 48, each pixel the mean of a 4 × 4 block. */
+    @Test
+    void largeImagesAreMeasuredAveragedDownToSixtyFourPixels() {
+        Random rnd = new Random(11);
+        int w = 256;
+        int h = 192;
+        double[] grey = new double[w * h];
+        for (int i = 0; i < grey.length; i++) {
+            grey[i] = rnd.nextInt(256);
+        }
+        double[] blocks = new double[64 * 48];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                blocks[(y / 4) * 64 + x / 4] += grey[y * w + x] / 16;
+            }
+        }
+        double r = ImageQuality.relativeLaplacianVariance(grey, w, h);
+        assertEquals(ImageQuality.relativeLaplacianVariance(blocks, 64, 48), r, 1e-9 * r);
+        assertTrue(r > 10, "white noise: the Laplacian's variance is 20 times the pixels' (" + r + ")");
+    }
+
+    /**
+     * Shapes with sharp edges (random rectangles of random grey) are above the default 0.2; three
+     * passes of a 3 × 3 box, the test collection's blur, take them below it.
+     */
+    @Test
+    void blurTakesSharpShapesBelowTheDefault() {
+        Random rnd = new Random(13);
+        int w = 28;
+        for (int image = 0; image < 20; image++) {
+            double[] sharp = new double[w * w];
+            for (int shape = 0; shape < 4; shape++) {
+                int x0 = rnd.nextInt(w - 4);
+                int y0 = rnd.nextInt(w - 4);
+                int x1 = x0 + 4 + rnd.nextInt(w - x0 - 4);
+                int y1 = y0 + 4 + rnd.nextInt(w - y0 - 4);
+                double g = rnd.nextInt(256);
+                for (int y = y0; y < y1; y++) {
+                    for (int x = x0; x < x1; x++) {
+                        sharp[y * w + x] = g;
+                    }
+                }
+            }
+            double[] blurred = sharp;
+            for (int pass = 0; pass < 3; pass++) {
+                double[] next = new double[blurred.length];
+                for (int y = 0; y < w; y++) {
+                    for (int x = 0; x < w; x++) {
+                        double s = 0;
+                        for (int dy = -1; dy <= 1; dy++) {
+                            for (int dx = -1; dx <= 1; dx++) {
+                                s += blurred[Math.min(w - 1, Math.max(0, y + dy)) * w + Math.min(w - 1, Math.max(0, x + dx))];
+                            }
+                        }
+                        next[y * w + x] = s / 9;
+                    }
+                }
+                blurred = next;
+            }
+            double a = ImageQuality.relativeLaplacianVariance(sharp, w, w);
+            double b = ImageQuality.relativeLaplacianVariance(blurred, w, w);
+            if (!Double.isNaN(a)) {
+                assertTrue(a >= 0.2 && b < 0.2, "image " + image + ": sharp " + a + ", blurred " + b);
+            }
+        }
+    }
+
+    /** Five values into two cells of 2.5: the middle value is split half and half. */
+    @Test
+    void areaAverageWeighsTheCutPixelsByTheirShare() {
+        double[] out = ImageQuality.areaAverage(new double[] {1, 2, 3, 4, 5}, 5, 1, 2, 1);
+        assertEquals((1 + 2 + 0.5 * 3) / 2.5, out[0], 1e-12);
+        assertEquals((0.5 * 3 + 4 + 5) / 2.5, out[1], 1e-12);
+    }
+
     @Test
     void thumbnailsOfAnImageAndItsUpscaledCopyCorrelateAndDifferentImagesLess() {
         Random rnd = new Random(5);

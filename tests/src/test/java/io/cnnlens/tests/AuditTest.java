@@ -201,6 +201,8 @@ class AuditTest extends SparkTestBase {
         // by the brightest 1 % of pixels, not the mean: dark sandals on black are not flagged (0.5 by the mean)
         assertTrue(precision(truth.dark(), dark) >= 0.8, "dark precision " + precision(truth.dark(), dark) + ": " + dark);
         assertEquals(1.0, recall(truth.blurred(), blurry));
+        // by fine detail's share of the contrast, not the plain Laplacian variance: plain faint items are not blurry
+        assertTrue(precision(truth.blurred(), blurry) >= 0.8, "blurry precision " + precision(truth.blurred(), blurry) + ": " + blurry);
         Set<String> outliers = paths(images, TableReader.table(spark, run1.toString(), AuditJob.OUTLIERS).orElseThrow(), "path");
         System.out.printf("audit checks: outliers (noise images) precision %.3f recall %.3f%n", precision(truth.noise(), outliers),
                 recall(truth.noise(), outliers));

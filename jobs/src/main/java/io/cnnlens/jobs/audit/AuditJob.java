@@ -264,7 +264,8 @@ public final class AuditJob implements Job<AuditOptions> {
                             // bright object on black is dark on average, not dark
                             when(col("brightness_p99").lt(o.dark()), lit("dark")),
                             when(col("brightness_p5").gt(o.bright()), lit("bright")),
-                            when(col("laplacian_variance").lt(o.blurVariance()), lit("blurry")),
+                            // fine detail's share of the contrast (null for a flat image: not blurry)
+                            when(col("relative_laplacian_variance").lt(o.blurRelative()), lit("blurry")),
                             when(minSide.lt(o.tinySide()), lit("tiny")),
                             when(maxSide.divide(minSide).gt(o.extremeAspect()), lit("extreme_aspect")),
                             when(lit(colourSet).and(col("grey")), lit("grey_in_colour")))));

@@ -10,7 +10,7 @@ import java.util.List;
 /** The audit's options: keys and defaults side by side, checked in the constructor. */
 public record AuditOptions(ImageInput input, String out, String model, String runName, String thresholds,
                            double nearDuplicateCosine, double nearDuplicatePixels, int k, double outlierFraction, int folds, double probeRefit, double driftLevel,
-                           int driftSample, long seed, double dark, double bright, double blurVariance, int tinySide,
+                           int driftSample, long seed, double dark, double bright, double blurRelative, int tinySide,
                            double extremeAspect, int block, int knnKeepFrom, String knn, int knnGraphFrom, int knnEf,
                            int knnShardRows) implements java.io.Serializable {
 
@@ -39,8 +39,9 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
             "An image is too dark when its 99th percentile of grey (0-1) is below this: even its brightest 1 % is dark (cleanvision's default).");
     public static final OptionKey<Double> BRIGHT = OptionKey.real("bright", 0.95,
             "An image is too bright when its 5th percentile of grey (0-1) is above this: even its darkest 5 % is bright (cleanvision's default).");
-    public static final OptionKey<Double> BLUR = OptionKey.real("blur-variance", 300.0,
-            "Laplacian variance (0-255 scale) below which an image is blurry.");
+    public static final OptionKey<Double> BLUR = OptionKey.real("blur-relative", 0.2,
+            "An image is blurry when the variance of its Laplacian, over the variance of its grey values, at most 64 px on the long side, "
+                    + "is below this: little of its contrast is fine detail (docs/methods.md#image-quality).");
     public static final OptionKey<Integer> TINY = OptionKey.integer("tiny", 16, "Images with a side under this many pixels are tiny.");
     public static final OptionKey<Double> ASPECT = OptionKey.real("extreme-aspect", 4.0, "Long side / short side above which an image's aspect is extreme.");
     public static final OptionKey<Long> SEED = SharedOptions.seed(12, "folds and drift sample");
@@ -96,8 +97,8 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
         if (!(dark >= 0 && bright <= 1 && dark < bright)) {
             throw new IllegalArgumentException("--dark and --bright must satisfy 0 <= dark < bright <= 1");
         }
-        if (blurVariance < 0 || tinySide < 0 || extremeAspect < 1) {
-            throw new IllegalArgumentException("--blur-variance and --tiny must be >= 0, --extreme-aspect >= 1");
+        if (blurRelative < 0 || tinySide < 0 || extremeAspect < 1) {
+            throw new IllegalArgumentException("--blur-relative and --tiny must be >= 0, --extreme-aspect >= 1");
         }
         if (block < 1) {
             throw new IllegalArgumentException("--block must be at least 1");
@@ -122,6 +123,6 @@ public record AuditOptions(ImageInput input, String out, String model, String ru
 
     public AuditOptions withRun(String name) {
         return new AuditOptions(input, out, model, name, thresholds, nearDuplicateCosine, nearDuplicatePixels, k, outlierFraction, folds, probeRefit, driftLevel,
-                driftSample, seed, dark, bright, blurVariance, tinySide, extremeAspect, block, knnKeepFrom, knn, knnGraphFrom, knnEf, knnShardRows);
+                driftSample, seed, dark, bright, blurRelative, tinySide, extremeAspect, block, knnKeepFrom, knn, knnGraphFrom, knnEf, knnShardRows);
     }
 }

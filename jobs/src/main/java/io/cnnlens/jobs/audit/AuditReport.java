@@ -108,9 +108,11 @@ final class AuditReport {
                 "path", "label", "flagged_by", "kth_distance", "thumbnail_kth_distance");
         check(spark, r, runDir, AuditJob.QUALITY, "Quality flags", String.format(Locale.ROOT,
                         "dark: the brightest 1 %% of pixels below %.2f (99th percentile of grey, 0–1); bright: the darkest 5 %% above %.2f; "
-                                + "blurry: Laplacian variance < %.0f; tiny: a side < %d px; extreme aspect > %.1f; grey in a colour set.", o.dark(), o.bright(), o.blurVariance(), o.tinySide(), o.extremeAspect()),
+                                + "blurry: Laplacian variance over grey variance (at most 64 px) < %.2f; tiny: a side < %d px; "
+                                + "extreme aspect > %.1f; grey in a colour set.", o.dark(), o.bright(), o.blurRelative(), o.tinySide(),
+                        o.extremeAspect()),
                 t -> t.where(org.apache.spark.sql.functions.size(col("flags")).gt(0)).orderBy("path"), "path", "flags", "brightness_p99",
-                "brightness_p5", "mean_intensity", "laplacian_variance");
+                "brightness_p5", "relative_laplacian_variance", "mean_intensity");
         check(spark, r, runDir, AuditJob.BALANCE, "Class balance", "Each label's share of the collection, now and at the previous audit.",
                 t -> t.orderBy("label"), "label", "images", "share", "previous_share", "change");
         check(spark, r, runDir, AuditJob.CONFIDENCE, "Prediction confidence", "The model's top-1 probability, in tenths.",

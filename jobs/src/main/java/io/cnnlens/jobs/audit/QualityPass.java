@@ -24,7 +24,8 @@ import java.util.Optional;
  * whose {@code image_id} the previous audit's quality table lacks are read and decoded again; the
  * rest reuse their measures (same bytes, same measures). An image that can no longer be read
  * gets null measures (the features table had it, so it was readable then). A previous table
- * without every measure column (before the brightness percentiles, 2026-12-07) is not reused.
+ * without every measure column (before the brightness percentiles and the relative Laplacian
+ * variance, 2026-12-07) is not reused.
  */
 final class QualityPass {
 
@@ -34,6 +35,8 @@ final class QualityPass {
             DataTypes.createStructField("brightness_p99", DataTypes.DoubleType, true),
             DataTypes.createStructField("brightness_p5", DataTypes.DoubleType, true),
             DataTypes.createStructField("laplacian_variance", DataTypes.DoubleType, true),
+            // null for a flat image: no contrast, so no share of it in fine detail
+            DataTypes.createStructField("relative_laplacian_variance", DataTypes.DoubleType, true),
             DataTypes.createStructField("grey", DataTypes.BooleanType, true),
             DataTypes.createStructField("channels", DataTypes.IntegerType, true),
             DataTypes.createStructField("thumbnail", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
@@ -62,9 +65,10 @@ final class QualityPass {
                             ImageQuality.Measures m = ImageQuality.of(decoder.decode(ImageBytes.read(r.getString(1), -1, null,
                                     maxBytes, hadoop.get())));
                             out.add(RowFactory.create(r.getString(0), m.meanIntensity(), m.brightness99(), m.brightness5(),
-                                    m.laplacianVariance(), m.grey(), m.channels(), m.thumbnail()));
+                                    m.laplacianVariance(), Double.isNaN(m.relativeLaplacianVariance()) ? null : m.relativeLaplacianVariance(),
+                                    m.grey(), m.channels(), m.thumbnail()));
                         } catch (Exception e) {
-                            out.add(RowFactory.create(r.getString(0), null, null, null, null, null, null, null));
+                            out.add(RowFactory.create(r.getString(0), null, null, null, null, null, null, null, null));
                         }
                     }
                     return out.iterator();

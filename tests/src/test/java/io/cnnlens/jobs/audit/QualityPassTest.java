@@ -36,8 +36,9 @@ class QualityPassTest {
         spark.stop();
     }
 
+    /** Tables from before the brightness percentiles, and from before the relative Laplacian variance, are measured again. */
     @Test
-    void aQualityTableWithoutTheBrightnessPercentilesIsNotReused() {
+    void aQualityTableWithoutEveryMeasureIsNotReused() {
         StructType before = new StructType().add("image_id", DataTypes.StringType).add("path", DataTypes.StringType)
                 .add("mean_intensity", DataTypes.DoubleType).add("laplacian_variance", DataTypes.DoubleType)
                 .add("grey", DataTypes.BooleanType).add("channels", DataTypes.IntegerType)
@@ -45,9 +46,14 @@ class QualityPassTest {
         Dataset<Row> old = spark.createDataFrame(List.of(RowFactory.create("a", "x/a.png", 0.1, 500.0, true, 1, null)), before);
         assertTrue(QualityPass.reusable(old).isEmpty(), "no brightness_p99 / brightness_p5: measure again");
 
-        StructType now = before.add("brightness_p99", DataTypes.DoubleType).add("brightness_p5", DataTypes.DoubleType);
-        Dataset<Row> current = spark.createDataFrame(List.of(RowFactory.create("a", "x/a.png", 0.1, 500.0, true, 1, null, 0.9, 0.0),
-                RowFactory.create("a", "y/a.png", 0.1, 500.0, true, 1, null, 0.9, 0.0)), now);
+        StructType percentiles = before.add("brightness_p99", DataTypes.DoubleType).add("brightness_p5", DataTypes.DoubleType);
+        Dataset<Row> withPercentiles = spark.createDataFrame(List.of(RowFactory.create("a", "x/a.png", 0.1, 500.0, true, 1, null, 0.9, 0.0)),
+                percentiles);
+        assertTrue(QualityPass.reusable(withPercentiles).isEmpty(), "no relative_laplacian_variance: measure again");
+
+        StructType now = percentiles.add("relative_laplacian_variance", DataTypes.DoubleType);
+        Dataset<Row> current = spark.createDataFrame(List.of(RowFactory.create("a", "x/a.png", 0.1, 500.0, true, 1, null, 0.9, 0.0, 1.5),
+                RowFactory.create("a", "y/a.png", 0.1, 500.0, true, 1, null, 0.9, 0.0, 1.5)), now);
         Dataset<Row> kept = QualityPass.reusable(current).orElseThrow();
         assertEquals(List.of(QualityPass.MEASURES.fieldNames()), List.of(kept.columns()), "the measures, in their order");
         assertEquals(1, kept.count(), "one row per content");

@@ -225,24 +225,131 @@ public final class AuditJob implements Job<AuditOptions> {
         Optional<LabelProbes.Fitted> probes = Optional.empty();
         String knnMethod = "exact";
         try (TableCommitter committer = new TableCommitter(spark, runDir, NAME)) {
-            // unreadable files: the features job's error rows
+            Checks checks = new Checks(spark, o, prev, committer, keyed, n, metrics, extra);
             t = System.nanoTime();
+            checks.unreadable();
+            seconds.put(UNREADABLE, since(t));
+            t = System.nanoTime();
+            checks.exactDuplicates();
+            seconds.put(EXACT, since(t));
+            t = System.nanoTime();
+            Dataset<Row> measures = checks.quality(hadoop);
+            seconds.put(QUALITY, since(t));
+            t = System.nanoTime();
+            int k = (int) Math.min(o.k(), Math.max(1, n - 1));
+            AuditKnn.Method method = new AuditKnn.Method(o.knn(), o.knnGraphFrom(), o.block(), o.knnEf(), o.knnShardRows(),
+                    spark.sparkContext().defaultParallelism(), runDir, hadoop);
+            Dataset<Row> knn = checks.knn(k, method);
+            knnMethod = checks.knnMethod;
+            seconds.put("knn", since(t));
+            t = System.nanoTime();
+            Dataset<Row> meta = keyed.select("key", "image_id", "path", "label", "split");
+            ThumbnailPairs.Found thumbPairs = checks.nearDuplicates(knn, measures, meta, k, method);
+            measures.unpersist(); // read by the quality table and the thumbnail search, both done
+            seconds.put(NEAR, since(t));
+            t = System.nanoTime();
+            checks.outliers(knn, thumbPairs, meta, k);
+            seconds.put(OUTLIERS, since(t));
+            t = System.nanoTime();
+            probes = checks.labelIssues(fs, runName, featuresVersion);
+            seconds.put(LABELS, since(t));
+            t = System.nanoTime();
+            checks.balanceAndConfidence();
+            seconds.put(BALANCE, since(t));
+            t = System.nanoTime();
+            checks.driftAndChanges();
+            seconds.put(DRIFT, since(t));
+            t = System.nanoTime();
+            checks.newAndResolved();
+            seconds.put("diff", since(t));
+            committer.commit(TABLES);
+        } finally {
+            keyed.unpersist();
+        }
+        seconds.put("total", since(t0));
+        List<AuditThresholds.Crossed> crossed = thresholds.check(metrics);
+        Summary summary = new Summary(runDir, prev.map(PreviousAudit::name).orElse(null), features, metrics, crossed, seconds);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("run", runName);
+        json.put("generated", Instant.now().toString());
+        json.put("previous_run", summary.previous());
+        json.put("features_version", featuresVersion);
+        if (extra.containsKey(PREVIOUS_UNREADABLE)) {
+            json.put(PREVIOUS_UNREADABLE, extra.get(PREVIOUS_UNREADABLE));
+        }
+        json.put("images", n);
+        json.put(KNN_METHOD, knnMethod);
+        json.put("features", Map.of("inputs", features.inputs(), "rows", features.rows(), "errors", features.errors(),
+                "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed()));
+        json.put("metrics", metrics);
+        json.put("thresholds", thresholds.describe());
+        json.put("crossed", crossed.stream().map(AuditThresholds.Crossed::describe).toList());
+        json.put("class_share", classShares(spark, runDir));
+        json.put("examples", extra);
+        json.put("seconds", seconds);
+        json.put("options", o);
+        try {
+            write(fs, new Path(runPath, REPORT), AuditReport.render(spark, summary, runName, runDir, extra, o, knnMethod)
+                    .getBytes(StandardCharsets.UTF_8));
+            if (probes.isPresent()) {
+                write(fs, new Path(runPath, PROBES), probes.get().json());
+            }
+            write(fs, new Path(runPath, SUMMARY), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsBytes(json));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the audit's summary into " + runDir + ": " + e.getMessage(), e);
+        }
+        LOG.info("{}", summary.line());
+        return summary;
+    }
+
+    /**
+     * The checks of one audit, each a table staged or written through the run's committer and its
+     * counts in {@code metrics}; they share the session, the options, the previous audit and the
+     * images with their kNN keys.
+     */
+    private static final class Checks {
+        private final SparkSession spark;
+        private final AuditOptions o;
+        private final Optional<PreviousAudit> prev;
+        private final TableCommitter committer;
+        private final Dataset<Row> keyed;
+        private final long n;
+        private final Map<String, Double> metrics;
+        private final Map<String, Object> extra;
+        /** How {@link #knn} searched: exact or graph. */
+        private String knnMethod = "exact";
+
+        Checks(SparkSession spark, AuditOptions o, Optional<PreviousAudit> prev, TableCommitter committer, Dataset<Row> keyed, long n,
+               Map<String, Double> metrics, Map<String, Object> extra) {
+            this.spark = spark;
+            this.o = o;
+            this.prev = prev;
+            this.committer = committer;
+            this.keyed = keyed;
+            this.n = n;
+            this.metrics = metrics;
+            this.extra = extra;
+        }
+
+        /** Unreadable files: the features job's error rows. */
+        void unreadable() {
             Dataset<Row> unreadable = TableReader.table(spark, o.out(), "errors").orElseThrow().select("path", "stage", "reason");
             stage(committer, UNREADABLE, unreadable);
             metrics.put("unreadable.count", (double) unreadable.count());
-            seconds.put(UNREADABLE, since(t));
+        }
 
-            // exact duplicates: one content hash at several paths
-            t = System.nanoTime();
+        /** Exact duplicates: one content hash at several paths. */
+        void exactDuplicates() {
             Dataset<Row> copies = keyed.groupBy("image_id").agg(count(lit(1)).as("copies")).where(col("copies").gt(1));
             Dataset<Row> exact = keyed.join(copies, "image_id").select("image_id", "path", "split", "copies");
             stage(committer, EXACT, exact);
             metrics.put("exact_duplicates.images", (double) exact.count());
             metrics.put("exact_duplicates.groups", (double) copies.count());
-            seconds.put(EXACT, since(t));
+        }
 
-            // quality: measured once per content; the previous audit's measures are reused
-            t = System.nanoTime();
+        /** Quality flags; returns every content's measures, persisted (the near-duplicates read the thumbnails). */
+        Dataset<Row> quality(HadoopConf hadoop) {
             Dataset<Row> ids = keyed.groupBy("image_id").agg(min("path").as("path"));
             Optional<Dataset<Row>> prevQuality = prev.flatMap(pa -> TableReader.table(spark, pa.dir(), QUALITY))
                     .flatMap(QualityPass::reusable);
@@ -281,16 +388,13 @@ public final class AuditJob implements Job<AuditOptions> {
                 metrics.put("quality." + FLAGS.get(i), (double) flagCounts[i]);
             }
             metrics.put("quality.decoded", (double) decoded);
-            seconds.put(QUALITY, since(t));
+            return measures;
+        }
 
-            // exact blocked kNN in fc7: near-duplicates, leakage, outliers
-            t = System.nanoTime();
-            Dataset<Row> meta = keyed.select("key", "image_id", "path", "label", "split");
-            int k = (int) Math.min(o.k(), Math.max(1, n - 1));
+        /** Each image's k nearest neighbours in fc7 (near-duplicates, leakage, outliers), written as the {@code knn} table. */
+        Dataset<Row> knn(int k, AuditKnn.Method method) {
             Dataset<Row> knn;
             Dataset<Row> vectors = keyed.select("key", "path", "image_id", "model", "fc7");
-            AuditKnn.Method method = new AuditKnn.Method(o.knn(), o.knnGraphFrom(), o.block(), o.knnEf(), o.knnShardRows(),
-                    spark.sparkContext().defaultParallelism(), runDir, hadoop);
             if (n < 2) {
                 knn = spark.createDataFrame(List.of(), AuditKnn.SCHEMA);
                 metrics.put("knn.searched", (double) n);
@@ -307,8 +411,11 @@ public final class AuditJob implements Job<AuditOptions> {
                 knnMethod = found.graph() ? "graph" : "exact";
             }
             written(committer, KNN, AuditKnn.table(knn, keyed));
-            seconds.put("knn", since(t));
-            t = System.nanoTime();
+            return knn;
+        }
+
+        /** Near-duplicates and leakage; returns the thumbnail search, whose k-th distances the outliers read. */
+        ThumbnailPairs.Found nearDuplicates(Dataset<Row> knn, Dataset<Row> measures, Dataset<Row> meta, int k, AuditKnn.Method method) {
             // candidates, from two searches: each image's k nearest in fc7, and each content's k nearest by thumbnail
             // correlation. In fc7 a crowd of look-alikes (plain bags) can push a resized copy out of the first k; the
             // thumbnails rank copies first (docs/audit.md#near-duplicates). Either way the pair needs both thresholds.
@@ -322,12 +429,13 @@ public final class AuditJob implements Job<AuditOptions> {
                     o.nearDuplicatePixels(), metrics);
             written(committer, NEAR, near);
             Dataset<Row> nearStaged = staged(spark, committer, NEAR);
-            measures.unpersist();
             metrics.put("near_duplicates.pairs", (double) nearStaged.count());
             metrics.put("leakage.pairs", (double) nearStaged.where(col("leakage")).count());
-            seconds.put(NEAR, since(t));
+            return thumbPairs;
+        }
 
-            t = System.nanoTime();
+        /** Outliers by fc7 and by thumbnail. */
+        void outliers(Dataset<Row> knn, ThumbnailPairs.Found thumbPairs, Dataset<Row> meta, int k) {
             // two measures, each its own top fraction (docs/methods.md#outliers): the k-th neighbour in fc7, and the
             // k-th nearest other content by thumbnail correlation, where images the model maps among the classes
             // (pure noise) stand apart
@@ -349,10 +457,11 @@ public final class AuditJob implements Job<AuditOptions> {
             metrics.put("outliers.thumbnail", (double) flagged.getLong(2));
             extra.put("outlier_cut", cut);
             extra.put("thumbnail_outlier_cut", thumbnailCut);
-            seconds.put(OUTLIERS, since(t));
+        }
 
-            // label issues: confident learning on out-of-sample probabilities of K-fold probes
-            t = System.nanoTime();
+        /** Label issues by confident learning; returns the probes it scored with, for the next audit. */
+        Optional<LabelProbes.Fitted> labelIssues(FileSystem fs, String runName, long featuresVersion) {
+            Optional<LabelProbes.Fitted> probes = Optional.empty();
             List<String> classes = keyed.where(col("label").isNotNull()).select("label").distinct().orderBy("label")
                     .collectAsList().stream().map(r -> r.getString(0)).toList();
             List<Row> issueRows = new ArrayList<>();
@@ -405,11 +514,11 @@ public final class AuditJob implements Job<AuditOptions> {
             metrics.put("label_issues.count", (double) issueRows.size());
             metrics.put("label_issues.fraction", n == 0 ? 0 : issueRows.size() / (double) n);
             metrics.put("probe.accuracy", probeAccuracy);
-            seconds.put(LABELS, since(t));
+            return probes;
+        }
 
-
-            // class balance (share now, at the previous audit, change) and the confidence distribution
-            t = System.nanoTime();
+        /** Class balance (share now, at the previous audit, change) and the confidence distribution. */
+        void balanceAndConfidence() {
             Map<String, Double> share = new LinkedHashMap<>();
             List<Row> balanceRows = new ArrayList<>();
             double maxChange = 0;
@@ -443,10 +552,10 @@ public final class AuditJob implements Job<AuditOptions> {
                     .groupBy("bin").agg(count(lit(1)).as("images")).orderBy("bin")
                     .select(col("bin").divide(10.0).as("from"), col("bin").plus(1).divide(10.0).as("to"), col("images"));
             stage(committer, CONFIDENCE, conf);
-            seconds.put(BALANCE, since(t));
+        }
 
-            // drift: the images added since the previous audit against its snapshot, linear-time MMD on fc7
-            t = System.nanoTime();
+        /** Drift of the images added since the previous audit against its snapshot (linear-time MMD on fc7), and the changes by path. */
+        void driftAndChanges() {
             List<Row> driftRows = new ArrayList<>();
             metrics.put("drift.p_value", null);
             metrics.put("drift.mmd2", null);
@@ -508,11 +617,11 @@ public final class AuditJob implements Job<AuditOptions> {
             if (snapshot != null) {
                 snapshot.unpersist();
             }
-            seconds.put(DRIFT, since(t));
+        }
 
-            // new and resolved issues against the previous audit's tables: every check's keys in one
+        /** New and resolved issues against the previous audit's tables. */
+        void newAndResolved() {
             // full outer join, then one pass for the counts and one for the examples
-            t = System.nanoTime();
             Map<String, Dataset<Row>> current = issueKeys(name -> Optional.of(committer.uncommitted(name)));
             Map<String, Dataset<Row>> previous = prev.map(pa -> issueKeys(name -> TableReader.locate(spark, new Path(pa.dir(), name).toString())
                     .map(at -> TableReader.load(spark, at)))).orElse(Map.of());
@@ -554,46 +663,7 @@ public final class AuditJob implements Job<AuditOptions> {
                     extra.put("resolved." + check, examples.getOrDefault("resolved." + check, List.of()));
                 }
             }
-            seconds.put("diff", since(t));
-            committer.commit(TABLES);
-        } finally {
-            keyed.unpersist();
         }
-        seconds.put("total", since(t0));
-        List<AuditThresholds.Crossed> crossed = thresholds.check(metrics);
-        Summary summary = new Summary(runDir, prev.map(PreviousAudit::name).orElse(null), features, metrics, crossed, seconds);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("run", runName);
-        json.put("generated", Instant.now().toString());
-        json.put("previous_run", summary.previous());
-        json.put("features_version", featuresVersion);
-        if (extra.containsKey(PREVIOUS_UNREADABLE)) {
-            json.put(PREVIOUS_UNREADABLE, extra.get(PREVIOUS_UNREADABLE));
-        }
-        json.put("images", n);
-        json.put(KNN_METHOD, knnMethod);
-        json.put("features", Map.of("inputs", features.inputs(), "rows", features.rows(), "errors", features.errors(),
-                "model_ran", features.modelRan(), "reused", features.reused(), "removed", features.removed()));
-        json.put("metrics", metrics);
-        json.put("thresholds", thresholds.describe());
-        json.put("crossed", crossed.stream().map(AuditThresholds.Crossed::describe).toList());
-        json.put("class_share", classShares(spark, runDir));
-        json.put("examples", extra);
-        json.put("seconds", seconds);
-        json.put("options", o);
-        try {
-            write(fs, new Path(runPath, REPORT), AuditReport.render(spark, summary, runName, runDir, extra, o, knnMethod)
-                    .getBytes(StandardCharsets.UTF_8));
-            if (probes.isPresent()) {
-                write(fs, new Path(runPath, PROBES), probes.get().json());
-            }
-            write(fs, new Path(runPath, SUMMARY), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsBytes(json));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the audit's summary into " + runDir + ": " + e.getMessage(), e);
-        }
-        LOG.info("{}", summary.line());
-        return summary;
     }
 
     /**

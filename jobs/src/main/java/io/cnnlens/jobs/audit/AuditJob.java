@@ -205,11 +205,9 @@ public final class AuditJob implements Job<AuditOptions> {
         }
         Optional<PreviousAudit> prev = PreviousAudit.latest(fs, auditRoot, runName);
 
-        long t = System.nanoTime();
-        FeaturesJob.Summary features = FeaturesJob.run(spark, new FeaturesOptions(o.input(), o.out(), o.model(), null,
-                FeaturesOptions.BATCH_SIZE_DEFAULT, FeaturesOptions.DECODE_THREADS_DEFAULT, FeaturesOptions.DECODE_QUEUE_DEFAULT,
-                FeaturesOptions.PRECISION_DEFAULT, 0, true));
-        seconds.put("features", since(t));
+        FeaturesJob.Summary features = timed(seconds, "features", () -> FeaturesJob.run(spark, new FeaturesOptions(o.input(), o.out(),
+                o.model(), null, FeaturesOptions.BATCH_SIZE_DEFAULT, FeaturesOptions.DECODE_THREADS_DEFAULT,
+                FeaturesOptions.DECODE_QUEUE_DEFAULT, FeaturesOptions.PRECISION_DEFAULT, 0, true)));
         long featuresVersion = TableReader.tables(spark, o.out()).get("features");
         Dataset<Row> ft = TableReader.table(spark, o.out(), "features").orElseThrow();
         UserDefinedFunction split = udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType);
@@ -226,42 +224,22 @@ public final class AuditJob implements Job<AuditOptions> {
         String knnMethod = "exact";
         try (TableCommitter committer = new TableCommitter(spark, runDir, NAME)) {
             Checks checks = new Checks(spark, o, prev, committer, keyed, n, metrics, extra);
-            t = System.nanoTime();
-            checks.unreadable();
-            seconds.put(UNREADABLE, since(t));
-            t = System.nanoTime();
-            checks.exactDuplicates();
-            seconds.put(EXACT, since(t));
-            t = System.nanoTime();
-            Dataset<Row> measures = checks.quality(hadoop);
-            seconds.put(QUALITY, since(t));
-            t = System.nanoTime();
+            timed(seconds, UNREADABLE, checks::unreadable);
+            timed(seconds, EXACT, checks::exactDuplicates);
+            Dataset<Row> measures = timed(seconds, QUALITY, () -> checks.quality(hadoop));
             int k = (int) Math.min(o.k(), Math.max(1, n - 1));
             AuditKnn.Method method = new AuditKnn.Method(o.knn(), o.knnGraphFrom(), o.block(), o.knnEf(), o.knnShardRows(),
                     spark.sparkContext().defaultParallelism(), runDir, hadoop);
-            Dataset<Row> knn = checks.knn(k, method);
+            Dataset<Row> knn = timed(seconds, "knn", () -> checks.knn(k, method));
             knnMethod = checks.knnMethod;
-            seconds.put("knn", since(t));
-            t = System.nanoTime();
             Dataset<Row> meta = keyed.select("key", "image_id", "path", "label", "split");
-            ThumbnailPairs.Found thumbPairs = checks.nearDuplicates(knn, measures, meta, k, method);
+            ThumbnailPairs.Found thumbPairs = timed(seconds, NEAR, () -> checks.nearDuplicates(knn, measures, meta, k, method));
             measures.unpersist(); // read by the quality table and the thumbnail search, both done
-            seconds.put(NEAR, since(t));
-            t = System.nanoTime();
-            checks.outliers(knn, thumbPairs, meta, k);
-            seconds.put(OUTLIERS, since(t));
-            t = System.nanoTime();
-            probes = checks.labelIssues(fs, runName, featuresVersion);
-            seconds.put(LABELS, since(t));
-            t = System.nanoTime();
-            checks.balanceAndConfidence();
-            seconds.put(BALANCE, since(t));
-            t = System.nanoTime();
-            checks.driftAndChanges();
-            seconds.put(DRIFT, since(t));
-            t = System.nanoTime();
-            checks.newAndResolved();
-            seconds.put("diff", since(t));
+            timed(seconds, OUTLIERS, () -> checks.outliers(knn, thumbPairs, meta, k));
+            probes = timed(seconds, LABELS, () -> checks.labelIssues(fs, runName, featuresVersion));
+            timed(seconds, BALANCE, checks::balanceAndConfidence);
+            timed(seconds, DRIFT, checks::driftAndChanges);
+            timed(seconds, "diff", checks::newAndResolved);
             committer.commit(TABLES);
         } finally {
             keyed.unpersist();
@@ -856,6 +834,21 @@ public final class AuditJob implements Job<AuditOptions> {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open " + p + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Runs one step of the audit and records its seconds under {@code step}. */
+    private static <T> T timed(Map<String, Double> seconds, String step, java.util.function.Supplier<T> body) {
+        long t = System.nanoTime();
+        T result = body.get();
+        seconds.put(step, since(t));
+        return result;
+    }
+
+    private static void timed(Map<String, Double> seconds, String step, Runnable body) {
+        timed(seconds, step, () -> {
+            body.run();
+            return null;
+        });
     }
 
     private static double since(long t) {

@@ -356,14 +356,12 @@ public final class AuditJob implements Job<AuditOptions> {
                             when(lit(colourSet).and(col("grey")), lit("grey_in_colour")))));
             written(committer, QUALITY, quality);
             Dataset<Row> q = staged(spark, committer, QUALITY);
-            long[] flagCounts = new long[FLAGS.size()];
             Row fc = q.agg(count(when(size(col("flags")).gt(0), 1)),
                     FLAGS.stream().map(fl -> count(when(org.apache.spark.sql.functions.array_contains(col("flags"), fl), 1)))
                             .toArray(Column[]::new)).first();
             metrics.put("quality.flagged", (double) fc.getLong(0));
             for (int i = 0; i < FLAGS.size(); i++) {
-                flagCounts[i] = fc.getLong(i + 1);
-                metrics.put("quality." + FLAGS.get(i), (double) flagCounts[i]);
+                metrics.put("quality." + FLAGS.get(i), (double) fc.getLong(i + 1));
             }
             metrics.put("quality.decoded", (double) decoded);
             return measures;

@@ -49,9 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("bench")
 class AuditBench extends SparkTestBase {
 
-    /** References in the drift bench, and the 0.999 quantile of chi-square with REFERENCES − 1 = 19 degrees of freedom. */
+    /** References in the drift bench. */
     private static final int REFERENCES = 20;
-    private static final double CHI_SQUARE_999 = 43.82;
 
     @TempDir
     Path tmp;
@@ -268,19 +267,23 @@ class AuditBench extends SparkTestBase {
         double rate = total / (double) tests;
         double se = java.util.Arrays.stream(perBatch).map(q -> (q - rate) * (q - rate)).sum() / Math.max(1, batches - 1);
         se = Math.sqrt(se / batches);
-        double chiSquare = 0;
-        for (int a : alarms) {
-            // no alarm at all (or all alarms): the counts are equal, chi-square 0
-            chiSquare += rate > 0 && rate < 1 ? (a - batches * rate) * (a - batches * rate) / (batches * rate * (1 - rate)) : 0;
+        // Pearson's chi-square of the references × {alarm, none} table (Smile's); no alarm at all, or all
+        // alarms, leaves the counts equal: chi-square 0, p 1
+        int[][] table = new int[REFERENCES][];
+        for (int r = 0; r < REFERENCES; r++) {
+            table[r] = new int[] {alarms[r], batches - alarms[r]};
         }
+        smile.stat.hypothesis.ChiSqTest homogeneity = rate > 0 && rate < 1 ? smile.stat.hypothesis.ChiSqTest.test(table) : null;
+        double chiSquare = homogeneity == null ? 0 : homogeneity.chisq;
+        double chiSquareP = homogeneity == null ? 1 : homogeneity.pvalue;
         System.out.printf(Locale.ROOT, "audit bench: drift at level 0.05, %d references of %d train images (of %d), batches of %d: false alarms "
                         + "%s of %d same-distribution batches of train images per reference, %d of %d in all (%.4f, 95%% interval %.4f-%.4f "
-                        + "with the batch as the unit), chi-square of the counts %.1f on %d df; test images (never trained on) flagged %s of %d "
+                        + "with the batch as the unit), chi-square of the counts %.1f on %d df (p %.3f); test images (never trained on) flagged %s of %d "
                         + "batches; inverted batches detected %d of %d; load %s%n", REFERENCES, m, pool.size(), batch,
                 java.util.Arrays.toString(alarms), batches, total, tests, rate, rate - 1.96 * se, rate + 1.96 * se, chiSquare,
-                REFERENCES - 1, java.util.Arrays.toString(unseenAlarms), unseen.size(), detected, REFERENCES * inverted.size(), load());
+                REFERENCES - 1, chiSquareP, java.util.Arrays.toString(unseenAlarms), unseen.size(), detected, REFERENCES * inverted.size(), load());
         assertTrue(rate <= 0.05 + 3 * se, "false-alarm rate " + rate + " (standard error " + se + ")");
-        assertTrue(chiSquare < CHI_SQUARE_999, "alarms per reference " + java.util.Arrays.toString(alarms) + " differ more than the "
+        assertTrue(chiSquareP > 0.001, "alarms per reference " + java.util.Arrays.toString(alarms) + " differ more than the "
                 + "binomial allows: the level does not hold for each reference");
         assertEquals(REFERENCES * inverted.size(), detected);
     }

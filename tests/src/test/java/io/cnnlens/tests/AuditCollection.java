@@ -178,6 +178,32 @@ final class AuditCollection {
         return paths;
     }
 
+    /**
+     * Two crowds of train image {@code i}, one in each split: {@code copies} variants dimmed as
+     * {@link #dimmedVariants} dims them in {@code train/<class>/}, and as many of them resized to
+     * 34×34 in {@code test/<class>/}. Within a crowd the thumbnails correlate at about 1, across
+     * the two at about 0.99, so with more variants than a list holds every content's thumbnail
+     * list is full of its own split's crowd. Their paths: train's, then test's.
+     */
+    List<List<String>> crowdsInTwoSplits(Path root, int i, int copies) throws IOException {
+        String cls = FashionMnist.CLASSES.get(train.labels()[i]);
+        List<String> inTrain = new ArrayList<>();
+        List<String> inTest = new ArrayList<>();
+        for (int c = 1; c <= copies; c++) {
+            byte[] px = train.images()[i].clone();
+            for (int p = 0; p < px.length; p++) {
+                px[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
+            }
+            String a = "train/" + cls + String.format("/split-crowd-%05d-%02d.png", i, c);
+            String b = "test/" + cls + String.format("/split-crowd-resized-%05d-%02d.png", i, c);
+            write(root, a, PngWriter.grey(px, 28, 28));
+            write(root, b, png(resize(grey(px), 34)));
+            inTrain.add(a);
+            inTest.add(b);
+        }
+        return List.of(inTrain, inTest);
+    }
+
     /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}, then, once those run out, train images not yet in the collection (not inverted); their paths. */
     /** Test images not yet written: what {@link #addBatch} takes before it falls back to train images. */
     int testImagesLeft() {

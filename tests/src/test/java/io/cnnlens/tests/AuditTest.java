@@ -111,6 +111,8 @@ class AuditTest extends SparkTestBase {
         // and a crowd of distinct contents: fifteen variants of one image, so each thumbnail list (10)
         // leaves some of their pairs out, and the pairs only fc7 proposes must have their thumbnails compared
         c.dimmedVariants(images, 5001, 15);
+        // and two crowds of one image, one in each split, each bigger than a list: found across splits or not at all
+        List<List<String>> splitCrowds = c.crowdsInTwoSplits(images, 5002, 12);
         AuditJob.Summary a = AuditJob.run(spark, options(images, out, "crowd", null));
         Path run = out.resolve("audit/crowd");
         Set<String> listedWithCopy = new HashSet<>();
@@ -134,6 +136,53 @@ class AuditTest extends SparkTestBase {
         assertTrue(a.metrics().get("near_duplicates.thumbnail_candidates") >= 1);
         assertTrue(a.metrics().get("near_duplicates.compared") > 0, "pairs of the crowded variants were compared");
         assertNearDuplicatesEqualBruteForce(run);
+        assertThumbnailPairsHoldBruteForce(run);
+        assertCrowdsInTwoSplitsAreLeakage(images, out, run, splitCrowds);
+    }
+
+    /**
+     * Every path of one split's crowd that has a near-duplicate in the other's (both thresholds, by
+     * brute force over the two crowds) is in a leakage pair, although every content of both crowds
+     * has k or more contents of its own split closer by thumbnail than any of the other split's.
+     */
+    private static void assertCrowdsInTwoSplitsAreLeakage(Path images, Path out, Path run, List<List<String>> crowds) {
+        Map<String, float[]> thumb = new HashMap<>();
+        readQuality(run, (path, id, t) -> thumb.put(rel(images, path), t));
+        Map<String, float[]> fc7 = new HashMap<>();
+        byPath(TableReader.table(spark, out.toString(), "features").orElseThrow()).forEach((p, r) ->
+                fc7.put(rel(images, p), io.cnnlens.jobs.spark.VectorColumn.floats(r.getList(r.fieldIndex("fc7")))));
+        int k = AuditOptions.K.defaultValue();
+        Set<String> leaking = new HashSet<>();
+        for (int side = 0; side < 2; side++) {
+            List<String> own = crowds.get(side);
+            List<String> other = crowds.get(1 - side);
+            for (String x : own) {
+                double across = other.stream().mapToDouble(y -> correlation(thumb, x, y)).max().orElseThrow();
+                long closer = own.stream().filter(y -> !y.equals(x) && correlation(thumb, x, y) > across).count();
+                assertTrue(closer >= k, x + ": " + closer + " of its own split closer than the other split's best (" + across + ")");
+                for (String y : other) {
+                    if (correlation(thumb, x, y) >= AuditOptions.NEAR_DUPLICATE_PIXELS.defaultValue() + 1e-5
+                            && cosine(fc7.get(x), fc7.get(y)) >= AuditOptions.NEAR_DUPLICATE_COSINE.defaultValue() + 1e-5) {
+                        leaking.add(x);
+                    }
+                }
+            }
+        }
+        Set<String> found = new HashSet<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.NEAR).orElseThrow().where("leakage").collectAsList()) {
+            found.add(rel(images, r.getString(r.fieldIndex("path_a"))));
+            found.add(rel(images, r.getString(r.fieldIndex("path_b"))));
+        }
+        System.out.println("audit near-duplicates: of two crowds of " + crowds.get(0).size() + " in two splits, " + leaking.size()
+                + " paths have a near-duplicate in the other split");
+        assertTrue(leaking.size() >= crowds.get(0).size(), "the crowds are near-duplicates across splits: " + leaking);
+        Set<String> missed = new HashSet<>(leaking);
+        missed.removeAll(found);
+        assertTrue(missed.isEmpty(), "every path with a near-duplicate in the other split is in a leakage pair; missed " + missed);
+    }
+
+    private static double correlation(Map<String, float[]> thumb, String a, String b) {
+        return io.cnnlens.audit.ImageQuality.correlation(thumb.get(a), thumb.get(b));
     }
 
     @Test
@@ -276,6 +325,9 @@ class AuditTest extends SparkTestBase {
         // (a2 had a removal, so it searched all); the kept and new pairs hold every brute-force one
         assertEquals(60.0, m3.path("near_duplicates.thumbnail_searched").asDouble(), "only the 60 new contents searched");
         assertTrue(a2.metrics().get("near_duplicates.thumbnail_searched") > 400, "a2 lost a content: all searched");
+        // and across splits: a2 searched all contents with a split, a3 the 60 new ones (all in test/)
+        assertTrue(a2.metrics().get("near_duplicates.split_searched") > 400, "a2 searched across splits in full");
+        assertEquals(60.0, m3.path("near_duplicates.split_searched").asDouble(), "a3 searched the new contents across splits");
         assertThumbnailPairsHoldBruteForce(run3);
         assertNearDuplicatesEqualBruteForce(run3);
         try (var left = Files.list(run3)) {
@@ -323,9 +375,20 @@ class AuditTest extends SparkTestBase {
         assertTrue(byThumbnail.containsAll(truth.noise()), "every noise image is an outlier by thumbnail: " + byThumbnail);
 
         List<String> added = c.addBatch(images, 30, false);
+        // and a byte copy of a train image under test/: its content's split is now test, so the search across splits is done in full
+        Path trainImage;
+        try (var files = Files.walk(images.resolve("train"))) {
+            trainImage = files.filter(x -> x.toString().endsWith(".png")).sorted().findFirst().orElseThrow();
+        }
+        Path copied = images.resolve("test").resolve(trainImage.getParent().getFileName().toString()).resolve("copied-from-train.png");
+        Files.createDirectories(copied.getParent());
+        Files.copy(trainImage, copied);
         AuditJob.Summary a2 = AuditJob.run(spark, outlierOptions(images, out, "o2", fraction));
         Path run2 = out.resolve("audit/o2");
         assertEquals(added.size(), a2.metrics().get("near_duplicates.thumbnail_searched"), "the new contents only searched");
+        assertTrue(a2.metrics().get("near_duplicates.split_searched") > 300, "a content moved split: all searched across splits, "
+                + a2.metrics().get("near_duplicates.split_searched"));
+        assertThumbnailPairsHoldBruteForce(run2);
         Map<String, Double> thumbnailKth = assertThumbnailListsEqualBruteForce(run2);
         // the outliers of the brute-force lists: the exact top fraction of each measure, by path
         Map<String, Double> fc7Kth = new HashMap<>();
@@ -420,39 +483,65 @@ class AuditTest extends SparkTestBase {
      */
     static void assertThumbnailPairsHoldBruteForce(Path run) {
         Map<String, float[]> thumbs = new HashMap<>();
-        readQuality(run, (path, id, thumbnail) -> thumbs.put(id, thumbnail));
+        Map<String, String> split = new HashMap<>(); // a content's split: its paths' first in name order
+        readQuality(run, (path, id, thumbnail) -> {
+            thumbs.put(id, thumbnail);
+            String s = io.cnnlens.audit.SplitFolders.of(path);
+            if (s != null) {
+                split.merge(id, s, (x, y) -> x.compareTo(y) <= 0 ? x : y);
+            }
+        });
         Set<String> have = new HashSet<>();
         for (Row r : TableReader.table(spark, run.toString(), AuditJob.THUMBNAIL_PAIRS).orElseThrow().collectAsList()) {
             have.add(r.getString(0) + "|" + r.getString(1));
         }
         List<String> ids = new ArrayList<>(thumbs.keySet());
-        int k = AuditOptions.K.defaultValue();
-        double threshold = AuditOptions.NEAR_DUPLICATE_PIXELS.defaultValue();
         Set<String> want = new HashSet<>();
+        Set<String> across = new HashSet<>();
         for (String q : ids) {
             if (io.cnnlens.audit.ImageQuality.centred(thumbs.get(q)) == null) {
                 continue;
             }
             List<double[]> all = new ArrayList<>();
+            List<double[]> otherSplits = new ArrayList<>();
             for (int j = 0; j < ids.size(); j++) {
-                if (!ids.get(j).equals(q) && io.cnnlens.audit.ImageQuality.centred(thumbs.get(ids.get(j))) != null) {
-                    all.add(new double[] {io.cnnlens.audit.ImageQuality.correlation(thumbs.get(q), thumbs.get(ids.get(j))), j});
+                String o = ids.get(j);
+                if (!o.equals(q) && io.cnnlens.audit.ImageQuality.centred(thumbs.get(o)) != null) {
+                    double[] c = {io.cnnlens.audit.ImageQuality.correlation(thumbs.get(q), thumbs.get(o)), j};
+                    all.add(c);
+                    if (split.get(q) != null && split.get(o) != null && !split.get(q).equals(split.get(o))) {
+                        otherSplits.add(c);
+                    }
                 }
             }
-            all.sort((x, y) -> Double.compare(y[0], x[0]));
-            for (int r = 0; r < Math.min(k, all.size()); r++) {
-                // a tie with the (k+1)-th may rank either way: only clear places count
-                boolean clear = r + 1 == all.size() || all.get(r + 1)[0] < all.get(r)[0] - 1e-6 || r + 1 < k;
-                if (all.get(r)[0] >= threshold + 1e-6 && clear) {
-                    String o = ids.get((int) all.get(r)[1]);
-                    String pair = pair(q, o);
-                    want.add(pair);
-                    assertTrue(have.contains(pair), "thumbnail pair " + q + " ~ " + o + " corr " + all.get(r)[0]);
-                }
+            // each content's list among all, and among the other splits' contents (the search for leakage)
+            want.addAll(listPairsHeld(q, all, ids, have));
+            Set<String> fromAcross = listPairsHeld(q, otherSplits, ids, have);
+            want.addAll(fromAcross);
+            across.addAll(fromAcross);
+        }
+        System.out.println("audit thumbnails: " + want.size() + " brute-force list pairs at or above the threshold (" + across.size()
+                + " from the lists across splits), all among the run's " + have.size());
+        assertFalse(want.isEmpty(), "the collection's injected copies give pairs to check");
+    }
+
+    /** The pairs of q's k nearest in {@code ranked} (correlation, index in ids) at the threshold, each asserted among {@code have}. */
+    private static Set<String> listPairsHeld(String q, List<double[]> ranked, List<String> ids, Set<String> have) {
+        int k = AuditOptions.K.defaultValue();
+        double threshold = AuditOptions.NEAR_DUPLICATE_PIXELS.defaultValue();
+        ranked.sort((x, y) -> Double.compare(y[0], x[0]));
+        Set<String> held = new HashSet<>();
+        for (int r = 0; r < Math.min(k, ranked.size()); r++) {
+            // a tie with the (k+1)-th may rank either way: only clear places count
+            boolean clear = r + 1 == ranked.size() || ranked.get(r + 1)[0] < ranked.get(r)[0] - 1e-6 || r + 1 < k;
+            if (ranked.get(r)[0] >= threshold + 1e-6 && clear) {
+                String o = ids.get((int) ranked.get(r)[1]);
+                String pair = pair(q, o);
+                held.add(pair);
+                assertTrue(have.contains(pair), "thumbnail pair " + q + " ~ " + o + " corr " + ranked.get(r)[0]);
             }
         }
-        System.out.println("audit thumbnails: " + want.size() + " brute-force list pairs at or above the threshold, all among the run's " + have.size());
-        assertFalse(want.isEmpty(), "the collection's injected copies give pairs to check");
+        return held;
     }
 
     /**

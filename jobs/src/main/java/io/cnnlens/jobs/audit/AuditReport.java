@@ -90,9 +90,11 @@ final class AuditReport {
                 "Pairs among each image's " + o.k() + " nearest neighbours in fc7 ("
                         + (knnMethod.equals("graph") ? String.format(Locale.ROOT, "searched through a graph index, recall@%d %.4f against exact "
                         + "search on a sample", o.k(), m.get("knn.recall")) : "exact search") + ") or each content's " + o.k()
-                        + " nearest by thumbnail correlation (so a crowd of look-alikes in fc7 cannot hide a copy), with fc7 cosine ≥ "
+                        + " nearest by thumbnail correlation (so a crowd of look-alikes in fc7 cannot hide a copy), overall and in "
+                        + "each other split folder (so one split's look-alikes cannot hide a copy in another), with fc7 cosine ≥ "
                         + o.nearDuplicateCosine() + " and 16×16 grey thumbnails that correlate ≥ " + o.nearDuplicatePixels() + "; "
-                        + "leakage: the two sit in different split folders.",
+                        + "leakage: the two sit in different split folders. In a crowd of near-identical images these are each "
+                        + "image's nearest pairs, not every pair.",
                 t -> t.orderBy(col("leakage").desc(), col("cosine").desc()), "path_a", "path_b", "cosine", "pixel_correlation", "exact", "leakage");
         check(spark, r, runDir, AuditJob.EXACT, "Exact duplicates", "The same bytes (SHA-256) at several paths.",
                 t -> t.orderBy("image_id", "path"), "image_id", "path", "copies");

@@ -2,6 +2,7 @@ package io.cnnlens.jobs.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cnnlens.audit.ImageQuality;
+import io.cnnlens.audit.SplitFolders;
 import io.cnnlens.index.Metric;
 import io.cnnlens.jobs.spark.TableCommitter;
 import io.cnnlens.jobs.spark.TableReader;
@@ -23,6 +24,9 @@ import java.util.Optional;
 
 import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.explode;
@@ -42,6 +46,9 @@ import static org.apache.spark.sql.functions.xxhash64;
  * (docs/audit.md#incremental-audits). Wiring only; the measure is {@link ImageQuality#centred}.
  */
 final class ThumbnailPairs {
+
+    /** The metric of the contents searched across splits. */
+    static final String SPLIT_SEARCHED = "near_duplicates.split_searched";
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ThumbnailPairs.class);
 
@@ -72,7 +79,9 @@ final class ThumbnailPairs {
                         centred.apply(col("thumbnail")).as("fc7"))  // the column AuditKnn searches
                 .where(col("fc7").isNotNull()).dropDuplicates("key").persist(StorageLevel.MEMORY_AND_DISK());
         long n = contents.count();
-        Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, o));
+        // a content's split: the first in name order of its paths' split folders (null: none)
+        Dataset<Row> splitOf = keyed.groupBy("image_id").agg(min("split").as("split"));
+        Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, splitOf, o));
         // read by a count and by both searches: computed once
         Dataset<Row> newContents = kept.isPresent()
                 ? contents.join(kept.get().contents(), "image_id", "left_anti").persist(StorageLevel.MEMORY_AND_DISK()) : contents;
@@ -95,6 +104,9 @@ final class ThumbnailPairs {
         }
         metrics.put("near_duplicates.thumbnail_searched", (double) searched);
         LOG.info("near-duplicates: {} of {} contents searched by thumbnail in {} s", searched, n, (System.nanoTime() - t) / 1e9);
+        // leakage: each content's k nearest among the other splits' contents, so that a copy across splits is not
+        // crowded out of both lists by look-alikes of its own split (docs/methods.md#near-duplicates)
+        Dataset<Row> acrossSplits = acrossSplits(spark, contents, newContents, searched, splitOf, k, method, kept, metrics, release);
         // each content's k smallest thumbnail distances, for the outliers by thumbnail and the next audit. A kept
         // content's list was the k nearest among the old contents; the columns of this search hold its nearest
         // among the new ones, so its k nearest now are the k smallest of both (the two sets are disjoint). A new
@@ -114,7 +126,7 @@ final class ThumbnailPairs {
         Dataset<Row> kth = AuditJob.staged(spark, committer, AuditJob.THUMBNAIL_LISTS)
                 .where(size(col("distances")).geq(Math.max(1, listLength)))
                 .select(col("image_id"), element_at(col("distances"), Math.max(1, listLength)).as("thumbnail_kth_distance"));
-        Dataset<Row> close = found.where(col("distance").leq(1 - o.nearDuplicatePixels()))
+        Dataset<Row> close = found.union(acrossSplits).where(col("distance").leq(1 - o.nearDuplicatePixels()))
                 .select(least(col("query_key"), col("neighbor_key")).as("ca"), greatest(col("query_key"), col("neighbor_key")).as("cb"),
                         lit(1.0).minus(col("distance")).as("correlation"))
                 .groupBy("ca", "cb").agg(max("correlation").as("correlation"));
@@ -173,9 +185,65 @@ final class ThumbnailPairs {
 
     /**
      * The previous audit's thumbnail pairs (this run's threshold applied), the contents (image_id) it
-     * had, and each content's k smallest thumbnail distances then (image_id, distances).
+     * had, and each content's k smallest thumbnail distances then (image_id, distances); whether its
+     * lists were exact, and whether its pairs hold its search across splits for this audit's splits.
      */
-    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents, Dataset<Row> lists, boolean exact) {
+    private record KeptPairs(Dataset<Row> pairs, Dataset<Row> contents, Dataset<Row> lists, boolean exact, boolean acrossSplits) {
+    }
+
+    /**
+     * The search for leakage: each content with a split ({@code splitOf}: image_id, split) against
+     * the contents of the other splits, read both ways, as rows of {@link AuditKnn#SCHEMA}. Splits
+     * in name order, each searched against those before it, so every pair of splits once; a
+     * content's lists in the splits together hold its k nearest among all other splits.
+     * Incremental as the search of all is ({@link KeptPairs#acrossSplits}): only the new contents,
+     * each against the other splits' contents and they against it ({@code newCount} of them). Puts
+     * {@code near_duplicates.split_searched}: the contents whose lists were searched, all those with
+     * a split or the new ones (0 with fewer than two splits).
+     */
+    private static Dataset<Row> acrossSplits(SparkSession spark, Dataset<Row> contents, Dataset<Row> newContents, long newCount,
+                                             Dataset<Row> splitOf, int k, AuditKnn.Method method, Optional<KeptPairs> kept,
+                                             Map<String, Double> metrics, List<Runnable> release) {
+        boolean incremental = kept.map(KeptPairs::acrossSplits).orElse(false);
+        if (incremental && newCount == 0) {
+            metrics.put(SPLIT_SEARCHED, 0.0);
+            return spark.createDataFrame(List.of(), AuditKnn.SCHEMA); // nothing new: the kept pairs are the search
+        }
+        Dataset<Row> withSplit = contents.select("key", "image_id", "fc7").join(splitOf.where(col("split").isNotNull()), "image_id")
+                .join(newContents.select(col("image_id"), lit(true).as("new")), AuditJob.columns("image_id"), "left")
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        release.add(withSplit::unpersist);
+        // contents per split, and new ones: one query
+        Map<String, long[]> perSplit = new java.util.TreeMap<>();
+        for (Row r : withSplit.groupBy("split").agg(count(lit(1)), count(when(col("new"), 1))).collectAsList()) {
+            perSplit.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+        }
+        List<String> splits = new ArrayList<>(perSplit.keySet());
+        Dataset<Row> found = spark.createDataFrame(List.of(), AuditKnn.SCHEMA);
+        long searched = 0;
+        long before = 0; // contents in the splits before this one
+        long all = perSplit.values().stream().mapToLong(c -> c[0]).sum();
+        for (int i = 0; i < splits.size() && splits.size() >= 2; i++) {
+            String s = splits.get(i);
+            long nq = incremental ? perSplit.get(s)[1] : perSplit.get(s)[0];
+            long nr = incremental ? all - perSplit.get(s)[0] : before;
+            before += perSplit.get(s)[0];
+            if (nq == 0 || nr == 0) {
+                continue;
+            }
+            // the new contents against every other split; all contents against the splits before theirs
+            Dataset<Row> q = withSplit.where(col("split").equalTo(s).and(incremental ? col("new").isNotNull() : lit(true))).select("key", "fc7");
+            Dataset<Row> refs = withSplit.where(incremental ? col("split").notEqual(s) : col("split").lt(s)).select("key", "fc7");
+            AuditKnn.Lists both = AuditKnn.bothWays(spark, q, refs, (int) Math.min(k, nr), (int) Math.min(k, nq), method);
+            release.add(both::unpersist);
+            found = found.union(both.union());
+            searched += nq;
+        }
+        // every content with a split has its lists searched in full; incrementally, the new ones
+        long listed = incremental ? searched : splits.size() >= 2 ? all : 0;
+        metrics.put(SPLIT_SEARCHED, (double) listed);
+        LOG.info("near-duplicates: {} contents searched across {} splits{}", listed, splits.size(), incremental ? " (the new ones)" : "");
+        return found;
     }
 
     /**
@@ -184,7 +252,8 @@ final class ThumbnailPairs {
      * one), and none of its contents gone (a removal can let a pair into a list that was full
      * before). Empty: search all.
      */
-    private static Optional<KeptPairs> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> measures, AuditOptions o) {
+    private static Optional<KeptPairs> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> measures, Dataset<Row> splitOf,
+                                                          AuditOptions o) {
         JsonNode opts = pa.summary().path("options");
         if (!Objects.equals(opts.path("model").textValue(), o.model()) || opts.path("k").asInt(-1) != o.k()
                 || opts.path("nearDuplicatePixels").asDouble(2) > o.nearDuplicatePixels()) {
@@ -197,17 +266,32 @@ final class ThumbnailPairs {
         if (pairs.isEmpty() || quality.isEmpty() || lists.isEmpty()) {
             return Optional.empty();
         }
-        Dataset<Row> before = quality.get().select("image_id").distinct();
-        long gone = before.join(measures.select("image_id"), "image_id", "left_anti").count();
+        UserDefinedFunction split = udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType);
+        Dataset<Row> before = quality.get().groupBy("image_id").agg(min(split.apply(col("path"))).as("before"));
+        // one query: the contents then, those gone, and those still here in another split
+        Dataset<Row> now = measures.select("image_id").distinct().join(splitOf, "image_id").withColumn("present", lit(true));
+        Row counted = before.join(now, AuditJob.columns("image_id"), "left")
+                .agg(count(lit(1)), count(when(col("present").isNull(), 1)),
+                        count(when(col("present").isNotNull().and(not(col("split").eqNullSafe(col("before")))), 1)))
+                .first();
+        long gone = counted.getLong(1);
         if (gone > 0) {
             LOG.info("near-duplicates: {} contents gone since audit {}: the thumbnails are searched anew", gone, pa.name());
             return Optional.empty();
         }
-        if (before.count() <= o.k()) {
+        if (counted.getLong(0) <= o.k()) {
             return Optional.empty(); // its lists were shorter than k: search all
         }
+        // its pairs hold its search across splits when it did one (audits before 2026-12-08 did not) and every
+        // content is in the split it was in (an exact copy added under another split folder can move one)
+        long moved = counted.getLong(2);
+        boolean acrossSplits = pa.summary().path("metrics").has(SPLIT_SEARCHED) && moved == 0;
+        if (moved > 0) {
+            LOG.info("near-duplicates: {} contents in another split since audit {}: searched across splits anew", moved, pa.name());
+        }
         return Optional.of(new KeptPairs(pairs.get().where(col("correlation").geq(o.nearDuplicatePixels()))
-                .select("image_id_a", "image_id_b", "correlation", "distance"), before, lists.get().select("image_id", "distances"),
-                "exact".equals(pa.summary().path(AuditJob.KNN_METHOD).textValue())));
+                .select("image_id_a", "image_id_b", "correlation", "distance"), before.select("image_id"),
+                lists.get().select("image_id", "distances"),
+                "exact".equals(pa.summary().path(AuditJob.KNN_METHOD).textValue()), acrossSplits));
     }
 }

@@ -392,9 +392,11 @@ public final class AuditJob implements Job<AuditOptions> {
 
         /** Near-duplicates and leakage; returns the thumbnail search, whose k-th distances the outliers read. */
         ThumbnailPairs.Found nearDuplicates(Dataset<Row> knn, Dataset<Row> measures, Dataset<Row> meta, int k, AuditKnn.Method method) {
-            // candidates, from two searches: each image's k nearest in fc7, and each content's k nearest by thumbnail
-            // correlation. In fc7 a crowd of look-alikes (plain bags) can push a resized copy out of the first k; the
-            // thumbnails rank copies first (docs/audit.md#near-duplicates). Either way the pair needs both thresholds.
+            // candidates, from three searches: each image's k nearest in fc7, and each content's k nearest by thumbnail
+            // correlation, among all and among the other splits. In fc7 a crowd of look-alikes (plain bags) can push a
+            // resized copy out of the first k; the thumbnails rank copies first, and the lists across splits keep one
+            // split's look-alikes from hiding a copy in another (docs/methods.md#near-duplicates). Either way the pair
+            // needs both thresholds.
             Dataset<Row> fc7Pairs = knn.where(col("distance").leq(1 - o.nearDuplicateCosine()))
                     .select(least(col("query_key"), col("neighbor_key")).as("a"), greatest(col("query_key"), col("neighbor_key")).as("b"),
                             col("distance"));

@@ -41,8 +41,9 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.xxhash64;
 
 /**
- * The near-duplicates' second candidate search: each distinct content's k nearest others by
- * thumbnail correlation (docs/methods.md#near-duplicates), kept from one audit to the next
+ * The near-duplicates' second and third candidate searches: each distinct content's k nearest
+ * others by thumbnail correlation, among all and among the other splits' contents
+ * (docs/methods.md#near-duplicates), kept from one audit to the next
  * (docs/audit.md#incremental-audits). Wiring only; the measure is {@link ImageQuality#centred}.
  */
 final class ThumbnailPairs {
@@ -62,6 +63,8 @@ final class ThumbnailPairs {
      * fc7 cosine distance, staged as {@link AuditJob#THUMBNAIL_PAIRS}; then given to every pair of their
      * paths: rows (a, b, distance) as the fc7 pairs have them. One vector per content, so exact
      * copies do not crowd the lists. Flat thumbnails correlate with nothing and are left out.
+     * Where the collection has split folders the pairs of each content's k nearest in the other
+     * splits are added ({@link #acrossSplits}); the lists kept for the outliers are those among all.
      *
      * <p>Incremental (with {@code previous}, from {@code --knn-keep-from} images): when no content
      * is gone since the previous audit and its model, k and pixel threshold allow, its pairs are kept and

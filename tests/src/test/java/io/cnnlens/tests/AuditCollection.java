@@ -204,6 +204,49 @@ final class AuditCollection {
         return List.of(inTrain, inTest);
     }
 
+    /**
+     * Train image {@code i} in {@code train/<class>/} and its copy resized to 34×34 in
+     * {@code test/<class>/}: one near-duplicate pair across splits. Their paths.
+     */
+    List<String> pairAcrossSplits(Path root, int i) throws IOException {
+        String cls = FashionMnist.CLASSES.get(train.labels()[i]);
+        String a = "train/" + cls + String.format("/pair-%05d.png", i);
+        String b = "test/" + cls + String.format("/pair-resized-%05d.png", i);
+        write(root, a, PngWriter.grey(train.images()[i], 28, 28));
+        write(root, b, png(resize(grey(train.images()[i]), 34)));
+        return List.of(a, b);
+    }
+
+    /**
+     * What pushes {@link #pairAcrossSplits}'s pair out of every list: {@code copies} variants of the
+     * train image dimmed as {@link #dimmedVariants} dims them, in {@code test/<class>/}, and as many
+     * of the resized copy in {@code train/<class>/}. Each variant correlates with its original at
+     * about 1, more than the pair's two images do with each other, and sits in the other's split.
+     */
+    List<String> crowdOutPair(Path root, int i, int copies) throws IOException {
+        String cls = FashionMnist.CLASSES.get(train.labels()[i]);
+        BufferedImage resized = resize(grey(train.images()[i]), 34);
+        byte[] small = ((java.awt.image.DataBufferByte) resized.getRaster().getDataBuffer()).getData();
+        List<String> paths = new ArrayList<>();
+        for (int c = 1; c <= copies; c++) {
+            byte[] px = train.images()[i].clone();
+            for (int p = 0; p < px.length; p++) {
+                px[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
+            }
+            byte[] big = small.clone();
+            for (int p = 0; p < big.length; p++) {
+                big[p] = (byte) Math.round((big[p] & 0xff) * (1 - c / 100.0));
+            }
+            String a = "test/" + cls + String.format("/pair-dimmed-%05d-%02d.png", i, c);
+            String b = "train/" + cls + String.format("/pair-resized-dimmed-%05d-%02d.png", i, c);
+            write(root, a, PngWriter.grey(px, 28, 28));
+            write(root, b, PngWriter.grey(big, 34, 34));
+            paths.add(a);
+            paths.add(b);
+        }
+        return paths;
+    }
+
     /** {@code count} more test-split images into {@code test/<class>/}, inverted (255 − x) when {@code drift}, then, once those run out, train images not yet in the collection (not inverted); their paths. */
     /** Test images not yet written: what {@link #addBatch} takes before it falls back to train images. */
     int testImagesLeft() {

@@ -113,6 +113,8 @@ class AuditTest extends SparkTestBase {
         c.dimmedVariants(images, 5001, 15);
         // and two crowds of one image, one in each split, each bigger than a list: found across splits or not at all
         List<List<String>> splitCrowds = c.crowdsInTwoSplits(images, 5002, 12);
+        // and one pair across splits, which the next audit's added images push out of every list
+        List<String> kept = c.pairAcrossSplits(images, 5003);
         AuditJob.Summary a = AuditJob.run(spark, options(images, out, "crowd", null));
         Path run = out.resolve("audit/crowd");
         Set<String> listedWithCopy = new HashSet<>();
@@ -138,6 +140,42 @@ class AuditTest extends SparkTestBase {
         assertNearDuplicatesEqualBruteForce(run);
         assertThumbnailPairsHoldBruteForce(run);
         assertCrowdsInTwoSplitsAreLeakage(images, out, run, splitCrowds);
+
+        // a pair stays a pair until a file of it changes: added look-alikes push it out of the lists, and the next
+        // audit keeps it from this one instead of reporting it resolved
+        String keptPair = pair(kept.get(0), kept.get(1));
+        assertTrue(nearPairs(images, run).contains(keptPair), "the pair is found: " + keptPair);
+        c.crowdOutPair(images, 5003, 12);
+        // lists searched in full, as below --knn-keep-from by default: the kept thumbnail pairs do not hold it either
+        AuditJob.Summary b = AuditJob.run(spark, options(images, out, "crowd2", null, AuditOptions.FOLDS.defaultValue(),
+                AuditOptions.KNN_KEEP_FROM.defaultValue()));
+        Path run2 = out.resolve("audit/crowd2");
+        Map<String, String> idOf = new HashMap<>();
+        readQuality(run2, (path, id, t) -> idOf.put(rel(images, path), id));
+        boolean listed = false;
+        for (Row r : TableReader.table(spark, run2.toString(), AuditJob.KNN).orElseThrow().collectAsList()) {
+            listed |= pair(rel(images, r.getString(r.fieldIndex("path"))), rel(images, r.getString(r.fieldIndex("neighbor_path")))).equals(keptPair);
+        }
+        for (Row r : TableReader.table(spark, run2.toString(), AuditJob.THUMBNAIL_PAIRS).orElseThrow().collectAsList()) {
+            listed |= pair(r.getString(0), r.getString(1)).equals(pair(idOf.get(kept.get(0)), idOf.get(kept.get(1))));
+        }
+        System.out.printf("audit near-duplicates: %.0f pairs kept from the previous audit, %.0f resolved%n",
+                b.metrics().get("near_duplicates.kept"), b.metrics().get("resolved.near_duplicates"));
+        assertFalse(listed, "the look-alikes push the pair out of the fc7 and the thumbnail lists");
+        assertTrue(nearPairs(images, run2).contains(keptPair), "the pair is still in the table");
+        assertTrue(b.metrics().get("near_duplicates.kept") >= 1, "the lists no longer proposed some pairs: they were kept");
+        assertEquals(0.0, b.metrics().get("resolved.near_duplicates"), "nothing was removed or changed: no pair resolved");
+        assertEquals(0.0, b.metrics().get("resolved.leakage"));
+        assertNearDuplicatesEqualBruteForce(run2, run);
+    }
+
+    /** The run's near-duplicate pairs, by relative paths. */
+    private static Set<String> nearPairs(Path images, Path run) {
+        Set<String> pairs = new HashSet<>();
+        for (Row r : TableReader.table(spark, run.toString(), AuditJob.NEAR).orElseThrow().collectAsList()) {
+            pairs.add(pair(rel(images, r.getString(r.fieldIndex("path_a"))), rel(images, r.getString(r.fieldIndex("path_b")))));
+        }
+        return pairs;
     }
 
     /**
@@ -259,7 +297,7 @@ class AuditTest extends SparkTestBase {
 
         // +10 % same-distribution images, one removed, one changed in place: the model runs on the added and changed ones only
         List<String> added = c.addBatch(images, truth.images() / 10, false);
-        Files.delete(images.resolve(truth.dark().iterator().next()));
+        Files.delete(images.resolve(truth.dark().iterator().next()));  // the removed file
         String changedPath = c.changeFirstTestImage(images);
         AuditJob.Summary a2 = AuditJob.run(spark, options(images, out, "a2", null));
         System.out.printf("audit incremental: first %.1f s (model on %d), second %.1f s (model on %d)%n",
@@ -271,6 +309,16 @@ class AuditTest extends SparkTestBase {
         assertEquals(added.size(), a2.metrics().get("changes.added"));
         assertEquals(1.0, a2.metrics().get("changes.removed"));
         assertEquals(1.0, a2.metrics().get("changes.changed"), changedPath + " changed in place");
+        // a near-duplicate pair leaves the table only with a removed or changed file: the rest of a1's pairs are kept
+        // even where the added images pushed them out of the lists
+        Set<String> nearPairs2 = nearPairs(images, out.resolve("audit/a2"));
+        String removedPath = truth.dark().iterator().next();
+        for (String p : nearPairs) {
+            assertTrue(nearPairs2.contains(p) || Set.of(p.split("\\|")).contains(removedPath) || Set.of(p.split("\\|")).contains(changedPath),
+                    "a1's pair " + p + " is still in a2's table");
+        }
+        System.out.printf("audit near-duplicates: a2 kept %.0f of a1's pairs the lists no longer proposed; resolved %.0f%n",
+                a2.metrics().get("near_duplicates.kept"), a2.metrics().get("resolved.near_duplicates"));
         assertEquals(1.0, a2.metrics().get("resolved.quality"), "the deleted dark image's flag is resolved");
         assertEquals(added.size() + 1, a2.metrics().get("quality.decoded"), "quality measured for new content only");
         assertTrue(a2.metrics().get("drift.p_value") > 0.001, "no drift on a same-distribution batch: " + a2.metrics());
@@ -329,7 +377,7 @@ class AuditTest extends SparkTestBase {
         assertTrue(a2.metrics().get("near_duplicates.split_searched") > 400, "a2 searched across splits in full");
         assertEquals(60.0, m3.path("near_duplicates.split_searched").asDouble(), "a3 searched the new contents across splits");
         assertThumbnailPairsHoldBruteForce(run3);
-        assertNearDuplicatesEqualBruteForce(run3);
+        assertNearDuplicatesEqualBruteForce(run3, out.resolve("audit/a2"));
         try (var left = Files.list(run3)) {
             assertTrue(left.noneMatch(x -> x.getFileName().toString().startsWith("_graph_")), "the graph's work folders are removed");
         }
@@ -551,6 +599,14 @@ class AuditTest extends SparkTestBase {
      * (NearDuplicates). A pair within 1e-5 of the threshold may fall either way.
      */
     static void assertNearDuplicatesEqualBruteForce(Path run) {
+        assertNearDuplicatesEqualBruteForce(run, null);
+    }
+
+    /**
+     * As {@link #assertNearDuplicatesEqualBruteForce(Path)}, with the {@code previous} audit's pairs
+     * among the candidates where both paths hold the same content in both runs: a later audit keeps them.
+     */
+    static void assertNearDuplicatesEqualBruteForce(Path run, Path previous) {
         String dir = run.toString();
         Map<String, float[]> thumbs = new HashMap<>();
         Map<String, String> content = new HashMap<>();
@@ -571,6 +627,18 @@ class AuditTest extends SparkTestBase {
                 .select("image_id_a", "image_id_b").collectAsList()) {
             for (String a : paths.getOrDefault(r.getString(0), List.of())) {
                 for (String b : paths.getOrDefault(r.getString(1), List.of())) {
+                    candidates.add(pair(a, b));
+                }
+            }
+        }
+        if (previous != null) {
+            Map<String, String> then = new HashMap<>();
+            readQuality(previous, (path, id, thumbnail) -> then.put(path, id));
+            for (Row r : TableReader.table(spark, previous.toString(), AuditJob.NEAR).orElseThrow()
+                    .where(col("cosine").geq(AuditOptions.NEAR_DUPLICATE_COSINE.defaultValue())).select("path_a", "path_b").collectAsList()) {
+                String a = r.getString(0);
+                String b = r.getString(1);
+                if (then.get(a).equals(content.get(a)) && then.get(b).equals(content.get(b))) {
                     candidates.add(pair(a, b));
                 }
             }

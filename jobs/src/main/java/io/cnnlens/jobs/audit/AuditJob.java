@@ -403,8 +403,11 @@ public final class AuditJob implements Job<AuditOptions> {
             ThumbnailPairs.Found thumbPairs = ThumbnailPairs.find(spark, committer, keyed, measures, k, o, method,
                     n >= o.knnKeepFrom() ? prev : Optional.empty(), metrics);
             // confirmed on 16x16 grey thumbnails: fc7 alone does not separate copies from look-alikes (docs/methods.md#near-duplicates)
-            Dataset<Row> near = NearDuplicates.confirm(fc7Pairs, thumbPairs, meta, measures, o.nearDuplicateCosine(),
+            Dataset<Row> confirmed = NearDuplicates.confirm(fc7Pairs, thumbPairs, meta, measures, o.nearDuplicateCosine(),
                     o.nearDuplicatePixels(), metrics);
+            // the previous audit's pairs of two unchanged paths still meet the definition: kept, so that a pair new
+            // images pushed out of the lists is not reported as resolved
+            Dataset<Row> near = prev.map(pa -> NearDuplicates.withPrevious(spark, pa, confirmed, meta, o, metrics)).orElse(confirmed);
             written(committer, NEAR, near);
             Dataset<Row> nearStaged = staged(spark, committer, NEAR);
             metrics.put("near_duplicates.pairs", (double) nearStaged.count());

@@ -1,14 +1,19 @@
 package io.cnnlens.jobs.audit;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cnnlens.audit.ImageQuality;
+import io.cnnlens.jobs.spark.TableReader;
 import io.cnnlens.jobs.spark.VectorColumn;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
@@ -36,6 +41,50 @@ final class NearDuplicates {
 
     private NearDuplicates() {
     }
+
+    /**
+     * {@code near} with the previous audit's pairs whose two paths hold the same content now (by
+     * {@code meta}: path, image_id) and that pass this run's thresholds, when both audits ran one
+     * model; each pair once. Such a pair still meets the definition (its cosine and correlation
+     * are those of the same two contents), but added images can push it out of the lists that
+     * proposed it; without it the pair would be reported as resolved although nothing changed
+     * (docs/audit.md#incremental-audits). So a pair leaves the table only when one of its files
+     * is removed or changed, or a stricter threshold drops it. Puts {@code near_duplicates.kept}:
+     * the previous pairs kept that the lists did not propose again.
+     */
+    static Dataset<Row> withPrevious(SparkSession spark, PreviousAudit previous, Dataset<Row> near, Dataset<Row> meta, AuditOptions o,
+                                     Map<String, Double> metrics) {
+        Optional<Dataset<Row>> pairs = TableReader.table(spark, previous.dir(), AuditJob.NEAR);
+        Optional<Dataset<Row>> quality = TableReader.table(spark, previous.dir(), AuditJob.QUALITY);
+        if (pairs.isEmpty() || quality.isEmpty()
+                || !Objects.equals(previous.summary().path("options").path("model").textValue(), o.model())) {
+            metrics.put(KEPT, 0.0);
+            return near;
+        }
+        // paths with the content they had then: a semi-join on (path, image_id)
+        Dataset<Row> unchanged = quality.get().select("path", "image_id").join(meta.select("path", "image_id"),
+                AuditJob.columns("path", "image_id")).select("path");
+        // its pairs passed its thresholds: filtered again only where this run's are stricter (a pair on the threshold
+        // itself could read as below it after the rounding of its stored cosine)
+        org.apache.spark.sql.Column pass = lit(true);
+        JsonNode opts = previous.summary().path("options");
+        if (o.nearDuplicateCosine() > opts.path("nearDuplicateCosine").asDouble(0)) {
+            pass = pass.and(col("cosine").geq(o.nearDuplicateCosine()));
+        }
+        if (o.nearDuplicatePixels() > opts.path("nearDuplicatePixels").asDouble(0)) {
+            pass = pass.and(col("pixel_correlation").geq(o.nearDuplicatePixels()));
+        }
+        Dataset<Row> kept = pairs.get().where(pass)
+                .join(unchanged.withColumnRenamed("path", "path_a"), AuditJob.columns("path_a"), "left_semi")
+                .join(unchanged.withColumnRenamed("path", "path_b"), AuditJob.columns("path_b"), "left_semi")
+                .join(near.select("path_a", "path_b"), AuditJob.columns("path_a", "path_b"), "left_anti")
+                .localCheckpoint(true);
+        metrics.put(KEPT, (double) kept.count());
+        return near.unionByName(kept);
+    }
+
+    /** The metric of the previous audit's pairs kept ({@link #withPrevious}). */
+    static final String KEPT = "near_duplicates.kept";
 
     /**
      * {@code fc7Pairs}: (a, b, distance) by image key, a &lt; b; {@code meta}: (key, image_id, path,

@@ -167,10 +167,7 @@ final class AuditCollection {
         String cls = FashionMnist.CLASSES.get(train.labels()[i]);
         List<String> paths = new ArrayList<>();
         for (int c = 1; c <= copies; c++) {
-            byte[] px = train.images()[i].clone();
-            for (int p = 0; p < px.length; p++) {
-                px[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
-            }
+            byte[] px = dimmed(train.images()[i], c);
             String rel = "train/" + cls + String.format("/dimmed-%05d-%02d.png", i, c);
             write(root, rel, PngWriter.grey(px, 28, 28));
             paths.add(rel);
@@ -190,10 +187,7 @@ final class AuditCollection {
         List<String> inTrain = new ArrayList<>();
         List<String> inTest = new ArrayList<>();
         for (int c = 1; c <= copies; c++) {
-            byte[] px = train.images()[i].clone();
-            for (int p = 0; p < px.length; p++) {
-                px[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
-            }
+            byte[] px = dimmed(train.images()[i], c);
             String a = "train/" + cls + String.format("/split-crowd-%05d-%02d.png", i, c);
             String b = "test/" + cls + String.format("/split-crowd-resized-%05d-%02d.png", i, c);
             write(root, a, PngWriter.grey(px, 28, 28));
@@ -229,14 +223,8 @@ final class AuditCollection {
         byte[] small = ((java.awt.image.DataBufferByte) resized.getRaster().getDataBuffer()).getData();
         List<String> paths = new ArrayList<>();
         for (int c = 1; c <= copies; c++) {
-            byte[] px = train.images()[i].clone();
-            for (int p = 0; p < px.length; p++) {
-                px[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
-            }
-            byte[] big = small.clone();
-            for (int p = 0; p < big.length; p++) {
-                big[p] = (byte) Math.round((big[p] & 0xff) * (1 - c / 100.0));
-            }
+            byte[] px = dimmed(train.images()[i], c);
+            byte[] big = dimmed(small, c);
             String a = "test/" + cls + String.format("/pair-dimmed-%05d-%02d.png", i, c);
             String b = "train/" + cls + String.format("/pair-resized-dimmed-%05d-%02d.png", i, c);
             write(root, a, PngWriter.grey(px, 28, 28));
@@ -337,6 +325,15 @@ final class AuditCollection {
         byte[] out = new byte[784];
         for (int i = 0; i < 784; i++) {
             out[i] = (byte) a[i];
+        }
+        return out;
+    }
+
+    /** Grey pixels each scaled by 1 − c/100, rounded: a copy. */
+    private static byte[] dimmed(byte[] px, int c) {
+        byte[] out = new byte[px.length];
+        for (int p = 0; p < px.length; p++) {
+            out[p] = (byte) Math.round((px[p] & 0xff) * (1 - c / 100.0));
         }
         return out;
     }

@@ -94,7 +94,7 @@ final class AuditReport {
                         + "each other split folder (so one split's look-alikes cannot hide a copy in another), with fc7 cosine ≥ "
                         + o.nearDuplicateCosine() + " and 16×16 grey thumbnails that correlate ≥ " + o.nearDuplicatePixels() + "; "
                         + "leakage: the two sit in different split folders. In a crowd of near-identical images these are each "
-                        + "image's nearest pairs, not every pair.",
+                        + "image's nearest pairs, not every pair. A pair an earlier audit found stays while both its files are unchanged.",
                 t -> t.orderBy(col("leakage").desc(), col("cosine").desc()), "path_a", "path_b", "cosine", "pixel_correlation", "exact", "leakage");
         check(spark, r, runDir, AuditJob.EXACT, "Exact duplicates", "The same bytes (SHA-256) at several paths.",
                 t -> t.orderBy("image_id", "path"), "image_id", "path", "copies");

@@ -42,15 +42,19 @@ final class NearDuplicates {
     private NearDuplicates() {
     }
 
+    /** The metric of the previous audit's pairs kept ({@link #withPrevious}). */
+    static final String KEPT = "near_duplicates.kept";
+
     /**
      * {@code near} with the previous audit's pairs whose two paths hold the same content now (by
-     * {@code meta}: path, image_id) and that pass this run's thresholds, when both audits ran one
-     * model; each pair once. Such a pair still meets the definition (its cosine and correlation
-     * are those of the same two contents), but added images can push it out of the lists that
-     * proposed it; without it the pair would be reported as resolved although nothing changed
-     * (docs/audit.md#incremental-audits). So a pair leaves the table only when one of its files
-     * is removed or changed, or a stricter threshold drops it. Puts {@code near_duplicates.kept}:
-     * the previous pairs kept that the lists did not propose again.
+     * {@code meta}: path, image_id), when both audits ran one model, filtered again by this run's
+     * thresholds where they are stricter; each pair once. Such a pair still meets the definition
+     * (its cosine and correlation are those of the same two contents), but added images can push
+     * it out of the lists that proposed it; without it the pair would be reported as resolved
+     * although nothing changed (docs/audit.md#what-changed-since-the-last-audit). So a pair leaves
+     * the table only when one of its files is removed or changed, or a stricter threshold drops
+     * it. Puts {@code near_duplicates.kept}: the previous pairs kept that the lists did not
+     * propose again.
      */
     static Dataset<Row> withPrevious(SparkSession spark, PreviousAudit previous, Dataset<Row> near, Dataset<Row> meta, AuditOptions o,
                                      Map<String, Double> metrics) {
@@ -82,9 +86,6 @@ final class NearDuplicates {
         metrics.put(KEPT, (double) kept.count());
         return near.unionByName(kept);
     }
-
-    /** The metric of the previous audit's pairs kept ({@link #withPrevious}). */
-    static final String KEPT = "near_duplicates.kept";
 
     /**
      * {@code fc7Pairs}: (a, b, distance) by image key, a &lt; b; {@code meta}: (key, image_id, path,

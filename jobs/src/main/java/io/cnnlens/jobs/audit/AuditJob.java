@@ -30,7 +30,6 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -210,10 +209,9 @@ public final class AuditJob implements Job<AuditOptions> {
                 FeaturesOptions.DECODE_QUEUE_DEFAULT, FeaturesOptions.PRECISION_DEFAULT, 0, true)));
         long featuresVersion = TableReader.tables(spark, o.out()).get("features");
         Dataset<Row> ft = TableReader.table(spark, o.out(), "features").orElseThrow();
-        UserDefinedFunction split = udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType);
         Dataset<Row> keyed = withKeys(spark, ft.select(col("image_id"), col("path"), col("label"), col("width"), col("height"),
                 col("pred"), element_at(col("top5"), 1).getField("probability").as("confidence"), col("fc7"), col("model"))
-                .withColumn("split", split.apply(col("path"))));
+                .withColumn("split", split(col("path"))));
         long n = keyed.count();
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("images", (double) n);
@@ -764,6 +762,11 @@ public final class AuditJob implements Job<AuditOptions> {
             }
             return RowFactory.create(v);
         }), s).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /** The split of an image by the folders of its path ({@link SplitFolders}), null when none. */
+    static Column split(Column path) {
+        return udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType).apply(path);
     }
 
     /** Join columns as the Scala sequence Spark's {@code join(…, usingColumns, joinType)} takes. */

@@ -2,7 +2,6 @@ package io.cnnlens.jobs.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cnnlens.audit.ImageQuality;
-import io.cnnlens.audit.SplitFolders;
 import io.cnnlens.index.Metric;
 import io.cnnlens.jobs.spark.TableCommitter;
 import io.cnnlens.jobs.spark.TableReader;
@@ -84,7 +83,7 @@ final class ThumbnailPairs {
         long n = contents.count();
         // a content's split: the first in name order of its paths' split folders (null: none)
         Dataset<Row> splitOf = keyed.groupBy("image_id").agg(min("split").as("split"));
-        Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, measures, splitOf, o));
+        Optional<KeptPairs> kept = previous.flatMap(pa -> keptThumbnailPairs(spark, pa, splitOf, o));
         // read by a count and by both searches: computed once
         Dataset<Row> newContents = kept.isPresent()
                 ? contents.join(kept.get().contents(), "image_id", "left_anti").persist(StorageLevel.MEMORY_AND_DISK()) : contents;
@@ -255,8 +254,7 @@ final class ThumbnailPairs {
      * one), and none of its contents gone (a removal can let a pair into a list that was full
      * before). Empty: search all.
      */
-    private static Optional<KeptPairs> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> measures, Dataset<Row> splitOf,
-                                                          AuditOptions o) {
+    private static Optional<KeptPairs> keptThumbnailPairs(SparkSession spark, PreviousAudit pa, Dataset<Row> splitOf, AuditOptions o) {
         JsonNode opts = pa.summary().path("options");
         if (!Objects.equals(opts.path("model").textValue(), o.model()) || opts.path("k").asInt(-1) != o.k()
                 || opts.path("nearDuplicatePixels").asDouble(2) > o.nearDuplicatePixels()) {
@@ -269,10 +267,9 @@ final class ThumbnailPairs {
         if (pairs.isEmpty() || quality.isEmpty() || lists.isEmpty()) {
             return Optional.empty();
         }
-        UserDefinedFunction split = udf((UDF1<String, String>) SplitFolders::of, DataTypes.StringType);
-        Dataset<Row> before = quality.get().groupBy("image_id").agg(min(split.apply(col("path"))).as("before"));
-        // one query: the contents then, those gone, and those still here in another split
-        Dataset<Row> now = measures.select("image_id").distinct().join(splitOf, "image_id").withColumn("present", lit(true));
+        Dataset<Row> before = quality.get().groupBy("image_id").agg(min(AuditJob.split(col("path"))).as("before"));
+        // one query: the contents then, those gone, and those still here in another split (splitOf: every content now)
+        Dataset<Row> now = splitOf.withColumn("present", lit(true));
         Row counted = before.join(now, AuditJob.columns("image_id"), "left")
                 .agg(count(lit(1)), count(when(col("present").isNull(), 1)),
                         count(when(col("present").isNotNull().and(not(col("split").eqNullSafe(col("before")))), 1)))
